@@ -1,0 +1,34 @@
+# Two commands do all set-up on a fresh machine:
+#   make run    the situational board on the default scenario
+#   make test   lint and the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint validate bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+validate: $(STAMP)
+	$(BIN)/python -m contingency validate scenarios/*.yaml
+
+run: validate
+	$(BIN)/streamlit run app.py --server.headless true --browser.gatherUsageStats false
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: lint validate
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m contingency bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

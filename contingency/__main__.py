@@ -1,0 +1,3 @@
+from contingency.cli import main
+
+main()

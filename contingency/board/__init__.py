@@ -1,0 +1,1 @@
+"""Streamlit page parts of the situational board."""

@@ -1,0 +1,16 @@
+"""Scenario schema, loading and cross-reference checks."""
+
+from contingency.scenario.influx import daily_totals, hourly_totals
+from contingency.scenario.load import dump_scenario, load_scenario, parse_scenario, validate_files
+from contingency.scenario.schema import Mode, Scenario
+
+__all__ = [
+    "Mode",
+    "Scenario",
+    "daily_totals",
+    "dump_scenario",
+    "hourly_totals",
+    "load_scenario",
+    "parse_scenario",
+    "validate_files",
+]

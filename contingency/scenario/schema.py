@@ -1,0 +1,324 @@
+"""The scenario schema: pydantic models, one per YAML section.
+
+Units live in names: ``_h`` hours, ``_days`` days, ``_min`` minutes, ``_share`` a fraction
+0..1. Simulation time is hours from ``start``. Unknown keys are errors everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_DAILY_ARRIVALS = 10_000_000
+"""More arrivals than this at one checkpoint on one day is treated as a typo."""
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegInt = Annotated[int, Field(ge=0)]
+PosFloat = Annotated[float, Field(gt=0.0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Trigger(StrEnum):
+    conflict = "conflict"
+    disaster = "disaster"
+    sanctions_mobilisation = "sanctions_mobilisation"
+    other = "other"
+
+
+class Mode(StrEnum):
+    car = "car"
+    bus = "bus"
+    pedestrian = "pedestrian"
+
+
+# ---------------------------------------------------------------- influx
+class InfluxCurve(_Model):
+    """Ramp up linearly, hold a plateau, then decay with a half-life; scaled to a total."""
+
+    total_persons: Annotated[int, Field(ge=0, le=100_000_000)]
+    start_day: Annotated[float, Field(ge=0)] = 0.0
+    ramp_days: Annotated[float, Field(ge=0, le=365)] = 2.0
+    plateau_days: Annotated[float, Field(ge=0, le=365)] = 3.0
+    half_life_days: Annotated[float, Field(gt=0, le=365)] = 5.0
+
+
+class InfluxSpec(_Model):
+    """Arrivals at one checkpoint: either a table of daily totals or a parametric curve."""
+
+    daily: list[NonNegInt] | None = None
+    curve: InfluxCurve | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> InfluxSpec:
+        if (self.daily is None) == (self.curve is None):
+            raise ValueError("give exactly one of 'daily' (a list of daily totals) or 'curve'")
+        return self
+
+
+def _default_hourly_profile() -> list[float]:
+    # More arrivals by day than by night: a planning assumption, flat 06-22 h, low at night.
+    return [0.4] * 6 + [1.0] * 16 + [0.4] * 2
+
+
+# ---------------------------------------------------------------- who and how
+class ModeSpec(_Model):
+    """Share of persons arriving by this mode and the group-size distribution."""
+
+    share: Share
+    occupancy: dict[Annotated[int, Field(ge=1, le=120)], Annotated[float, Field(ge=0)]]
+
+    @field_validator("occupancy")
+    @classmethod
+    def _weights_sum_to_one(cls, v: dict[int, float]) -> dict[int, float]:
+        total = sum(v.values())
+        if not v or abs(total - 1.0) > 1e-6:
+            raise ValueError(f"group-size weights must sum to 1 (sum is {total:.6g})")
+        return v
+
+    @property
+    def mean_group_size(self) -> float:
+        return sum(k * w for k, w in self.occupancy.items())
+
+
+class ModeMix(_Model):
+    car: ModeSpec = ModeSpec(share=0.7, occupancy={1: 0.15, 2: 0.25, 3: 0.25, 4: 0.2, 5: 0.15})
+    bus: ModeSpec = ModeSpec(share=0.2, occupancy={20: 0.2, 30: 0.3, 40: 0.3, 50: 0.2})
+    pedestrian: ModeSpec = ModeSpec(share=0.1, occupancy={1: 0.3, 2: 0.2, 3: 0.2, 4: 0.2, 5: 0.1})
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> ModeMix:
+        total = self.car.share + self.bus.share + self.pedestrian.share
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"car + bus + pedestrian shares must sum to 1 (sum is {total:.6g})")
+        return self
+
+    def spec(self, mode: Mode) -> ModeSpec:
+        return getattr(self, mode.value)
+
+
+class PopulationMix(_Model):
+    """Who arrives. Shelter, own arrangements and leaving are exclusive and sum to 1;
+    vulnerability cuts across them."""
+
+    vulnerable_share: Share = 0.15
+    needs_shelter_share: Share = 0.35
+    own_arrangements_share: Share = 0.45
+    leaving_country_share: Share = 0.20
+    rehabilitation_share_of_vulnerable: Share = 0.5
+    """Of the vulnerable people needing shelter, the share triaged to rehabilitation."""
+
+    @model_validator(mode="after")
+    def _dispositions_sum_to_one(self) -> PopulationMix:
+        total = self.needs_shelter_share + self.own_arrangements_share + self.leaving_country_share
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(
+                "needs_shelter_share + own_arrangements_share + leaving_country_share "
+                f"must sum to 1 (sum is {total:.6g})"
+            )
+        return self
+
+
+# ---------------------------------------------------------------- facilities
+class Lanes(_Model):
+    car: NonNegInt | None = None
+    bus: NonNegInt | None = None
+    truck: NonNegInt | None = None
+    pedestrian: NonNegInt | None = None
+
+
+class Processing(_Model):
+    """Minutes per group (fixed part) and per person, by mode."""
+
+    car_min_per_vehicle: PosFloat | None = None
+    car_min_per_person: Annotated[float, Field(ge=0)] | None = None
+    bus_min_per_vehicle: PosFloat | None = None
+    bus_min_per_person: Annotated[float, Field(ge=0)] | None = None
+    pedestrian_min_per_person: PosFloat | None = None
+    cv: Annotated[float, Field(ge=0, le=3)] | None = None
+    """Coefficient of variation of processing time (0 = fixed; 1 = exponential)."""
+
+
+class Shift(_Model):
+    """Hours of the day [start_h, end_h) when ``lanes_open_share`` of the lanes work."""
+
+    start_h: Annotated[int, Field(ge=0, le=23)]
+    end_h: Annotated[int, Field(ge=1, le=24)]
+    lanes_open_share: Share
+
+
+class Surge(_Model):
+    """Extra lanes that open ``activation_delay_h`` after the queue passes a threshold."""
+
+    extra_lanes: Lanes
+    queue_threshold_persons: Annotated[int, Field(ge=1)]
+    activation_delay_h: Annotated[float, Field(ge=0, le=240)] = 6.0
+
+
+class CheckpointOverride(_Model):
+    lanes: Lanes | None = None
+    shifts: list[Shift] | None = None
+    processing: Processing | None = None
+    waiting_area_persons: Annotated[int, Field(ge=0)] | None = None
+    surge: Surge | None = None
+
+
+class CentreOverride(_Model):
+    beds: NonNegInt | None = None
+    intake_per_hour: Annotated[float, Field(gt=0)] | None = None
+    stay_days_mean: Annotated[float, Field(gt=0, le=365)] | None = None
+    active: bool = True
+
+
+class Transport(_Model):
+    bus_seats: Annotated[int, Field(ge=1, le=120)] = 45
+    buses_per_day: Annotated[int, Field(ge=0, le=100_000)] = 300
+    """Buses per day carrying sheltered people from checkpoints to centres (national pool)."""
+    onward_buses_per_day: Annotated[int, Field(ge=0, le=100_000)] = 50
+    """Buses per day per reception centre carrying people onward to regions."""
+
+
+class Thresholds(_Model):
+    wait_amber_h: PosFloat = 6.0
+    wait_red_h: PosFloat = 24.0
+    occupancy_amber: PosFloat = 0.9
+    occupancy_red: PosFloat = 1.0
+
+    @model_validator(mode="after")
+    def _amber_below_red(self) -> Thresholds:
+        if self.wait_amber_h > self.wait_red_h:
+            raise ValueError("wait_amber_h must not exceed wait_red_h")
+        if self.occupancy_amber > self.occupancy_red:
+            raise ValueError("occupancy_amber must not exceed occupancy_red")
+        return self
+
+
+# ---------------------------------------------------------------- injects
+class _InjectBase(_Model):
+    at_h: Annotated[float, Field(ge=0)]
+    """Hours from the scenario start."""
+    target: str
+    by: str | None = None
+    note: str | None = None
+
+
+class NoParams(_Model):
+    pass
+
+
+class SurgeParams(_Model):
+    multiplier: Annotated[float, Field(gt=0, le=100)]
+    duration_h: PosFloat | None = None
+
+
+class CentreCapacityParams(_Model):
+    beds: NonNegInt
+
+
+class CheckpointClose(_InjectBase):
+    kind: Literal["checkpoint_close"]
+    params: NoParams = NoParams()
+
+
+class CheckpointOpen(_InjectBase):
+    kind: Literal["checkpoint_open"]
+    params: NoParams = NoParams()
+
+
+class SurgeInject(_InjectBase):
+    kind: Literal["surge"]
+    params: SurgeParams
+
+
+class LanesInject(_InjectBase):
+    kind: Literal["lanes"]
+    params: Lanes
+
+
+class RoadClose(_InjectBase):
+    kind: Literal["road_close"]
+    params: NoParams = NoParams()
+
+
+class RoadOpen(_InjectBase):
+    kind: Literal["road_open"]
+    params: NoParams = NoParams()
+
+
+class CentreCapacity(_InjectBase):
+    kind: Literal["centre_capacity"]
+    params: CentreCapacityParams
+
+
+Inject = Annotated[
+    CheckpointClose
+    | CheckpointOpen
+    | SurgeInject
+    | LanesInject
+    | RoadClose
+    | RoadOpen
+    | CentreCapacity,
+    Field(discriminator="kind"),
+]
+INJECT_KINDS = (
+    "checkpoint_close",
+    "checkpoint_open",
+    "surge",
+    "lanes",
+    "road_close",
+    "road_open",
+    "centre_capacity",
+)
+
+
+# ---------------------------------------------------------------- the scenario
+class Scenario(_Model):
+    """A complete, schema-valid scenario. Cross-references are checked in ``load``."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_\-]+$", max_length=80)]
+    title: dict[Literal["ru", "kk", "en"], str] | None = None
+    description: str = ""
+    trigger: Trigger
+    start: datetime
+    horizon_days: Annotated[int, Field(ge=1, le=365)]
+    seed: Annotated[int, Field(ge=0)] = 1
+    checkpoints: list[str] | None = None
+    """Checkpoints in play; the ten modernised ones when omitted."""
+    influx: dict[str, InfluxSpec]
+    influx_multiplier: Annotated[float, Field(gt=0, le=100)] = 1.0
+    hourly_profile: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=_default_hourly_profile
+    )
+    mode_mix: ModeMix = ModeMix()
+    population: PopulationMix = PopulationMix()
+    checkpoint_overrides: dict[str, CheckpointOverride] = {}
+    centre_overrides: dict[str, CentreOverride] = {}
+    region_capacity: dict[str, NonNegInt] = {}
+    transport: Transport = Transport()
+    thresholds: Thresholds = Thresholds()
+    injects: list[Inject] = []
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _profile_24(cls, v: list[float]) -> list[float]:
+        if len(v) != 24:
+            raise ValueError(f"must list 24 hourly weights (got {len(v)})")
+        if sum(v) <= 0:
+            raise ValueError("hourly weights must not all be zero")
+        return v
+
+    @field_validator("checkpoints")
+    @classmethod
+    def _unique(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None:
+            if not v:
+                raise ValueError("must name at least one checkpoint (or be omitted)")
+            dupes = sorted({x for x in v if v.count(x) > 1})
+            if dupes:
+                raise ValueError(f"lists a checkpoint twice: {', '.join(dupes)}")
+        return v

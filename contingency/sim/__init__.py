@@ -1,0 +1,1 @@
+"""The flow engine: checkpoints (SimPy, one event per group) -> transfers -> centres."""
