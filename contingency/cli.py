@@ -52,6 +52,39 @@ def validate(
         typer.echo(f"{f}: ok")
 
 
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: runs/NAME-sSEED).")
+    ] = None,
+) -> None:
+    """Simulate a scenario; write hourly tables (Parquet) and summary.json."""
+    from contingency.refdata import load_refdata
+    from contingency.results import run_scenario
+    from contingency.scenario import load_scenario
+
+    try:
+        ref = load_refdata()
+        sc = load_scenario(scenario, ref=ref)
+    except InputError as exc:
+        _fail(exc)
+    result = run_scenario(sc, ref, seed=seed, progress=True)
+    folder = out or Path("runs") / f"{sc.name}-s{result.summary['seed']}"
+    result.save(folder)
+    s = result.summary
+    led = s["ledger"]
+    typer.echo(f"{sc.name}: seed {s['seed']}, {led['arrived']:,} arrived -> {folder}")
+    for key in list(led)[1:]:
+        typer.echo(f"  {key:<24}{led[key]:>12,}")
+    reds = [g for g in s["gaps"] if g["severity"] == "red"]
+    typer.echo(f"  gaps: {len(reds)} red, {len(s['gaps']) - len(reds)} amber")
+    for g in s["gaps"][:8]:
+        where = f"{g['severity']:<6}{g['facility']:<24}"
+        typer.echo(f"    {where}{g['metric']} {g['value']} from {g['first_time']}")
+
+
 def main() -> None:
     """Entry point of the console script."""
     app()

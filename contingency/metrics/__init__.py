@@ -1,0 +1,1 @@
+"""Capacity gaps (thresholds) and needs (Sphere minimums) from a run's tables."""

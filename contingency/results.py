@@ -1,0 +1,130 @@
+"""The result of one run: tidy tables plus ``summary.json``; save and load.
+
+``summary.json`` keys are a contract read by later tooling: add keys, never rename them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from contingency.metrics.gaps import centre_load, find_gaps
+from contingency.metrics.needs import daily_needs, peak_needs
+from contingency.refdata import RefData
+from contingency.scenario import Scenario, dump_scenario
+from contingency.sim.engine import LEDGER_FIELDS, simulate
+
+TABLES = ("checkpoints_hourly", "centres_hourly", "ledger_hourly", "needs_daily")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    scenario: Scenario
+    tables: dict[str, pd.DataFrame]
+    summary: dict
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write tables (Parquet), ``summary.json`` and ``scenario.yaml`` into ``out_dir``.
+
+        Files are written into a temporary folder beside it and moved into place, so a run
+        folder either holds a complete result or nothing new.
+        """
+        out = Path(out_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        try:
+            for name, df in self.tables.items():
+                df.to_parquet(tmp / f"{name}.parquet", index=False)
+            (tmp / "scenario.yaml").write_text(dump_scenario(self.scenario), encoding="utf-8")
+            (tmp / "summary.json").write_text(
+                json.dumps(self.summary, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+            if out.exists():
+                shutil.rmtree(out)
+            os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+
+def load_result(run_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Tables and summary of a saved run."""
+    run_dir = Path(run_dir)
+    tables = {
+        n: pd.read_parquet(run_dir / f"{n}.parquet")
+        for n in TABLES
+        if (run_dir / f"{n}.parquet").exists()
+    }
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    return tables, summary
+
+
+def _none_if_nan(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+
+def run_scenario(
+    sc: Scenario, ref: RefData, *, seed: int | None = None, progress: bool = False
+) -> RunResult:
+    """Simulate ``sc`` (with ``seed`` in place of the scenario's own, if given) and summarise."""
+    if seed is not None:
+        sc = sc.model_copy(update={"seed": seed})
+    out = simulate(sc, ref, progress=progress)
+    needs = daily_needs(out.centres, out.transported, ref.sphere, bus_seats=sc.transport.bus_seats)
+    last = out.ledger.iloc[-1]
+    cp_sum = {}
+    waits = out.waits.set_index("checkpoint")
+    for cp, t in out.checkpoints.groupby("checkpoint", sort=False):
+        cp_sum[cp] = {
+            "arrived": int(t["arrived"].sum()),
+            "processed": int(t["processed"].sum()),
+            "max_wait_h": round(float(waits.at[cp, "max_wait_h"]), 3),
+            "p95_wait_h": round(float(waits.at[cp, "p95_wait_h"]), 3),
+            "max_queue_persons": int(t["queue_persons"].max()),
+            "max_held_beyond_border": int(t["held_beyond_border"].max()),
+        }
+    centres = {}
+    load = centre_load(out.centres)
+    for cid, t in out.centres.groupby("centre", sort=False):
+        present = t["occupancy"] + t["overflow"] + t["registration_queue"]
+        over_hours = t.loc[t["overflow"] > 0, "time_h"]
+        centres[cid] = {
+            "kind": t["kind"].iloc[0],
+            "region": t["region"].iloc[0],
+            "capacity": int(t["capacity"].iloc[-1]),
+            "peak_occupancy": int(present.max()),
+            "peak_in_beds": int(t["occupancy"].max()),
+            "peak_load": _none_if_nan(round(float(load.loc[t.index].max()), 3)),
+            "overflow_person_days": round(float(t["overflow"].sum()) / 24.0, 1),
+            "first_overflow_day": int((over_hours.iloc[0] - 1) // 24 + 1)
+            if len(over_hours)
+            else None,
+        }
+    summary = {
+        "scenario": sc.name,
+        "seed": sc.seed,
+        "start": sc.start.isoformat(),
+        "horizon_days": sc.horizon_days,
+        "ledger": {k: int(last[k]) for k in LEDGER_FIELDS},
+        "checkpoints": cp_sum,
+        "centres": centres,
+        "gaps": find_gaps(out.checkpoints, out.centres, sc.thresholds, sc.start),
+        "thresholds": sc.thresholds.model_dump(),
+        "needs": peak_needs(needs, "centre"),
+        "needs_by_region": peak_needs(needs, "region"),
+    }
+    tables = {
+        "checkpoints_hourly": out.checkpoints,
+        "centres_hourly": out.centres,
+        "ledger_hourly": out.ledger,
+        "needs_daily": needs,
+    }
+    return RunResult(sc, tables, summary)

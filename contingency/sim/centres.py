@@ -1,0 +1,250 @@
+"""After the border: bus transfers to reception and rehabilitation centres, intake, beds,
+overflow and length of stay, stepped hour by hour with aggregate (not per-person) accounting.
+
+People who cross needing shelter wait at the checkpoint's transfer point for a seat on the
+national bus pool; buses take them to the nearest centre of the right kind with free beds
+(the nearest one of all when none has room). At a centre they queue for registration
+(``intake_per_hour``), then take a bed or wait in overflow. Each cohort that takes a bed leaves
+after a log-normal length of stay and is handed to ``release`` (onward routing).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from contingency.refdata import RefData
+from contingency.scenario import Scenario
+from contingency.scenario.influx import _largest_remainder
+from contingency.scenario.schema import CentreCapacity, RoadClose, RoadOpen
+from contingency.sim.rng import stream
+
+STAY_CV = 0.5
+"""Coefficient of variation of length of stay (assumption)."""
+KINDS = ("reception", "rehabilitation")
+
+
+@dataclass
+class Centre:
+    id: str
+    kind: str
+    node: str
+    region: str
+    beds: int
+    intake_per_hour: float
+    pmf: np.ndarray
+    """Probability of leaving after 1, 2, ... hours; the last cell is 'after the horizon'."""
+    reg_queue: int = 0
+    overflow: int = 0
+    occupied: int = 0
+    intake_credit: float = 0.0
+    departures: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def stay_pmf(mean_days: float, n_hours: int, cv: float = STAY_CV) -> np.ndarray:
+    """Log-normal length of stay discretised to whole hours 1..n_hours, plus a tail cell."""
+    sigma2 = math.log(1 + cv**2)
+    mu = math.log(mean_days * 24) - sigma2 / 2
+    edges = np.arange(0, n_hours + 1, dtype=float)
+    z = (np.log(np.maximum(edges, 1e-9)) - mu) / math.sqrt(2 * sigma2)
+    cdf = 0.5 * (1 + np.array([math.erf(v) for v in z]))
+    cdf[0] = 0.0
+    return np.append(np.diff(cdf), 1 - cdf[-1])
+
+
+@dataclass
+class Transfer:
+    """People waiting at one checkpoint for a bus, by the kind of centre they go to."""
+
+    node: str
+    waiting: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+
+
+class Downstream:
+    """Hourly state of transfers and centres; ``step(h)`` moves the clock to hour ``h``."""
+
+    def __init__(
+        self,
+        sc: Scenario,
+        ref: RefData,
+        checkpoints: list[str],
+        *,
+        release: Callable[[int, Centre, int], None] | None = None,
+    ):
+        self.sc, self.ref = sc, ref
+        self.n_hours = sc.horizon_days * 24
+        self.rng = stream(sc.seed, "centres")
+        self.centres: dict[str, Centre] = {}
+        for cid, row in ref.centres.iterrows():
+            ov = sc.centre_overrides.get(cid)
+            if ov is not None and not ov.active:
+                continue
+            stay = ov.stay_days_mean if ov and ov.stay_days_mean else float(row["stay_days_mean"])
+            self.centres[cid] = Centre(
+                id=cid,
+                kind=row["kind"],
+                node=row["node"],
+                region=row["region_iso"],
+                beds=ov.beds if ov and ov.beds is not None else int(row["beds"]),
+                intake_per_hour=ov.intake_per_hour
+                if ov and ov.intake_per_hour
+                else float(row["intake_per_hour"]),
+                pmf=stay_pmf(stay, self.n_hours),
+                departures=np.zeros(self.n_hours + 2, dtype=np.int64),
+            )
+        self.transfers = {cp: Transfer(ref.checkpoints.at[cp, "node"]) for cp in checkpoints}
+        self.in_flight = np.zeros((self.n_hours + 2, len(self.centres)), dtype=np.int64)
+        self._col = {cid: j for j, cid in enumerate(self.centres)}
+        self.inbound = np.zeros(len(self.centres), dtype=np.int64)
+        self.seat_credit = 0.0
+        self.seats_per_hour = sc.transport.buses_per_day * sc.transport.bus_seats / 24.0
+        self.self_arranged = 0
+        self.left_country = 0
+        self.relocated = 0
+        self.release = release or self._relocate
+        self.base_graph = ref.road_graph()
+        self.closed_roads: set[frozenset[str]] = set()
+        self._dist_cache: dict[tuple[str, frozenset], dict[str, float]] = {}
+        self._events = sorted(
+            (i for i in sc.injects if isinstance(i, CentreCapacity | RoadClose | RoadOpen)),
+            key=lambda i: i.at_h,
+        )
+        self.transported = np.zeros((sc.horizon_days, len(self.centres)), dtype=np.int64)
+        """Persons put on buses per day, by destination centre."""
+
+    # ------------------------------------------------------------ helpers
+    def graph(self) -> nx.Graph:
+        g = self.base_graph.copy()
+        g.remove_edges_from(tuple(e) for e in self.closed_roads)
+        return g
+
+    def travel_h(self, node: str) -> dict[str, float]:
+        key = (node, frozenset(self.closed_roads))
+        if key not in self._dist_cache:
+            self._dist_cache[key] = nx.single_source_dijkstra_path_length(
+                self.graph(), node, weight="travel_h"
+            )
+        return self._dist_cache[key]
+
+    def _relocate(self, h: int, centre: Centre, n: int) -> None:
+        self.relocated += n
+
+    def _apply_events(self, h: int) -> None:
+        while self._events and self._events[0].at_h <= h:
+            inj = self._events.pop(0)
+            if isinstance(inj, CentreCapacity):
+                if inj.target in self.centres:
+                    self.centres[inj.target].beds = inj.params.beds
+            else:
+                edge = frozenset(inj.target.split("--"))
+                (
+                    self.closed_roads.add
+                    if isinstance(inj, RoadClose)
+                    else self.closed_roads.discard
+                )(edge)
+
+    def _destinations(self, node: str, kind: str, n: int) -> list[tuple[Centre, int, float]]:
+        """Fill the nearest centres of ``kind`` with free beds; the rest to the nearest one."""
+        dist = self.travel_h(node)
+        ranked = sorted(
+            (c for c in self.centres.values() if c.kind == kind and c.node in dist),
+            key=lambda c: (dist[c.node], c.id),
+        )
+        if not ranked:
+            return []
+        out, left = [], n
+        for c in ranked:
+            inbound = int(self.inbound[self._col[c.id]])
+            free = c.beds - c.occupied - c.overflow - c.reg_queue - inbound
+            if free > 0:
+                take = min(free, left)
+                out.append((c, take, dist[c.node]))
+                left -= take
+                if left == 0:
+                    return out
+        out.append((ranked[0], left, dist[ranked[0].node]))
+        return out
+
+    # ------------------------------------------------------------ the hour
+    def add_crossings(
+        self, cp: str, *, reception: int, rehabilitation: int, self_arranged: int, leaving: int
+    ) -> None:
+        t = self.transfers[cp]
+        t.waiting["reception"] += reception
+        t.waiting["rehabilitation"] += rehabilitation
+        self.self_arranged += self_arranged
+        self.left_country += leaving
+
+    def step(self, h: int) -> None:
+        """Advance to the end of hour ``h`` (1-based): departures, dispatch, arrivals, intake."""
+        self._apply_events(h)
+        for c in self.centres.values():
+            gone = int(c.departures[h])
+            if gone:
+                c.occupied -= gone
+                self.release(h, c, gone)
+        self._dispatch(h)
+        for c in self.centres.values():
+            j = self._col[c.id]
+            landed = int(self.in_flight[h, j])
+            c.reg_queue += landed
+            self.inbound[j] -= landed
+            self.in_flight[h, j] = 0
+            c.intake_credit += c.intake_per_hour
+            registered = min(c.reg_queue, int(c.intake_credit))
+            c.intake_credit -= registered
+            if c.reg_queue == registered:
+                c.intake_credit = min(c.intake_credit, c.intake_per_hour)
+            c.reg_queue -= registered
+            c.overflow += registered
+            admit = max(0, min(c.overflow, c.beds - c.occupied))
+            if admit:
+                c.overflow -= admit
+                c.occupied += admit
+                stay = self.rng.multinomial(admit, c.pmf)
+                tail = stay[: self.n_hours - h]
+                c.departures[h + 1 : h + 1 + len(tail)] += tail
+
+    def _dispatch(self, h: int) -> None:
+        self.seat_credit += self.seats_per_hour
+        seats = int(self.seat_credit)
+        want = np.array([sum(t.waiting.values()) for t in self.transfers.values()], dtype=float)
+        if seats == 0 or want.sum() == 0:
+            return
+        give = np.minimum(_largest_remainder(want, min(seats, int(want.sum()))), want).astype(int)
+        self.seat_credit -= int(give.sum())
+        for t, n in zip(self.transfers.values(), give, strict=True):
+            for kind in ("rehabilitation", "reception"):  # the vulnerable board first
+                k = min(n, t.waiting[kind])
+                if k == 0:
+                    continue
+                dests = self._destinations(t.node, kind, k)
+                if not dests:
+                    continue
+                t.waiting[kind] -= k
+                n -= k
+                for c, m, hours in dests:
+                    arrive = min(h + max(1, math.ceil(hours)), self.n_hours + 1)
+                    self.in_flight[arrive, self._col[c.id]] += m
+                    self.inbound[self._col[c.id]] += m
+                    self.transported[(h - 1) // 24, self._col[c.id]] += m
+
+    # ------------------------------------------------------------ accounting
+    def ledger(self) -> dict[str, int]:
+        waiting_transfer = sum(sum(t.waiting.values()) for t in self.transfers.values())
+        by_kind = dict.fromkeys(KINDS, 0)
+        for c in self.centres.values():
+            by_kind[c.kind] += c.reg_queue + c.occupied
+        return {
+            "in_transit": waiting_transfer + int(self.in_flight.sum()),
+            "in_reception": by_kind["reception"],
+            "in_rehabilitation": by_kind["rehabilitation"],
+            "overflow_waiting": sum(c.overflow for c in self.centres.values()),
+            "relocated": self.relocated,
+            "self_arranged": self.self_arranged,
+            "left_country": self.left_country,
+        }

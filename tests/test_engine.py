@@ -1,0 +1,198 @@
+"""The flow engine: queueing theory, injects, conservation of people, determinism."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import simpy
+import yaml
+
+from contingency import SCENARIOS_DIR
+from contingency.errors import LedgerError
+from contingency.results import load_result, run_scenario
+from contingency.scenario import Mode, load_scenario, parse_scenario
+from contingency.sim import centres as centres_mod
+from contingency.sim.arrivals import make_groups, split_by_mode
+from contingency.sim.border import build_border, service_hours
+from contingency.sim.checkpoint import LanePool
+from contingency.sim.engine import LEDGER_FIELDS, simulate
+
+BUNDLED = sorted(SCENARIOS_DIR.glob("*.yaml"))
+
+
+def _erlang_c_wait(c: int, lam: float, mu: float) -> float:
+    a = lam / mu
+    head = sum(a**k / math.factorial(k) for k in range(c))
+    tail = a**c / math.factorial(c) / (1 - a / c)
+    return tail / (head + tail) / (c * mu - lam)
+
+
+def test_mmc_mean_wait_matches_erlang_c():
+    """4 lanes, Poisson arrivals, exponential service, utilisation 0.9: 2 million groups."""
+    c, mu = 4, 1.0
+    lam = 0.9 * c * mu
+    waits = []
+    for rep in range(4):
+        rng = np.random.default_rng([2026, rep])
+        n = 500_000
+        arrive = np.cumsum(rng.exponential(1 / lam, n))
+        persons = np.ones(n, dtype=np.int64)
+        service = service_hours(persons, 60.0 / mu, 0.0, 1.0, rng)
+        env = simpy.Environment()
+        pool = LanePool(env, arrive, persons, service, max_lanes=c)
+        pool.start()
+        pool.set_open_lanes(c)
+        env.run()
+        waits.append((pool.start_h - arrive)[n // 50 :].mean())  # drop the warm-up
+    assert np.mean(waits) == pytest.approx(_erlang_c_wait(c, lam, mu), rel=0.03)
+
+
+def _smoke_data() -> dict:
+    return yaml.safe_load((SCENARIOS_DIR / "smoke.yaml").read_text(encoding="utf-8"))
+
+
+def test_closure_holds_queue_and_backlog_clears(ref):
+    data = _smoke_data()
+    data["injects"] = [
+        {"at_h": 6, "kind": "checkpoint_close", "target": "kaplanbek"},
+        {"at_h": 20, "kind": "checkpoint_open", "target": "kaplanbek"},
+    ]
+    data["influx"]["kaplanbek"] = {"daily": [1500, 0]}
+    sc = parse_scenario(data, ref=ref)
+    env = simpy.Environment()
+    runs = build_border(env, sc, ref)
+    env.run(until=sc.horizon_days * 24)
+    pools = runs["kaplanbek"].pools.values()
+    starts = np.concatenate([p.start_h for p in pools])
+    arrivals = np.concatenate([p.arrive_h for p in pools])
+    assert not ((starts >= 6) & (starts < 20)).any()  # nothing starts while closed
+    assert ((arrivals >= 6) & (arrivals < 20)).sum() > 0  # yet people kept arriving
+    assert np.isfinite(starts).all()  # and everyone was processed after reopening
+    out = simulate(sc, ref)
+    kap = out.checkpoints[out.checkpoints["checkpoint"] == "kaplanbek"].set_index("time_h")
+    assert kap.loc[8:20, "processed"].sum() == 0
+    assert kap.loc[20, "queue_persons"] > 0
+    assert kap.loc[48, "queue_persons"] == 0
+    assert kap.loc[19, "lanes_car"] == 0 and kap.loc[21, "lanes_car"] > 0
+
+
+def test_shifts_and_surge_lanes(ref):
+    data = _smoke_data()
+    data["injects"] = []
+    data["checkpoint_overrides"] = {
+        "zhibek_zholy": {
+            "lanes": {"car": 2, "bus": 1, "pedestrian": 2},
+            "shifts": [{"start_h": 22, "end_h": 6, "lanes_open_share": 0.5},
+                       {"start_h": 6, "end_h": 22, "lanes_open_share": 1.0}],
+            "surge": {"extra_lanes": {"car": 3}, "queue_threshold_persons": 300, "activation_delay_h": 2},
+        }
+    }
+    data["influx"]["zhibek_zholy"] = {"daily": [20000, 0]}
+    sc = parse_scenario(data, ref=ref)
+    out = simulate(sc, ref)
+    zz = out.checkpoints[out.checkpoints["checkpoint"] == "zhibek_zholy"].set_index("time_h")
+    # hour 1 (00-01 h): night shift, half of 2 car lanes; the queue soon passes 300 persons
+    assert zz.loc[1, "lanes_car"] == 1
+    first_over = zz.index[zz["queue_persons"] > 300][0]
+    surged = zz.index[zz["lanes_car"] >= 4]
+    assert len(surged) and surged[0] >= first_over + 2  # opens only after the delay
+
+
+def test_hourly_totals_exact_and_groups_not_persons(ref):
+    sc = load_scenario(SCENARIOS_DIR / "south_conflict.yaml", ref=ref)
+    hours = np.zeros(48, dtype=np.int64)
+    hours[3], hours[4], hours[10] = 1000, 37, 5000
+    by_mode = split_by_mode(hours, sc)
+    assert sum(by_mode.values()).tolist() == hours.tolist()
+    g = make_groups(by_mode[Mode.car], sc, Mode.car, "test")
+    assert g.persons.sum() == by_mode[Mode.car].sum()
+    per_hour = np.bincount(np.floor(g.arrive_h).astype(int), weights=g.persons, minlength=48)
+    assert per_hour.astype(int).tolist() == by_mode[Mode.car].tolist()
+    assert len(g) < g.persons.sum() / 2  # cars carry groups, not single persons
+    parts = g.to_reception + g.to_rehabilitation + g.self_arranged + g.leaving
+    assert (parts == g.persons).all()
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_ledger_balances_every_hour(path, ref):
+    sc = load_scenario(path, ref=ref)
+    led = simulate(sc, ref).ledger
+    assert len(led) == sc.horizon_days * 24
+    rest = led[list(LEDGER_FIELDS[1:])].sum(axis=1)
+    assert (rest == led["arrived"]).all()
+    assert (led[list(LEDGER_FIELDS)] >= 0).all().all()
+    assert led["arrived"].iloc[-1] > 0
+
+
+def test_ledger_error_is_loud(ref, monkeypatch):
+    real = centres_mod.Downstream.ledger
+
+    def lose_one(self):
+        out = real(self)
+        out["relocated"] -= 1
+        return out
+
+    monkeypatch.setattr(centres_mod.Downstream, "ledger", lose_one)
+    sc = load_scenario(SCENARIOS_DIR / "smoke.yaml", ref=ref)
+    with pytest.raises(LedgerError, match="ledger does not balance at hour 1"):
+        simulate(sc, ref)
+
+
+def test_same_seed_same_summary_other_seed_differs(ref):
+    sc = load_scenario(SCENARIOS_DIR / "smoke.yaml", ref=ref)
+    a = run_scenario(sc, ref).summary
+    b = run_scenario(sc, ref).summary
+    c = run_scenario(sc, ref, seed=sc.seed + 1).summary
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    assert json.dumps(a, sort_keys=True) != json.dumps(c, sort_keys=True)
+
+
+def test_needs_follow_sphere(ref):
+    sc = load_scenario(SCENARIOS_DIR / "smoke.yaml", ref=ref)
+    res = run_scenario(sc, ref)
+    centres = res.tables["centres_hourly"]
+    cid = centres.loc[centres["occupancy"].idxmax(), "centre"]
+    c = centres[centres["centre"] == cid]
+    peak = int((c["occupancy"] + c["overflow"] + c["registration_queue"]).max())
+    got = res.summary["needs"][cid]
+    assert got["water_l"] == 15 * peak
+    assert got["food_kcal"] == 2100 * peak
+    assert got["covered_space_m2"] == pytest.approx(3.5 * peak)
+    assert got["latrines"] == math.ceil(peak / 20)
+    assert got["buses"] >= 1
+    region = res.summary["centres"][cid]["region"]
+    assert res.summary["needs_by_region"][region]["water_l"] >= got["water_l"]
+
+
+def test_gaps_use_scenario_thresholds(ref):
+    data = _smoke_data()
+    sc = parse_scenario(data, ref=ref)
+    loose = parse_scenario({**data, "thresholds": {"wait_amber_h": 500, "wait_red_h": 900,
+                                                   "occupancy_amber": 500, "occupancy_red": 900}}, ref=ref)
+    strict = run_scenario(sc, ref).summary["gaps"]
+    assert strict and all(g["severity"] in ("amber", "red") for g in strict)
+    assert run_scenario(loose, ref).summary["gaps"] == []
+
+
+def test_cli_run_writes_tables_and_summary(tmp_path):
+    out = tmp_path / "run"
+    res = subprocess.run([sys.executable, "-m", "contingency", "run", str(SCENARIOS_DIR / "smoke.yaml"),
+                          "--seed", "3", "--out", str(out)], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    tables, summary = load_result(out)
+    assert set(tables) == {"checkpoints_hourly", "centres_hourly", "ledger_hourly", "needs_daily"}
+    assert {"scenario", "seed", "ledger", "checkpoints", "centres", "gaps", "needs"} <= set(summary)
+    assert summary["seed"] == 3 and summary["scenario"] == "smoke"
+    assert list(summary["ledger"]) == list(LEDGER_FIELDS)
+    cp = next(iter(summary["checkpoints"].values()))
+    assert {"arrived", "processed", "max_wait_h", "p95_wait_h", "max_queue_persons"} <= set(cp)
+    ce = next(iter(summary["centres"].values()))
+    assert {"kind", "capacity", "peak_occupancy", "overflow_person_days", "first_overflow_day"} <= set(ce)
+    for g in summary["gaps"]:
+        assert {"facility", "kind", "severity", "metric", "value", "first_time"} <= set(g)
+    assert (out / "scenario.yaml").exists()
