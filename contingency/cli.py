@@ -85,6 +85,14 @@ def run(
         typer.echo(f"    {where}{g['metric']} {g['value']} from {g['first_time']}")
 
 
+@app.command()
+def bench() -> None:
+    """Benchmark: full pipeline vs bare SimPy vs Ciw, µs per person and peak memory."""
+    from contingency.bench import run_bench
+
+    run_bench(echo=typer.echo)
+
+
 def main() -> None:
     """Entry point of the console script."""
     app()

@@ -1,0 +1,218 @@
+"""Benchmark, side by side in one process (figures, not asserts):
+
+(a) the full pipeline on a generated 30-day, 1,000,000-person scenario over the ten checkpoints;
+(b) a bare SimPy single-queue loop with one process per person (200,000 persons);
+(c) Ciw running only the checkpoint stage of (a), one Ciw individual per group.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import simpy
+
+from contingency.refdata import RefData, load_refdata
+from contingency.scenario import Mode, Scenario, parse_scenario
+
+BENCH_PERSONS = 1_000_000
+MODE_MIX = {
+    "car": {"share": 0.70, "occupancy": {1: 0.15, 2: 0.25, 3: 0.25, 4: 0.20, 5: 0.15}},
+    "bus": {"share": 0.20, "occupancy": {20: 0.15, 30: 0.30, 40: 0.35, 50: 0.20}},
+    "pedestrian": {"share": 0.10, "occupancy": {1: 0.25, 2: 0.20, 3: 0.20, 4: 0.20, 5: 0.15}},
+}
+
+
+def bench_scenario(ref: RefData, persons: int = BENCH_PERSONS) -> Scenario:
+    """30 days, ``persons`` spread evenly over the ten modernised checkpoints, crisis lanes."""
+    ids = ref.modernised_ids
+    each = persons // len(ids)
+    influx = {
+        cp: {
+            "curve": {
+                "total_persons": each + (persons - each * len(ids) if i == 0 else 0),
+                "ramp_days": 3,
+                "plateau_days": 10,
+                "half_life_days": 6,
+            }
+        }
+        for i, cp in enumerate(ids)
+    }
+    crisis = {
+        "lanes": {"car": 6, "bus": 2, "pedestrian": 10},
+        "processing": {
+            "car_min_per_vehicle": 3.0,
+            "car_min_per_person": 0.5,
+            "bus_min_per_vehicle": 6.0,
+            "bus_min_per_person": 0.5,
+            "pedestrian_min_per_person": 1.0,
+        },
+    }
+    return parse_scenario(
+        {
+            "name": "bench_1m",
+            "trigger": "other",
+            "start": datetime(2027, 1, 1),
+            "horizon_days": 30,
+            "seed": 1,
+            "influx": influx,
+            "mode_mix": MODE_MIX,
+            "checkpoint_overrides": dict.fromkeys(ids, crisis),
+            "transport": {"bus_seats": 45, "buses_per_day": 1500, "onward_buses_per_day": 60},
+        },
+        file="<bench>",
+        ref=ref,
+    )
+
+
+class _PeakRSS:
+    """Sample this process's resident memory every 5 ms in a thread; ``peak_mb`` after exit."""
+
+    def __enter__(self) -> _PeakRSS:
+        self.peak_mb = _rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.005):
+            self.peak_mb = max(self.peak_mb, _rss_mb())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, _rss_mb())
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def full_pipeline(sc: Scenario, ref: RefData) -> int:
+    from contingency.results import run_scenario
+
+    res = run_scenario(sc, ref)
+    with tempfile.TemporaryDirectory() as tmp:
+        res.save(Path(tmp) / "run")
+    return res.summary["ledger"]["arrived"]
+
+
+def bare_simpy(persons: int = 200_000, lanes: int = 4, seed: int = 1) -> int:
+    """One SimPy process per person through one queue of ``lanes`` servers at rho = 0.9."""
+    rng = np.random.default_rng(seed)
+    gaps = rng.exponential(1 / (0.9 * lanes), persons)
+    service = rng.exponential(1.0, persons)
+    env = simpy.Environment()
+    desk = simpy.Resource(env, capacity=lanes)
+
+    def person(i: int):
+        with desk.request() as req:
+            yield req
+            yield env.timeout(service[i])
+
+    def source():
+        for i in range(persons):
+            yield env.timeout(gaps[i])
+            env.process(person(i))
+
+    env.process(source())
+    env.run()
+    return persons
+
+
+def ciw_checkpoints(sc: Scenario, ref: RefData) -> tuple[int, int]:
+    """The checkpoint stage of ``sc`` in Ciw: one node per checkpoint and mode, the same
+    arrival and processing times, one individual per group (lanes fixed at their base count)."""
+    import ciw
+
+    from contingency.sim.arrivals import checkpoint_groups
+    from contingency.sim.border import resolve_checkpoint, service_hours
+    from contingency.sim.rng import stream
+
+    arrivals, services, servers, persons, groups = [], [], [], 0, 0
+    for cp in ref.modernised_ids:
+        setup = resolve_checkpoint(sc, ref, cp)
+        for m, g in checkpoint_groups(sc, cp).items():
+            if len(g) == 0:
+                continue
+            svc = service_hours(
+                g.persons,
+                setup.min_per_group[m],
+                setup.min_per_person[m],
+                setup.cv,
+                stream(sc.seed, "service", cp, m.value),
+            )
+            gaps = np.diff(np.concatenate([[0.0], g.arrive_h]))
+            arrivals.append(ciw.dists.Sequential([*map(float, gaps), 1e9]))
+            services.append(ciw.dists.Sequential(list(map(float, svc))))
+            servers.append(setup.lanes[m])
+            persons += int(g.persons.sum())
+            groups += len(g)
+    n = len(arrivals)
+    net = ciw.create_network(
+        arrival_distributions=arrivals,
+        service_distributions=services,
+        number_of_servers=servers,
+        routing=[[0.0] * n for _ in range(n)],
+    )
+    ciw.seed(1)
+    sim = ciw.Simulation(net)
+    sim.simulate_until_max_time(sc.horizon_days * 24 * 4)
+    return persons, groups
+
+
+def run_bench(echo=print) -> dict[str, float]:
+    """Run (a), (b), (c) and print µs per person, ratios and peak memory."""
+    ref = load_refdata()
+    sc = bench_scenario(ref)
+    echo(f"(a) scenario: {BENCH_PERSONS:,} persons, 30 days, 10 modernised checkpoints")
+    for m in Mode:
+        spec = sc.mode_mix.spec(m)
+        sizes = ", ".join(f"{k}: {w:.0%}" for k, w in spec.occupancy.items())
+        echo(f"    {m.value:<11}{spec.share:>5.0%} of persons; group size {sizes}")
+    fig: dict[str, float] = {}
+    gc.collect()
+    with _PeakRSS() as mem:
+        t = time.perf_counter()
+        arrived = full_pipeline(sc, ref)
+        fig["a_s"] = time.perf_counter() - t
+    fig["a_us"] = fig["a_s"] / arrived * 1e6
+    fig["a_peak_mb"] = mem.peak_mb
+    gc.collect()
+    with _PeakRSS() as mem:
+        t = time.perf_counter()
+        n_b = bare_simpy()
+        fig["b_s"] = time.perf_counter() - t
+    fig["b_us"] = fig["b_s"] / n_b * 1e6
+    fig["b_peak_mb"] = mem.peak_mb
+    gc.collect()
+    with _PeakRSS() as mem:
+        t = time.perf_counter()
+        n_c, groups_c = ciw_checkpoints(sc, ref)
+        fig["c_s"] = time.perf_counter() - t
+    fig["c_us"] = fig["c_s"] / n_c * 1e6
+    fig["c_peak_mb"] = mem.peak_mb
+    echo("")
+    rows = [
+        ("(a) full pipeline (SimPy groups + centres + tables)", arrived, "a"),
+        ("(b) bare SimPy, one process per person", n_b, "b"),
+        (f"(c) Ciw, checkpoint stage only, {groups_c:,} groups", n_c, "c"),
+    ]
+    echo(f"{'part':<52}{'persons':>11}{'seconds':>10}{'µs/person':>11}{'peak MB':>10}")
+    for label, n, k in rows:
+        s, us, mb = fig[f"{k}_s"], fig[f"{k}_us"], fig[f"{k}_peak_mb"]
+        echo(f"{label:<52}{n:>11,}{s:>10.2f}{us:>11.2f}{mb:>10.0f}")
+    echo("(peak MB: resident memory of the whole process while the part ran)")
+    echo("")
+    echo(f"(a)/(b) µs per person: {fig['a_us'] / fig['b_us']:.3f}   (target <= 1)")
+    echo(f"(a)/(c) µs per person: {fig['a_us'] / fig['c_us']:.3f}   (target < 1)")
+    echo(f"(a) peak resident memory of the process: {fig['a_peak_mb']:.0f} MB   (target < 2048 MB)")
+    return fig
