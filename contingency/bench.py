@@ -212,7 +212,30 @@ def run_bench(echo=print) -> dict[str, float]:
         echo(f"{label:<52}{n:>11,}{s:>10.2f}{us:>11.2f}{mb:>10.0f}")
     echo("(peak MB: resident memory of the whole process while the part ran)")
     echo("")
+    fig["d_ms"] = routing_per_day(ref) * 1000
+    n_origins = len(ref.centres)
+    echo(
+        f"(d) onward allocation, national graph, {n_origins} origins x 200 persons a day: "
+        f"{fig['d_ms']:.1f} ms per simulated day"
+    )
+    echo("")
     echo(f"(a)/(b) µs per person: {fig['a_us'] / fig['b_us']:.3f}   (target <= 1)")
     echo(f"(a)/(c) µs per person: {fig['a_us'] / fig['c_us']:.3f}   (target < 1)")
     echo(f"(a) peak resident memory of the process: {fig['a_peak_mb']:.0f} MB   (target < 2048 MB)")
     return fig
+
+
+def routing_per_day(ref: RefData, days: int = 30) -> float:
+    """Seconds per simulated day for the national allocation: every reception and
+    rehabilitation centre has 200 people ready each day (fresh router, national graph; the
+    regions fill up over the 30 days)."""
+    from contingency.routing.network import RoadNetwork
+    from contingency.routing.onward import Router
+
+    sc = bench_scenario(ref, persons=10_000)
+    router = Router(sc, ref, RoadNetwork(ref.road_graph()))
+    ready = {cid: (row["node"], 200) for cid, row in ref.centres.iterrows()}
+    t = time.perf_counter()
+    for day in range(days):
+        router.route_day(day, ready)
+    return (time.perf_counter() - t) / days

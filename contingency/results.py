@@ -15,13 +15,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from contingency.metrics.gaps import centre_load, find_gaps
+from contingency.metrics.gaps import centre_load, find_gaps, unmet_gaps
 from contingency.metrics.needs import daily_needs, peak_needs
 from contingency.refdata import RefData
 from contingency.scenario import Scenario, dump_scenario
 from contingency.sim.engine import LEDGER_FIELDS, simulate
 
-TABLES = ("checkpoints_hourly", "centres_hourly", "ledger_hourly", "needs_daily")
+TABLES = (
+    "checkpoints_hourly",
+    "centres_hourly",
+    "ledger_hourly",
+    "needs_daily",
+    "flows_daily",
+    "corridors_daily",
+    "regions",
+    "unmet_daily",
+)
+TOP_CORRIDORS = 15
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,29 @@ def run_scenario(
             if len(over_hours)
             else None,
         }
+    regions = {
+        row.region: {
+            "allocated": int(row.allocated),
+            "capacity": int(row.capacity),
+            "remaining": int(row.remaining),
+            "gap": int(max(0, row.preferred - row.capacity)),
+            "priority": bool(row.priority),
+        }
+        for row in out.regions.itertuples()
+    }
+    top = (
+        out.corridors.groupby(["from", "to", "road_ref"], as_index=False)["persons"]
+        .sum()
+        .sort_values(["persons", "from", "to"], ascending=[False, True, True])
+        .head(TOP_CORRIDORS)
+    )
+    corridors = [
+        {"from": r["from"], "to": r["to"], "road_ref": r["road_ref"], "persons": int(r["persons"])}
+        for _, r in top.iterrows()
+    ]
+    gaps = find_gaps(out.checkpoints, out.centres, sc.thresholds, sc.start)
+    gaps += unmet_gaps(out.unmet, out.centres, sc.start)
+    gaps.sort(key=lambda g: (g["severity"] != "red", g["first_h"], g["facility"]))
     summary = {
         "scenario": sc.name,
         "seed": sc.seed,
@@ -116,7 +149,10 @@ def run_scenario(
         "ledger": {k: int(last[k]) for k in LEDGER_FIELDS},
         "checkpoints": cp_sum,
         "centres": centres,
-        "gaps": find_gaps(out.checkpoints, out.centres, sc.thresholds, sc.start),
+        "gaps": gaps,
+        "regions": regions,
+        "corridors": corridors,
+        "unreachable_regions": sorted({(u.origin, u.region) for u in out.unreachable.itertuples()}),
         "thresholds": sc.thresholds.model_dump(),
         "needs": peak_needs(needs, "centre"),
         "needs_by_region": peak_needs(needs, "region"),
@@ -126,5 +162,9 @@ def run_scenario(
         "centres_hourly": out.centres,
         "ledger_hourly": out.ledger,
         "needs_daily": needs,
+        "flows_daily": out.flows,
+        "corridors_daily": out.corridors,
+        "regions": out.regions,
+        "unmet_daily": out.unmet,
     }
     return RunResult(sc, tables, summary)

@@ -185,7 +185,7 @@ def test_cli_run_writes_tables_and_summary(tmp_path):
                           "--seed", "3", "--out", str(out)], capture_output=True, text=True, check=False)
     assert res.returncode == 0, res.stderr
     tables, summary = load_result(out)
-    assert set(tables) == {"checkpoints_hourly", "centres_hourly", "ledger_hourly", "needs_daily"}
+    assert {"checkpoints_hourly", "centres_hourly", "ledger_hourly", "needs_daily", "flows_daily", "corridors_daily", "regions"} <= set(tables)
     assert {"scenario", "seed", "ledger", "checkpoints", "centres", "gaps", "needs"} <= set(summary)
     assert summary["seed"] == 3 and summary["scenario"] == "smoke"
     assert list(summary["ledger"]) == list(LEDGER_FIELDS)

@@ -85,3 +85,24 @@ def find_gaps(
         if g:
             gaps.append(g)
     return sorted(gaps, key=lambda g: (g["severity"] != "red", g["first_h"], g["facility"]))
+
+
+def unmet_gaps(unmet: pd.DataFrame, centres: pd.DataFrame, start: datetime) -> list[dict]:
+    """Red gap per centre where people ready to move on found no place or seat."""
+    kinds = centres.drop_duplicates("centre").set_index("centre")["kind"]
+    out = []
+    for cid, t in unmet[unmet["persons"] > 0].groupby("centre", sort=False):
+        first_h = float(t["time_h"].iloc[0])
+        out.append(
+            {
+                "facility": cid,
+                "kind": kinds.get(cid, ""),
+                "severity": "red",
+                "metric": "unmet_onward_demand",
+                "value": int(t["persons"].max()),
+                "threshold": 0,
+                "first_time": (start + timedelta(hours=first_h)).isoformat(),
+                "first_h": first_h,
+            }
+        )
+    return out

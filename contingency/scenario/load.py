@@ -83,6 +83,9 @@ def check_references(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
     for iso in sc.region_capacity:
         if iso not in ref.regions.index:
             out.append(problem(file, f"region_capacity.{iso}", "unknown region code", iso))
+    for iso in sc.routing.region_weights:
+        if iso not in ref.regions.index:
+            out.append(problem(file, f"routing.region_weights.{iso}", "unknown region code", iso))
     graph = ref.road_graph()
     for i, inj in enumerate(sc.injects):
         where = f"injects.{i}.target"

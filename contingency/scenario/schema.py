@@ -183,6 +183,17 @@ class Transport(_Model):
     """Buses per day per reception centre carrying people onward to regions."""
 
 
+class Routing(_Model):
+    """Onward allocation weights: cost per person = travel hours x weight (+ a penalty for
+    regions outside the northern/eastern resettlement priority)."""
+
+    priority_weight: PosFloat = 0.5
+    other_weight: PosFloat = 1.0
+    other_penalty_h: Annotated[float, Field(ge=0, le=10_000)] = 48.0
+    region_weights: dict[str, PosFloat] = {}
+    """Per-region weight in place of the two above (ISO 3166-2 code -> weight)."""
+
+
 class Thresholds(_Model):
     wait_amber_h: PosFloat = 6.0
     wait_red_h: PosFloat = 24.0
@@ -300,6 +311,7 @@ class Scenario(_Model):
     centre_overrides: dict[str, CentreOverride] = {}
     region_capacity: dict[str, NonNegInt] = {}
     transport: Transport = Transport()
+    routing: Routing = Routing()
     thresholds: Thresholds = Thresholds()
     injects: list[Inject] = []
 

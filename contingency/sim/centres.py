@@ -5,19 +5,20 @@ People who cross needing shelter wait at the checkpoint's transfer point for a s
 national bus pool; buses take them to the nearest centre of the right kind with free beds
 (the nearest one of all when none has room). At a centre they queue for registration
 (``intake_per_hour``), then take a bed or wait in overflow. Each cohort that takes a bed leaves
-after a log-normal length of stay and is handed to ``release`` (onward routing).
+after a log-normal length of stay; once a day the router places those ready to leave in
+regions (onward routing). People it cannot place keep their bed: unmet demand, never dropped.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 
 from contingency.refdata import RefData
+from contingency.routing.network import RoadNetwork
+from contingency.routing.onward import Router
 from contingency.scenario import Scenario
 from contingency.scenario.influx import _largest_remainder
 from contingency.scenario.schema import CentreCapacity, RoadClose, RoadOpen
@@ -41,6 +42,8 @@ class Centre:
     reg_queue: int = 0
     overflow: int = 0
     occupied: int = 0
+    ready: int = 0
+    """In a bed, stay over, waiting for an onward place (unmet demand while it lasts)."""
     intake_credit: float = 0.0
     departures: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
@@ -73,7 +76,7 @@ class Downstream:
         ref: RefData,
         checkpoints: list[str],
         *,
-        release: Callable[[int, Centre, int], None] | None = None,
+        route: bool = True,
     ):
         self.sc, self.ref = sc, ref
         self.n_hours = sc.horizon_days * 24
@@ -105,10 +108,11 @@ class Downstream:
         self.self_arranged = 0
         self.left_country = 0
         self.relocated = 0
-        self.release = release or self._relocate
-        self.base_graph = ref.road_graph()
-        self.closed_roads: set[frozenset[str]] = set()
-        self._dist_cache: dict[tuple[str, frozenset], dict[str, float]] = {}
+        self.network = RoadNetwork(ref.road_graph())
+        self.router = Router(sc, ref, self.network) if route else None
+        self.onward = np.zeros(self.n_hours + 2, dtype=np.int64)
+        """Persons on the road to their region, by hour of arrival."""
+        self.unmet_log: list[tuple[int, str, int]] = []
         self._events = sorted(
             (i for i in sc.injects if isinstance(i, CentreCapacity | RoadClose | RoadOpen)),
             key=lambda i: i.at_h,
@@ -117,22 +121,6 @@ class Downstream:
         """Persons put on buses per day, by destination centre."""
 
     # ------------------------------------------------------------ helpers
-    def graph(self) -> nx.Graph:
-        g = self.base_graph.copy()
-        g.remove_edges_from(tuple(e) for e in self.closed_roads)
-        return g
-
-    def travel_h(self, node: str) -> dict[str, float]:
-        key = (node, frozenset(self.closed_roads))
-        if key not in self._dist_cache:
-            self._dist_cache[key] = nx.single_source_dijkstra_path_length(
-                self.graph(), node, weight="travel_h"
-            )
-        return self._dist_cache[key]
-
-    def _relocate(self, h: int, centre: Centre, n: int) -> None:
-        self.relocated += n
-
     def _apply_events(self, h: int) -> None:
         while self._events and self._events[0].at_h <= h:
             inj = self._events.pop(0)
@@ -140,16 +128,12 @@ class Downstream:
                 if inj.target in self.centres:
                     self.centres[inj.target].beds = inj.params.beds
             else:
-                edge = frozenset(inj.target.split("--"))
-                (
-                    self.closed_roads.add
-                    if isinstance(inj, RoadClose)
-                    else self.closed_roads.discard
-                )(edge)
+                a, b = inj.target.split("--")
+                (self.network.close if isinstance(inj, RoadClose) else self.network.open)(a, b)
 
     def _destinations(self, node: str, kind: str, n: int) -> list[tuple[Centre, int, float]]:
         """Fill the nearest centres of ``kind`` with free beds; the rest to the nearest one."""
-        dist = self.travel_h(node)
+        dist = self.network.travel_h(node)
         ranked = sorted(
             (c for c in self.centres.values() if c.kind == kind and c.node in dist),
             key=lambda c: (dist[c.node], c.id),
@@ -183,10 +167,16 @@ class Downstream:
         """Advance to the end of hour ``h`` (1-based): departures, dispatch, arrivals, intake."""
         self._apply_events(h)
         for c in self.centres.values():
-            gone = int(c.departures[h])
-            if gone:
-                c.occupied -= gone
-                self.release(h, c, gone)
+            c.ready += int(c.departures[h])
+        self.relocated += int(self.onward[h])
+        self.onward[h] = 0
+        if self.router is None:
+            for c in self.centres.values():
+                c.occupied -= c.ready
+                self.relocated += c.ready
+                c.ready = 0
+        elif h % 24 == 0:
+            self._route(h)
         self._dispatch(h)
         for c in self.centres.values():
             j = self._col[c.id]
@@ -208,6 +198,18 @@ class Downstream:
                 stay = self.rng.multinomial(admit, c.pmf)
                 tail = stay[: self.n_hours - h]
                 c.departures[h + 1 : h + 1 + len(tail)] += tail
+
+    def _route(self, h: int) -> None:
+        assert self.router is not None
+        ready = {c.id: (c.node, c.ready) for c in self.centres.values() if c.ready > 0}
+        placements, unplaced = self.router.route_day(h // 24 - 1, ready)
+        for p in placements:
+            c = self.centres[p.origin]
+            c.ready -= p.persons
+            c.occupied -= p.persons
+            self.onward[min(h + max(1, math.ceil(p.travel_h)), self.n_hours + 1)] += p.persons
+        for cid, n in unplaced.items():
+            self.unmet_log.append((h, cid, n))
 
     def _dispatch(self, h: int) -> None:
         self.seat_credit += self.seats_per_hour
@@ -240,7 +242,7 @@ class Downstream:
         for c in self.centres.values():
             by_kind[c.kind] += c.reg_queue + c.occupied
         return {
-            "in_transit": waiting_transfer + int(self.in_flight.sum()),
+            "in_transit": waiting_transfer + int(self.in_flight.sum()) + int(self.onward.sum()),
             "in_reception": by_kind["reception"],
             "in_rehabilitation": by_kind["rehabilitation"],
             "overflow_waiting": sum(c.overflow for c in self.centres.values()),

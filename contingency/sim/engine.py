@@ -17,7 +17,7 @@ from contingency.errors import LedgerError
 from contingency.refdata import RefData
 from contingency.scenario import Mode, Scenario
 from contingency.sim.border import CheckpointRun, build_border
-from contingency.sim.centres import Centre, Downstream
+from contingency.sim.centres import Downstream
 
 LEDGER_FIELDS = (
     "arrived",
@@ -43,6 +43,15 @@ class SimOutput:
     transported: pd.DataFrame
     waits: pd.DataFrame
     """One row per checkpoint: persons-weighted p95 and max wait over the whole run."""
+    flows: pd.DataFrame
+    """Onward placements: day, origin centre, region, persons, travel_h, path."""
+    corridors: pd.DataFrame
+    """Persons moved onward per road edge and day."""
+    regions: pd.DataFrame
+    """Per region: capacity, allocated, remaining, preferred (uncapacitated), priority."""
+    unmet: pd.DataFrame
+    """Per centre and day: persons ready to leave that no region or seat could take."""
+    unreachable: pd.DataFrame
 
 
 def _concat(runs: dict[str, CheckpointRun], attr: str) -> dict[str, np.ndarray]:
@@ -151,7 +160,7 @@ def simulate(
     ref: RefData,
     *,
     progress: bool = False,
-    release: Callable[[int, Centre, int], None] | None = None,
+    route: bool = True,
     on_hour: Callable[[int], None] | None = None,
 ) -> SimOutput:
     """Simulate ``sc`` over its horizon.
@@ -160,11 +169,11 @@ def simulate(
     ----------
     progress
         Show a terminal progress bar (it appears only if the run takes more than 2 s).
-    release
-        Called as ``release(hour, centre, persons)`` when people leave a centre; the default
-        counts them as relocated. Onward routing plugs in here.
+    route
+        Place people leaving centres in regions by daily min-cost flow (default); when False
+        they simply count as relocated on leaving.
     on_hour
-        Called after each hour of the centre stage (routing steps its day here).
+        Called after each hour of the centre stage.
 
     Raises
     ------
@@ -179,7 +188,7 @@ def simulate(
         env.run(until=day * 24)
         bar.update(1)
     cp_table, crossings, waits = _checkpoint_tables(runs, n_hours)
-    down = Downstream(sc, ref, list(runs), release=release)
+    down = Downstream(sc, ref, list(runs), route=route)
     totals = cp_table.groupby("time_h")[["arrived", "held_beyond_border", "at_checkpoint"]].sum()
     arrived_cum = totals["arrived"].cumsum().to_numpy()
     held_h = totals["held_beyond_border"].to_numpy()
@@ -234,4 +243,40 @@ def simulate(
     )
     transported = pd.DataFrame(down.transported, columns=list(down.centres))
     transported.insert(0, "day", np.arange(sc.horizon_days))
-    return SimOutput(cp_table, centres, pd.DataFrame(ledger_rows), transported, waits)
+    return SimOutput(
+        cp_table,
+        centres,
+        pd.DataFrame(ledger_rows),
+        transported,
+        waits,
+        *_routing_tables(down, ref),
+    )
+
+
+def _routing_tables(down: Downstream, ref: RefData) -> tuple[pd.DataFrame, ...]:
+    r = down.router
+    flows = pd.DataFrame(
+        r.flows if r else [], columns=["day", "origin", "region", "persons", "travel_h", "path"]
+    )
+    edges = [(d, a, b, n) for (d, a, b), n in (r.edges.items() if r else [])]
+    corridors = pd.DataFrame(edges, columns=["day", "from", "to", "persons"])
+    refs = {
+        frozenset((row["from"], row["to"])): row["road_ref"] for _, row in ref.road_edges.iterrows()
+    }
+    corridors["road_ref"] = [
+        refs.get(frozenset((a, b)), "")
+        for a, b in zip(corridors["from"], corridors["to"], strict=True)
+    ]
+    regions = pd.DataFrame(
+        {
+            "region": list(ref.regions.index),
+            "capacity": [r.capacity[i] if r else 0 for i in ref.regions.index],
+            "allocated": [r.allocated[i] if r else 0 for i in ref.regions.index],
+            "preferred": [r.preferred[i] if r else 0 for i in ref.regions.index],
+            "priority": list(ref.regions["resettlement_priority"]),
+        }
+    )
+    regions["remaining"] = regions["capacity"] - regions["allocated"]
+    unmet = pd.DataFrame(down.unmet_log, columns=["time_h", "centre", "persons"])
+    unreachable = pd.DataFrame(r.unreachable if r else [], columns=["day", "origin", "region"])
+    return flows, corridors, regions, unmet, unreachable

@@ -1,0 +1,112 @@
+"""Daily onward movement of people leaving centres to regions that can absorb them.
+
+Each day, people whose stay is over are placed by :func:`allocate` into regions with remaining
+absorption capacity, national priority favouring the northern and eastern resettlement regions
+(travel hours x ``priority_weight``; other regions x ``other_weight`` plus ``other_penalty_h``).
+Transport per origin is ``onward_buses_per_day`` x ``bus_seats``. Whoever cannot be placed stays
+in the centre as unmet demand. Routes follow the fastest roads open that day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from contingency.refdata import RefData
+from contingency.routing.allocate import allocate
+from contingency.routing.network import RoadNetwork
+from contingency.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Placement:
+    origin: str
+    region: str
+    persons: int
+    travel_h: float
+    path: tuple[str, ...]
+
+
+@dataclass
+class Router:
+    sc: Scenario
+    ref: RefData
+    network: RoadNetwork
+    capacity: dict[str, int] = field(init=False)
+    allocated: dict[str, int] = field(init=False)
+    preferred: dict[str, int] = field(init=False)
+    """Persons who would have gone to each region with no capacity limits (for the gap)."""
+    flows: list[dict] = field(default_factory=list)
+    edges: dict[tuple[int, str, str], int] = field(default_factory=lambda: defaultdict(int))
+    unreachable: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        regions = self.ref.regions
+        self.capacity = {
+            iso: int(self.sc.region_capacity.get(iso, regions.at[iso, "absorption_capacity"]))
+            for iso in regions.index
+        }
+        self.allocated = dict.fromkeys(regions.index, 0)
+        self.preferred = dict.fromkeys(regions.index, 0)
+        r = self.sc.routing
+        self.node = dict(regions["centre_node"])
+        self.weight = {
+            iso: r.region_weights.get(iso, r.priority_weight if pri else r.other_weight)
+            for iso, pri in regions["resettlement_priority"].items()
+        }
+        self.penalty = {
+            iso: 0.0 if pri else r.other_penalty_h
+            for iso, pri in regions["resettlement_priority"].items()
+        }
+        self.seats = self.sc.transport.onward_buses_per_day * self.sc.transport.bus_seats
+
+    def cost_h(self, origin_node: str, iso: str, hours: float) -> float:
+        return hours * self.weight[iso] + self.penalty[iso]
+
+    def route_day(
+        self, day: int, ready: dict[str, tuple[str, int]]
+    ) -> tuple[list[Placement], dict[str, int]]:
+        """Place today's ready people. ``ready`` maps origin id -> (road node, persons).
+
+        Returns the placements and the persons left unplaced per origin.
+        """
+        costs: dict[tuple[str, str], float] = {}
+        for origin, (node, n) in ready.items():
+            if n <= 0:
+                continue
+            reach = self.network.travel_h(node)
+            best = None
+            for iso, rnode in self.node.items():
+                if rnode not in reach:
+                    self.unreachable.append({"day": day, "origin": origin, "region": iso})
+                    continue
+                c = self.cost_h(node, iso, reach[rnode])
+                costs[(origin, iso)] = c
+                if best is None or c < best[0]:
+                    best = (c, iso)
+            if best is not None:
+                self.preferred[best[1]] += n
+        remaining = {iso: self.capacity[iso] - self.allocated[iso] for iso in self.capacity}
+        supply = {o: n for o, (_, n) in ready.items() if n > 0}
+        result = allocate(supply, dict.fromkeys(supply, self.seats), remaining, costs)
+        placements = []
+        for (origin, iso), n in sorted(result.flows.items()):
+            node = ready[origin][0]
+            path = tuple(self.network.path(node, self.node[iso]) or (node,))
+            hours = self.network.travel_h(node)[self.node[iso]]
+            placements.append(Placement(origin, iso, n, hours, path))
+            self.allocated[iso] += n
+            self.flows.append(
+                {
+                    "day": day,
+                    "origin": origin,
+                    "region": iso,
+                    "persons": n,
+                    "travel_h": round(hours, 2),
+                    "path": ">".join(path),
+                }
+            )
+            for a, b in pairwise(path):
+                self.edges[(day, *sorted((a, b)))] += n
+        return placements, result.unplaced
