@@ -77,6 +77,19 @@ def load_result(run_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict]:
     return tables, summary
 
 
+def _centre_place(ref: RefData, cid: str, node: str) -> tuple[float, float, str, str]:
+    if cid in ref.centres.index:
+        row = ref.centres.loc[cid]
+        return float(row["lat"]), float(row["lon"]), row["name_ru"], row["name_en"]
+    row = ref.road_nodes.loc[node]  # a mobile unit opened by an inject
+    return (
+        float(row["lat"]),
+        float(row["lon"]),
+        f"Мобильный пункт приёма: {row['name_ru'] or row['name_en']}",
+        f"Mobile reception unit: {row['name_en']}",
+    )
+
+
 def _none_if_nan(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
 
@@ -106,8 +119,14 @@ def run_scenario(
     for cid, t in out.centres.groupby("centre", sort=False):
         present = t["occupancy"] + t["overflow"] + t["registration_queue"]
         over_hours = t.loc[t["overflow"] > 0, "time_h"]
+        lat, lon, name_ru, name_en = _centre_place(ref, cid, t["node"].iloc[0])
         centres[cid] = {
             "kind": t["kind"].iloc[0],
+            "name_ru": name_ru,
+            "name_en": name_en,
+            "node": t["node"].iloc[0],
+            "lat": lat,
+            "lon": lon,
             "region": t["region"].iloc[0],
             "capacity": int(t["capacity"].iloc[-1]),
             "peak_occupancy": int(present.max()),

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import simpy
 import yaml
@@ -196,3 +197,50 @@ def test_cli_run_writes_tables_and_summary(tmp_path):
     for g in summary["gaps"]:
         assert {"facility", "kind", "severity", "metric", "value", "first_time"} <= set(g)
     assert (out / "scenario.yaml").exists()
+
+
+def _tables_until(res, t_h: int) -> dict[str, pd.DataFrame]:
+    out = {}
+    for name in ("checkpoints_hourly", "centres_hourly", "ledger_hourly"):
+        df = res.tables[name]
+        df = df[df["time_h"] <= t_h]
+        if name == "centres_hourly":
+            df = df[~df["centre"].str.startswith("mobile_")]
+        out[name] = df.reset_index(drop=True)
+    return out
+
+
+@pytest.mark.parametrize(
+    "inject",
+    [
+        {"kind": "checkpoint_close", "target": "zhibek_zholy"},
+        {"kind": "surge", "target": "zhibek_zholy", "params": {"multiplier": 2.0}},
+        {"kind": "road_close", "target": "saryagash--shymkent"},
+        {"kind": "mobile_unit", "target": "saryagash", "params": {"beds": 5000}},
+        {"kind": "lanes", "target": "kaplanbek", "params": {"car": 1}},
+    ],
+    ids=lambda i: i["kind"],
+)
+def test_live_inject_leaves_the_past_exactly_as_it_was(ref, inject):
+    sc = load_scenario(SCENARIOS_DIR / "south_conflict.yaml", ref=ref)
+    base = run_scenario(sc, ref)
+    t_h = 100
+    data = sc.model_dump(mode="json", exclude_defaults=True)
+    data["injects"] = [*data.get("injects", []), {"at_h": t_h, "by": "controller", **inject}]
+    live = run_scenario(parse_scenario(data, ref=ref), ref)
+    before, after = _tables_until(base, t_h), _tables_until(live, t_h)
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name], check_dtype=False)
+    assert not base.tables["ledger_hourly"].equals(live.tables["ledger_hourly"])  # the future changed
+
+
+def test_mobile_unit_opens_and_takes_people(ref):
+    data = _smoke_data()
+    data["injects"] = [{"at_h": 5, "kind": "mobile_unit", "target": "saryagash", "params": {"beds": 3000}}]
+    res = run_scenario(parse_scenario(data, ref=ref), ref)
+    c = res.tables["centres_hourly"]
+    unit = c[c["centre"] == "mobile_1_saryagash"].set_index("time_h")
+    assert unit.loc[4, "capacity"] == 0 and unit.loc[6, "capacity"] == 3000
+    assert unit["occupancy"].max() > 0
+    assert unit.loc[:5, "occupancy"].max() == 0
+    assert res.summary["centres"]["mobile_1_saryagash"]["lat"] == pytest.approx(ref.road_nodes.at["saryagash", "lat"])

@@ -104,6 +104,9 @@ def check_references(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
         elif inj.kind == "centre_capacity":
             if inj.target not in ref.centres.index:
                 out.append(problem(file, where, "unknown centre id", inj.target))
+        elif inj.kind == "mobile_unit":
+            if inj.target not in graph:
+                out.append(problem(file, where, "unknown road node", inj.target))
         else:
             edge = _edge_key(inj.target)
             if edge is None:

@@ -231,6 +231,13 @@ class CentreCapacityParams(_Model):
     beds: NonNegInt
 
 
+class MobileUnitParams(_Model):
+    beds: Annotated[int, Field(ge=1, le=100_000)]
+    centre_kind: Literal["reception", "rehabilitation"] = "reception"
+    intake_per_hour: PosFloat = 50.0
+    stay_days_mean: Annotated[float, Field(gt=0, le=365)] = 14.0
+
+
 class CheckpointClose(_InjectBase):
     kind: Literal["checkpoint_close"]
     params: NoParams = NoParams()
@@ -266,6 +273,13 @@ class CentreCapacity(_InjectBase):
     params: CentreCapacityParams
 
 
+class MobileUnit(_InjectBase):
+    """A mobile reception unit opens at a road node (``target``) with ``beds``."""
+
+    kind: Literal["mobile_unit"]
+    params: MobileUnitParams
+
+
 Inject = Annotated[
     CheckpointClose
     | CheckpointOpen
@@ -273,7 +287,8 @@ Inject = Annotated[
     | LanesInject
     | RoadClose
     | RoadOpen
-    | CentreCapacity,
+    | CentreCapacity
+    | MobileUnit,
     Field(discriminator="kind"),
 ]
 INJECT_KINDS = (
@@ -284,6 +299,7 @@ INJECT_KINDS = (
     "road_close",
     "road_open",
     "centre_capacity",
+    "mobile_unit",
 )
 
 

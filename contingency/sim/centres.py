@@ -21,7 +21,7 @@ from contingency.routing.network import RoadNetwork
 from contingency.routing.onward import Router
 from contingency.scenario import Scenario
 from contingency.scenario.influx import _largest_remainder
-from contingency.scenario.schema import CentreCapacity, RoadClose, RoadOpen
+from contingency.scenario.schema import CentreCapacity, MobileUnit, RoadClose, RoadOpen
 from contingency.sim.rng import stream
 
 STAY_CV = 0.5
@@ -42,6 +42,7 @@ class Centre:
     reg_queue: int = 0
     overflow: int = 0
     occupied: int = 0
+    is_open: bool = True
     ready: int = 0
     """In a bed, stay over, waiting for an onward place (unmet demand while it lasts)."""
     intake_credit: float = 0.0
@@ -57,6 +58,11 @@ def stay_pmf(mean_days: float, n_hours: int, cv: float = STAY_CV) -> np.ndarray:
     cdf = 0.5 * (1 + np.array([math.erf(v) for v in z]))
     cdf[0] = 0.0
     return np.append(np.diff(cdf), 1 - cdf[-1])
+
+
+def mobile_unit_id(index: int, node: str) -> str:
+    """Centre id of the ``index``-th mobile unit inject of a scenario (0-based)."""
+    return f"mobile_{index + 1}_{node}"
 
 
 @dataclass
@@ -99,6 +105,23 @@ class Downstream:
                 pmf=stay_pmf(stay, self.n_hours),
                 departures=np.zeros(self.n_hours + 2, dtype=np.int64),
             )
+        for i, inj in enumerate(i for i in sc.injects if isinstance(i, MobileUnit)):
+            cid = mobile_unit_id(i, inj.target)
+            self.centres[cid] = Centre(
+                id=cid,
+                kind=inj.params.centre_kind,
+                node=inj.target,
+                region=ref.road_nodes.at[inj.target, "region_iso"],
+                beds=0,
+                intake_per_hour=inj.params.intake_per_hour,
+                pmf=stay_pmf(inj.params.stay_days_mean, self.n_hours),
+                departures=np.zeros(self.n_hours + 2, dtype=np.int64),
+                is_open=False,
+            )
+        self._mobile = {
+            id(inj): mobile_unit_id(i, inj.target)
+            for i, inj in enumerate(i for i in sc.injects if isinstance(i, MobileUnit))
+        }
         self.transfers = {cp: Transfer(ref.checkpoints.at[cp, "node"]) for cp in checkpoints}
         self.in_flight = np.zeros((self.n_hours + 2, len(self.centres)), dtype=np.int64)
         self._col = {cid: j for j, cid in enumerate(self.centres)}
@@ -114,7 +137,11 @@ class Downstream:
         """Persons on the road to their region, by hour of arrival."""
         self.unmet_log: list[tuple[int, str, int]] = []
         self._events = sorted(
-            (i for i in sc.injects if isinstance(i, CentreCapacity | RoadClose | RoadOpen)),
+            (
+                i
+                for i in sc.injects
+                if isinstance(i, CentreCapacity | RoadClose | RoadOpen | MobileUnit)
+            ),
             key=lambda i: i.at_h,
         )
         self.transported = np.zeros((sc.horizon_days, len(self.centres)), dtype=np.int64)
@@ -127,6 +154,9 @@ class Downstream:
             if isinstance(inj, CentreCapacity):
                 if inj.target in self.centres:
                     self.centres[inj.target].beds = inj.params.beds
+            elif isinstance(inj, MobileUnit):
+                unit = self.centres[self._mobile[id(inj)]]
+                unit.beds, unit.is_open = inj.params.beds, True
             else:
                 a, b = inj.target.split("--")
                 (self.network.close if isinstance(inj, RoadClose) else self.network.open)(a, b)
@@ -135,7 +165,7 @@ class Downstream:
         """Fill the nearest centres of ``kind`` with free beds; the rest to the nearest one."""
         dist = self.network.travel_h(node)
         ranked = sorted(
-            (c for c in self.centres.values() if c.kind == kind and c.node in dist),
+            (c for c in self.centres.values() if c.kind == kind and c.is_open and c.node in dist),
             key=lambda c: (dist[c.node], c.id),
         )
         if not ranked:

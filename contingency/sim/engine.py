@@ -161,7 +161,7 @@ def simulate(
     *,
     progress: bool = False,
     route: bool = True,
-    on_hour: Callable[[int], None] | None = None,
+    on_progress: Callable[[float], None] | None = None,
 ) -> SimOutput:
     """Simulate ``sc`` over its horizon.
 
@@ -172,8 +172,8 @@ def simulate(
     route
         Place people leaving centres in regions by daily min-cost flow (default); when False
         they simply count as relocated on leaving.
-    on_hour
-        Called after each hour of the centre stage.
+    on_progress
+        Called with the fraction done (0..1) after each simulated day of each stage.
 
     Raises
     ------
@@ -187,6 +187,8 @@ def simulate(
     for day in range(1, sc.horizon_days + 1):
         env.run(until=day * 24)
         bar.update(1)
+        if on_progress is not None:
+            on_progress(day / (2 * sc.horizon_days))
     cp_table, crossings, waits = _checkpoint_tables(runs, n_hours)
     down = Downstream(sc, ref, list(runs), route=route)
     totals = cp_table.groupby("time_h")[["arrived", "held_beyond_border", "at_checkpoint"]].sum()
@@ -204,8 +206,6 @@ def simulate(
                 leaving=int(cr["leaving"][h]),
             )
         down.step(h)
-        if on_hour is not None:
-            on_hour(h)
         held, at_cp = int(held_h[h - 1]), int(at_cp_h[h - 1])
         row = {
             "time_h": h,
@@ -223,10 +223,23 @@ def simulate(
         ledger_rows.append(row)
         for c in down.centres.values():
             centre_rows.append(
-                (h, c.id, c.kind, c.region, c.beds, c.occupied, c.overflow, c.reg_queue)
+                (
+                    h,
+                    c.id,
+                    c.kind,
+                    c.region,
+                    c.node,
+                    c.beds,
+                    c.occupied,
+                    c.overflow,
+                    c.reg_queue,
+                    c.ready,
+                )
             )
         if h % 24 == 0:
             bar.update(1)
+            if on_progress is not None:
+                on_progress(0.5 + h / (48 * sc.horizon_days))
     bar.close()
     centres = pd.DataFrame(
         centre_rows,
@@ -235,10 +248,12 @@ def simulate(
             "centre",
             "kind",
             "region",
+            "node",
             "capacity",
             "occupancy",
             "overflow",
             "registration_queue",
+            "ready_to_leave",
         ],
     )
     transported = pd.DataFrame(down.transported, columns=list(down.centres))
