@@ -2,6 +2,7 @@
 #   make run    the situational board on the default scenario
 #   make test   lint and the whole test suite
 PYTHON ?= python3
+CHROMIUM := /usr/bin/chromium
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -15,6 +16,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# Debian's chromium for the board's end-to-end test (Playwright drives it; no browser download).
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 validate: $(STAMP)
 	$(BIN)/python -m contingency validate scenarios/*.yaml
 
@@ -24,7 +30,7 @@ run: validate
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: lint validate
+test: lint validate $(CHROMIUM)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

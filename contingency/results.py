@@ -10,6 +10,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,12 +96,17 @@ def _none_if_nan(x: float) -> float | None:
 
 
 def run_scenario(
-    sc: Scenario, ref: RefData, *, seed: int | None = None, progress: bool = False
+    sc: Scenario,
+    ref: RefData,
+    *,
+    seed: int | None = None,
+    progress: bool = False,
+    on_progress: Callable[[float], None] | None = None,
 ) -> RunResult:
     """Simulate ``sc`` (with ``seed`` in place of the scenario's own, if given) and summarise."""
     if seed is not None:
         sc = sc.model_copy(update={"seed": seed})
-    out = simulate(sc, ref, progress=progress)
+    out = simulate(sc, ref, progress=progress, on_progress=on_progress)
     needs = daily_needs(out.centres, out.transported, ref.sphere, bus_seats=sc.transport.bus_seats)
     last = out.ledger.iloc[-1]
     cp_sum = {}

@@ -88,9 +88,15 @@ def test_shifts_and_surge_lanes(ref):
     data["checkpoint_overrides"] = {
         "zhibek_zholy": {
             "lanes": {"car": 2, "bus": 1, "pedestrian": 2},
-            "shifts": [{"start_h": 22, "end_h": 6, "lanes_open_share": 0.5},
-                       {"start_h": 6, "end_h": 22, "lanes_open_share": 1.0}],
-            "surge": {"extra_lanes": {"car": 3}, "queue_threshold_persons": 300, "activation_delay_h": 2},
+            "shifts": [
+                {"start_h": 22, "end_h": 6, "lanes_open_share": 0.5},
+                {"start_h": 6, "end_h": 22, "lanes_open_share": 1.0},
+            ],
+            "surge": {
+                "extra_lanes": {"car": 3},
+                "queue_threshold_persons": 300,
+                "activation_delay_h": 2,
+            },
         }
     }
     data["influx"]["zhibek_zholy"] = {"daily": [20000, 0]}
@@ -173,8 +179,18 @@ def test_needs_follow_sphere(ref):
 def test_gaps_use_scenario_thresholds(ref):
     data = _smoke_data()
     sc = parse_scenario(data, ref=ref)
-    loose = parse_scenario({**data, "thresholds": {"wait_amber_h": 500, "wait_red_h": 900,
-                                                   "occupancy_amber": 500, "occupancy_red": 900}}, ref=ref)
+    loose = parse_scenario(
+        {
+            **data,
+            "thresholds": {
+                "wait_amber_h": 500,
+                "wait_red_h": 900,
+                "occupancy_amber": 500,
+                "occupancy_red": 900,
+            },
+        },
+        ref=ref,
+    )
     strict = run_scenario(sc, ref).summary["gaps"]
     assert strict and all(g["severity"] in ("amber", "red") for g in strict)
     assert run_scenario(loose, ref).summary["gaps"] == []
@@ -182,18 +198,46 @@ def test_gaps_use_scenario_thresholds(ref):
 
 def test_cli_run_writes_tables_and_summary(tmp_path):
     out = tmp_path / "run"
-    res = subprocess.run([sys.executable, "-m", "contingency", "run", str(SCENARIOS_DIR / "smoke.yaml"),
-                          "--seed", "3", "--out", str(out)], capture_output=True, text=True, check=False)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contingency",
+            "run",
+            str(SCENARIOS_DIR / "smoke.yaml"),
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
     tables, summary = load_result(out)
-    assert {"checkpoints_hourly", "centres_hourly", "ledger_hourly", "needs_daily", "flows_daily", "corridors_daily", "regions"} <= set(tables)
+    assert {
+        "checkpoints_hourly",
+        "centres_hourly",
+        "ledger_hourly",
+        "needs_daily",
+        "flows_daily",
+        "corridors_daily",
+        "regions",
+    } <= set(tables)
     assert {"scenario", "seed", "ledger", "checkpoints", "centres", "gaps", "needs"} <= set(summary)
     assert summary["seed"] == 3 and summary["scenario"] == "smoke"
     assert list(summary["ledger"]) == list(LEDGER_FIELDS)
     cp = next(iter(summary["checkpoints"].values()))
     assert {"arrived", "processed", "max_wait_h", "p95_wait_h", "max_queue_persons"} <= set(cp)
     ce = next(iter(summary["centres"].values()))
-    assert {"kind", "capacity", "peak_occupancy", "overflow_person_days", "first_overflow_day"} <= set(ce)
+    assert {
+        "kind",
+        "capacity",
+        "peak_occupancy",
+        "overflow_person_days",
+        "first_overflow_day",
+    } <= set(ce)
     for g in summary["gaps"]:
         assert {"facility", "kind", "severity", "metric", "value", "first_time"} <= set(g)
     assert (out / "scenario.yaml").exists()
@@ -231,16 +275,22 @@ def test_live_inject_leaves_the_past_exactly_as_it_was(ref, inject):
     before, after = _tables_until(base, t_h), _tables_until(live, t_h)
     for name in before:
         pd.testing.assert_frame_equal(before[name], after[name], check_dtype=False)
-    assert not base.tables["ledger_hourly"].equals(live.tables["ledger_hourly"])  # the future changed
+    assert not base.tables["ledger_hourly"].equals(
+        live.tables["ledger_hourly"]
+    )  # the future changed
 
 
 def test_mobile_unit_opens_and_takes_people(ref):
     data = _smoke_data()
-    data["injects"] = [{"at_h": 5, "kind": "mobile_unit", "target": "saryagash", "params": {"beds": 3000}}]
+    data["injects"] = [
+        {"at_h": 5, "kind": "mobile_unit", "target": "saryagash", "params": {"beds": 3000}}
+    ]
     res = run_scenario(parse_scenario(data, ref=ref), ref)
     c = res.tables["centres_hourly"]
     unit = c[c["centre"] == "mobile_1_saryagash"].set_index("time_h")
     assert unit.loc[4, "capacity"] == 0 and unit.loc[6, "capacity"] == 3000
     assert unit["occupancy"].max() > 0
     assert unit.loc[:5, "occupancy"].max() == 0
-    assert res.summary["centres"]["mobile_1_saryagash"]["lat"] == pytest.approx(ref.road_nodes.at["saryagash", "lat"])
+    assert res.summary["centres"]["mobile_1_saryagash"]["lat"] == pytest.approx(
+        ref.road_nodes.at["saryagash", "lat"]
+    )

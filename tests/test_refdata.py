@@ -80,7 +80,9 @@ def test_road_graph_connected_and_joins_everything(ref):
     g = ref.road_graph()
     assert 40 <= g.number_of_nodes() <= 80
     assert nx.is_connected(g)
-    needed = set(ref.checkpoints["node"]) | set(ref.regions["centre_node"]) | set(ref.centres["node"])
+    needed = (
+        set(ref.checkpoints["node"]) | set(ref.regions["centre_node"]) | set(ref.centres["node"])
+    )
     assert needed <= set(g.nodes)
     assert all(d["length_km"] > 0 and d["speed_kmh"] > 0 for *_, d in g.edges(data=True))
 
@@ -133,7 +135,12 @@ def test_bad_cell_names_file_row_and_column(tmp_path):
 def test_dangling_node_is_reported(tmp_path):
     maps = _copy_maps(tmp_path)
     path = maps / "roads_edges.csv"
-    path.write_text(path.read_text(encoding="utf-8") + "atlantis,astana,X,10,estimate,90,true,,\n",
-                    encoding="utf-8")
-    with pytest.raises(ReferenceDataError, match=r"roads_edges.csv: row \d+\.from: unknown road node \(got 'atlantis'\)"):
+    path.write_text(
+        path.read_text(encoding="utf-8") + "atlantis,astana,X,10,estimate,90,true,,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        ReferenceDataError,
+        match=r"roads_edges.csv: row \d+\.from: unknown road node \(got 'atlantis'\)",
+    ):
         load_refdata(maps)

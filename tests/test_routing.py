@@ -57,10 +57,12 @@ def test_capacity_never_exceeded_and_everyone_counted(supply, capacity, seats, d
 
 
 def _router(ref, sc, **routing):
-    sc = sc.model_copy(update={
-        "routing": sc.routing.model_copy(update=routing),
-        "transport": sc.transport.model_copy(update={"onward_buses_per_day": 5000}),
-    })
+    sc = sc.model_copy(
+        update={
+            "routing": sc.routing.model_copy(update=routing),
+            "transport": sc.transport.model_copy(update={"onward_buses_per_day": 5000}),
+        }
+    )
     return Router(sc, ref, RoadNetwork(ref.road_graph()))
 
 
@@ -90,7 +92,9 @@ def test_closure_reroutes_and_unreachable_is_reported(ref):
     net.close(a, b)
     after = net.path("shymkent", "astana")
     assert after is not None and (a, b) not in pairwise(after)
-    assert net.travel_h("shymkent")["astana"] >= nx.path_weight(ref.road_graph(), before, "travel_h")
+    assert net.travel_h("shymkent")["astana"] >= nx.path_weight(
+        ref.road_graph(), before, "travel_h"
+    )
     net.open(a, b)
     assert net.path("shymkent", "astana") == before
 
@@ -124,7 +128,11 @@ def test_road_close_inject_changes_routes(ref):
     sc = load_scenario(SCENARIOS_DIR / "south_conflict.yaml", ref=ref)
     base = run_scenario(sc, ref).tables["corridors_daily"]
     used = base.groupby(["from", "to"])["persons"].sum().idxmax()
-    cut = sc.model_copy(update={"injects": [*sc.injects, RoadClose(at_h=0, kind="road_close", target="--".join(used))]})
+    cut = sc.model_copy(
+        update={
+            "injects": [*sc.injects, RoadClose(at_h=0, kind="road_close", target="--".join(used))]
+        }
+    )
     moved = run_scenario(cut, ref).tables["corridors_daily"]
     on_cut = moved[(moved["from"] == used[0]) & (moved["to"] == used[1])]
     assert on_cut["persons"].sum() == 0

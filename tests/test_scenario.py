@@ -49,7 +49,7 @@ def test_round_trip(path, ref, tmp_path):
 
 def test_default_checkpoints_are_the_ten(ref):
     data = yaml.safe_load(SMOKE.read_text(encoding="utf-8"))
-    del data["checkpoints"]
+    data.pop("checkpoints", None)
     data["influx"] = {"tazhen": {"daily": [10]}}
     data["injects"] = []
     data.pop("checkpoint_overrides")
@@ -67,8 +67,15 @@ def test_default_checkpoints_are_the_ten(ref):
     half=st.floats(0.1, 20),
 )
 def test_curve_totals_are_exact(total, horizon, start, ramp, plateau, half):
-    spec = InfluxSpec(curve=InfluxCurve(total_persons=total, start_day=start, ramp_days=ramp,
-                                        plateau_days=plateau, half_life_days=half))
+    spec = InfluxSpec(
+        curve=InfluxCurve(
+            total_persons=total,
+            start_day=start,
+            ramp_days=ramp,
+            plateau_days=plateau,
+            half_life_days=half,
+        )
+    )
     days = daily_totals(spec, horizon)
     assert len(days) == horizon and (days >= 0).all()
     if (days > 0).any() or start < horizon:
@@ -78,8 +85,9 @@ def test_curve_totals_are_exact(total, horizon, start, ramp, plateau, half):
 
 
 def test_curve_shape_ramps_peaks_and_decays():
-    spec = InfluxSpec(curve=InfluxCurve(total_persons=100_000, ramp_days=3, plateau_days=2,
-                                        half_life_days=2))
+    spec = InfluxSpec(
+        curve=InfluxCurve(total_persons=100_000, ramp_days=3, plateau_days=2, half_life_days=2)
+    )
     days = daily_totals(spec, 20)
     assert days.sum() == 100_000
     assert days[0] < days[1] < days[2] <= days[3]
@@ -107,31 +115,97 @@ def _set(data: dict, path: str, value) -> dict:
 # (what to change, value, the exact line expected after the file name)
 BAD = [
     ("horizon_days", -3, "horizon_days: input should be greater than or equal to 1 (got -3)"),
-    ("horizon_days", "a week", "horizon_days: input should be a valid integer, unable to parse string as an integer (got 'a week')"),
-    ("trigger", "war", "trigger: input should be 'conflict', 'disaster', 'sanctions_mobilisation' or 'other' (got 'war')"),
+    (
+        "horizon_days",
+        "a week",
+        "horizon_days: input should be a valid integer, unable to parse string as an integer (got 'a week')",
+    ),
+    (
+        "trigger",
+        "war",
+        "trigger: input should be 'conflict', 'disaster', 'sanctions_mobilisation' or 'other' (got 'war')",
+    ),
     ("horizn_days", 3, "horizn_days: unknown key (check the spelling) (got 3)"),
-    ("influx.zhibek_zholy.daily.0", -5, "influx.zhibek_zholy.daily.0: input should be greater than or equal to 0 (got -5)"),
-    ("influx.zhibek_zholy", {"daily": [1], "curve": {"total_persons": 5}}, "influx.zhibek_zholy: give exactly one of 'daily' (a list of daily totals) or 'curve'"),
-    ("influx.zhibek_zholy.daily.0", 20_000_000, "influx.zhibek_zholy: more than 10,000,000 arrivals on day 0 (got 20000000)"),
+    (
+        "influx.zhibek_zholy.daily.0",
+        -5,
+        "influx.zhibek_zholy.daily.0: input should be greater than or equal to 0 (got -5)",
+    ),
+    (
+        "influx.zhibek_zholy",
+        {"daily": [1], "curve": {"total_persons": 5}},
+        "influx.zhibek_zholy: give exactly one of 'daily' (a list of daily totals) or 'curve'",
+    ),
+    (
+        "influx.zhibek_zholy.daily.0",
+        20_000_000,
+        "influx.zhibek_zholy: more than 10,000,000 arrivals on day 0 (got 20000000)",
+    ),
     ("influx.atlantis", {"daily": [5]}, "influx.atlantis: unknown checkpoint id (got 'atlantis')"),
-    ("influx.tazhen", {"daily": [5]}, "influx.tazhen: checkpoint is not in this scenario's 'checkpoints' list (got 'tazhen')"),
-    ("checkpoint_overrides", {"kaplanbek": {"lanes": {"car": 0}}}, "checkpoint_overrides.kaplanbek.lanes.car: 0 lanes for car arrivals at a checkpoint with arrivals (got 0)"),
-    ("checkpoint_overrides.zhibek_zholy.lanes", {"car": -2}, "checkpoint_overrides.zhibek_zholy.lanes.car: input should be greater than or equal to 0 (got -2)"),
-    ("population", {"needs_shelter_share": 0.9}, "population: needs_shelter_share + own_arrangements_share + leaving_country_share must sum to 1 (sum is 1.55)"),
-    ("injects.0.target", "nowhere", "injects.0.target: not a checkpoint in this scenario (got 'nowhere')"),
-    ("injects.2.params.multiplier", -1, "injects.2.params.multiplier: input should be greater than 0 (got -1)"),
-    ("injects.0.kind", "explode", "injects.0: input tag 'explode' found using 'kind' does not match any of the expected tags"),
-    ("injects.4.target", "shymkent--atlantis", "injects.4.target: unknown road node 'atlantis' (got 'shymkent--atlantis')"),
-    ("injects.4.target", "shymkent", "injects.4.target: a road is written as 'node--node' (got 'shymkent')"),
-    ("injects.6.target", "ghost_centre", "injects.6.target: unknown centre id (got 'ghost_centre')"),
+    (
+        "influx.syrym",
+        {"daily": [5]},
+        "influx.syrym: checkpoint is not in this scenario's 'checkpoints' list (got 'syrym')",
+    ),
+    (
+        "checkpoint_overrides",
+        {"kaplanbek": {"lanes": {"car": 0}}},
+        "checkpoint_overrides.kaplanbek.lanes.car: 0 lanes for car arrivals at a checkpoint with arrivals (got 0)",
+    ),
+    (
+        "checkpoint_overrides.zhibek_zholy.lanes",
+        {"car": -2},
+        "checkpoint_overrides.zhibek_zholy.lanes.car: input should be greater than or equal to 0 (got -2)",
+    ),
+    (
+        "population",
+        {"needs_shelter_share": 0.9},
+        "population: needs_shelter_share + own_arrangements_share + leaving_country_share must sum to 1 (sum is 1.55)",
+    ),
+    (
+        "injects.0.target",
+        "nowhere",
+        "injects.0.target: not a checkpoint in this scenario (got 'nowhere')",
+    ),
+    (
+        "injects.2.params.multiplier",
+        -1,
+        "injects.2.params.multiplier: input should be greater than 0 (got -1)",
+    ),
+    (
+        "injects.0.kind",
+        "explode",
+        "injects.0: input tag 'explode' found using 'kind' does not match any of the expected tags",
+    ),
+    (
+        "injects.4.target",
+        "shymkent--atlantis",
+        "injects.4.target: unknown road node 'atlantis' (got 'shymkent--atlantis')",
+    ),
+    (
+        "injects.4.target",
+        "shymkent",
+        "injects.4.target: a road is written as 'node--node' (got 'shymkent')",
+    ),
+    (
+        "injects.6.target",
+        "ghost_centre",
+        "injects.6.target: unknown centre id (got 'ghost_centre')",
+    ),
     ("injects.0.at_h", 1000, "injects.0.at_h: is after the horizon (48 h) (got 1000.0)"),
     ("region_capacity", {"KZ-99": 10}, "region_capacity.KZ-99: unknown region code (got 'KZ-99')"),
     ("hourly_profile", [1, 2, 3], "hourly_profile: must list 24 hourly weights (got 3)"),
-    ("mode_mix", {"car": {"share": 1.0, "occupancy": {1: 0.5}}}, "mode_mix.car.occupancy: group-size weights must sum to 1 (sum is 0.5)"),
+    (
+        "mode_mix",
+        {"car": {"share": 1.0, "occupancy": {1: 0.5}}},
+        "mode_mix.car.occupancy: group-size weights must sum to 1 (sum is 0.5)",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "expected"), BAD, ids=[b[0] + "=" + str(b[1])[:20] for b in BAD])
+@pytest.mark.parametrize(
+    ("path", "value", "expected"), BAD, ids=[b[0] + "=" + str(b[1])[:20] for b in BAD]
+)
 def test_bad_input_gives_clear_line(path, value, expected, tmp_path, ref):
     f = tmp_path / "bad.yaml"
     f.write_text(yaml.safe_dump(_set(_smoke(), path, value)), encoding="utf-8")
@@ -177,8 +251,9 @@ def test_file_too_large(tmp_path, ref):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "contingency", *args],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "contingency", *args], capture_output=True, text=True, check=False
+    )
 
 
 def test_cli_validate_ok():

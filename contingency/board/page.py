@@ -1,15 +1,38 @@
-"""The board page. Widgets carry stable keys so tests can drive them."""
+"""The situational board page. Widgets carry stable keys so tests can drive them; the logic
+lives in importable functions (levers, runs, layers, map)."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+from datetime import timedelta
+
 import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
 from contingency import DEFAULT_SCENARIO, SCENARIOS_DIR
+from contingency.board.levers import apply_levers, current_beds, current_lanes, used_checkpoints
+from contingency.board.run import cached_run
 from contingency.errors import InputError
 from contingency.i18n import LANGUAGES, t
-from contingency.refdata import load_refdata
-from contingency.scenario import daily_totals, load_scenario
+from contingency.mapping.layers import COLOURS, build_layers
+from contingency.mapping.webmap import build_map
+from contingency.refdata import RefData, load_refdata
+from contingency.results import RunResult
+from contingency.scenario import Scenario, dump_scenario, load_scenario, load_scenario_bytes
+from contingency.sim.engine import LEDGER_FIELDS
+
+LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
+STEP_H = 6
+LIVE_KINDS = (
+    "checkpoint_close",
+    "checkpoint_open",
+    "surge",
+    "road_close",
+    "road_open",
+    "mobile_unit",
+)
 
 
 def _scenario_files() -> list[str]:
@@ -18,41 +41,374 @@ def _scenario_files() -> list[str]:
     return [default, *[n for n in names if n != default]] if default in names else names
 
 
+def _show_problems(lang: str, exc: InputError, header: str = "app.scenario_invalid") -> None:
+    st.error(t(header, lang) + "\n\n" + "\n".join(f"- `{p}`" for p in exc.problems))
+
+
+def _base_scenario(lang: str, ref: RefData) -> tuple[Scenario | None, str]:
+    """The scenario picked or uploaded, and an identity that changes when it does."""
+    files = _scenario_files()
+    wanted = st.query_params.get("scenario")
+    if "scenario" not in st.session_state and wanted in files:  # a link may name the scenario
+        st.session_state["scenario"] = wanted
+    choice = st.sidebar.selectbox(t("app.scenario", lang), files, key="scenario")
+    upload = st.sidebar.file_uploader(t("app.upload", lang), type=["yaml", "yml"], key="upload")
+    if upload is not None:
+        raw = upload.getvalue()
+        try:
+            sc = load_scenario_bytes(raw, file=upload.name, ref=ref)
+        except InputError as exc:
+            _show_problems(lang, exc)
+            return None, ""
+        st.sidebar.info(t("app.using_upload", lang, name=upload.name))
+        return sc, "upload:" + hashlib.sha256(raw).hexdigest()
+    try:
+        return load_scenario(SCENARIOS_DIR / choice, ref=ref), "file:" + choice
+    except InputError as exc:
+        _show_problems(lang, exc)
+        return None, ""
+
+
+def _reset_for(scen_id: str, sc: Scenario) -> None:
+    ss = st.session_state
+    if ss.get("scen_id") != scen_id:
+        ss["scen_id"] = scen_id
+        ss["levers"] = {}
+        ss["live_injects"] = []
+        ss["seed"] = sc.seed
+        ss.pop("day", None)
+
+
+def _levers(lang: str, sc: Scenario, ref: RefData) -> None:
+    with st.expander(t("levers.title", lang)), st.form("levers_form"):
+        c1, c2, c3 = st.columns(3)
+        mult = c1.slider(
+            t("levers.influx_multiplier", lang),
+            0.25,
+            3.0,
+            float(sc.influx_multiplier),
+            0.05,
+            key="lv_mult",
+        )
+        buses = c2.number_input(
+            t("levers.buses_per_day", lang),
+            0,
+            100_000,
+            sc.transport.buses_per_day,
+            step=10,
+            key="lv_buses",
+        )
+        onward = c3.number_input(
+            t("levers.onward_buses", lang),
+            0,
+            100_000,
+            sc.transport.onward_buses_per_day,
+            step=5,
+            key="lv_onward",
+        )
+        lanes = pd.DataFrame(
+            [{"checkpoint": cp, **current_lanes(sc, ref, cp)} for cp in used_checkpoints(sc, ref)]
+        ).set_index("checkpoint")
+        st.caption(t("levers.lanes", lang))
+        lanes_ed = st.data_editor(lanes, key="lv_lanes", width="stretch")
+        beds = pd.DataFrame(
+            [{"centre": cid, "beds": current_beds(sc, ref, cid)} for cid in ref.centres.index]
+        ).set_index("centre")
+        st.caption(t("levers.beds", lang))
+        beds_ed = st.data_editor(beds, key="lv_beds", width="stretch", height=240)
+        if st.form_submit_button(t("levers.apply", lang)):
+            st.session_state["levers"] = {
+                "influx_multiplier": float(mult),
+                "buses_per_day": int(buses),
+                "onward_buses_per_day": int(onward),
+                "lanes": {
+                    cp: {m: int(v) for m, v in row.items()} for cp, row in lanes_ed.iterrows()
+                },
+                "beds": {cid: int(row["beds"]) for cid, row in beds_ed.iterrows()},
+            }
+
+
+def _run(lang: str, sc: Scenario) -> RunResult:
+    bar = st.progress(0.0, text=t("app.running", lang))
+    result = cached_run(
+        dump_scenario(sc),
+        int(st.session_state["seed"]),
+        on_progress=lambda f: bar.progress(min(1.0, f), text=t("app.running", lang)),
+    )
+    bar.empty()
+    return result
+
+
+def _peak_hour(res: RunResult) -> int:
+    """The hour with the most people waiting at the border or without a bed."""
+    led = res.tables["ledger_hourly"]
+    pressure = led["waiting_at_checkpoints"] + led["held_beyond_border"] + led["overflow_waiting"]
+    return int(led.loc[pressure.idxmax(), "time_h"])
+
+
+def _step(delta_h: int, horizon_days: int) -> None:
+    ss = st.session_state
+    now = (ss["day"] - 1) * 24 + ss["hour"] + delta_h
+    now = max(0, min(horizon_days * 24 - 1, now))
+    ss["day"], ss["hour"] = now // 24 + 1, now % 24
+
+
+def _time_controls(lang: str, sc: Scenario) -> int:
+    c0, c1, c2, c3 = st.columns([1, 4, 3, 1])
+    c0.button(t("time.back", lang), key="t_back", on_click=_step, args=(-STEP_H, sc.horizon_days))
+    day = c1.slider(t("time.day", lang), 1, sc.horizon_days, key="day")
+    hour = c2.slider(t("time.hour", lang), 0, 23, key="hour")
+    c3.button(t("time.forward", lang), key="t_fwd", on_click=_step, args=(STEP_H, sc.horizon_days))
+    time_h = max(1, (day - 1) * 24 + hour)
+    moment = (sc.start + timedelta(hours=time_h)).strftime("%Y-%m-%d %H:%M")
+    st.caption(t("time.moment", lang, moment=moment, day=day, hour=hour))
+    return time_h
+
+
+def _name(fid: str, lang: str, ref: RefData, summary: dict) -> str:
+    for table in (ref.checkpoints, ref.centres, ref.regions):
+        if fid in table.index:
+            row = table.loc[fid]
+            return str(row.get(f"name_{lang}") or row.get("name_ru") or fid)
+    info = summary["centres"].get(fid, {})
+    return info.get("name_ru" if lang != "en" else "name_en", fid)
+
+
+def _headline(lang: str, res: RunResult, time_h: int) -> None:
+    led = res.tables["ledger_hourly"].set_index("time_h").loc[time_h]
+    cps = res.tables["checkpoints_hourly"]
+    wait = cps.loc[cps["time_h"] == time_h, "wait_max_h"].max()
+    unmet = res.tables["unmet_daily"]
+    last_routing = (time_h // 24) * 24
+    unmet_now = (
+        int(unmet.loc[unmet["time_h"] == last_routing, "persons"].sum()) if last_routing else 0
+    )
+    cols = st.columns(5)
+    cols[0].metric(t("head.arrived", lang), f"{int(led['arrived']):,}")
+    cols[1].metric(
+        t("head.waiting_border", lang),
+        f"{int(led['waiting_at_checkpoints'] + led['held_beyond_border']):,}",
+    )
+    cols[2].metric(t("head.longest_wait", lang), f"{0.0 if pd.isna(wait) else wait:,.1f}")
+    cols[3].metric(t("head.overflow", lang), f"{int(led['overflow_waiting']):,}")
+    cols[4].metric(t("head.unmet", lang), f"{unmet_now:,}")
+
+
+def _gaps(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
+    st.markdown(f"**{t('gaps.title', lang)}**")
+    gaps = res.summary["gaps"]
+    if not gaps:
+        st.success(t("gaps.none", lang))
+        return
+    rows = [
+        {
+            t("gaps.severity", lang): t(f"severity.{g['severity']}", lang),
+            t("gaps.facility", lang): _name(g["facility"], lang, ref, res.summary),
+            t("gaps.metric", lang): t(f"metric.{g['metric']}", lang),
+            t("gaps.value", lang): g["value"],
+            t("gaps.first_time", lang): g["first_time"].replace("T", " ")[:16],
+            t("gaps.active", lang): "✓" if g["first_h"] <= time_h else "",
+        }
+        for g in gaps
+    ]
+    colour = {t(f"severity.{s}", lang): COLOURS[s] for s in ("red", "amber")}
+    table = pd.DataFrame(rows).style.map(
+        lambda v: (
+            f"background-color: {colour[v]}; color: white; font-weight: bold" if v in colour else ""
+        ),
+        subset=[t("gaps.severity", lang)],
+    )
+    st.dataframe(table, hide_index=True, height=300, key="gaps_table")
+
+
+def _inject_log(lang: str, sc: Scenario, time_h: int) -> None:
+    st.markdown(f"**{t('injects.title', lang)}**")
+    if not sc.injects:
+        st.caption(t("injects.none", lang))
+        return
+    rows = [
+        {
+            t("injects.time", lang): (sc.start + timedelta(hours=i.at_h)).strftime(
+                "%Y-%m-%d %H:%M"
+            ),
+            t("injects.kind", lang): t(f"inject.{i.kind}", lang),
+            t("injects.target", lang): i.target,
+            t("injects.by", lang): i.by or "",
+            t("injects.note", lang): i.note or "",
+            t("injects.fired", lang): "✓" if i.at_h <= time_h else "",
+        }
+        for i in sorted(sc.injects, key=lambda i: i.at_h)
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="inject_log")
+
+
+def _exercise(lang: str, sc: Scenario, ref: RefData, time_h: int) -> None:
+    with st.expander(t("exercise.title", lang), expanded=False):
+        kind = st.selectbox(
+            t("exercise.kind", lang),
+            LIVE_KINDS,
+            key="ex_kind",
+            format_func=lambda k: t(f"inject.{k}", lang),
+        )
+        if kind in ("checkpoint_close", "checkpoint_open", "surge"):
+            targets = used_checkpoints(sc, ref)
+        elif kind in ("road_close", "road_open"):
+            targets = sorted(
+                f"{a}--{b}"
+                for a, b in zip(ref.road_edges["from"], ref.road_edges["to"], strict=True)
+            )
+        else:
+            targets = list(ref.road_nodes.index)
+        target = st.selectbox(t("exercise.target", lang), targets, key="ex_target")
+        params: dict = {}
+        if kind == "surge":
+            params["multiplier"] = st.number_input(
+                t("exercise.multiplier", lang), 0.1, 20.0, 2.0, 0.1, key="ex_mult"
+            )
+            dur = st.number_input(t("exercise.duration_h", lang), 0, 24 * 365, 0, key="ex_dur")
+            if dur:
+                params["duration_h"] = float(dur)
+        if kind == "mobile_unit":
+            params["beds"] = int(
+                st.number_input(t("exercise.beds", lang), 1, 100_000, 1000, 100, key="ex_beds")
+            )
+        by = st.text_input(t("exercise.by", lang), key="ex_by")
+        note = st.text_input(t("exercise.note", lang), key="ex_note")
+        c1, c2 = st.columns(2)
+        if c1.button(t("exercise.add", lang), key="ex_add"):
+            inj = {
+                "at_h": float(time_h),
+                "kind": kind,
+                "target": target,
+                "by": by or None,
+                "note": note or None,
+            }
+            if params:
+                inj["params"] = params
+            st.session_state["live_injects"].append(inj)
+            when = (sc.start + timedelta(hours=time_h)).strftime("%Y-%m-%d %H:%M")
+            st.session_state["ex_message"] = t(
+                "exercise.added", lang, what=t(f"inject.{kind}", lang), when=when
+            )
+            st.rerun()
+        if c2.button(
+            t("exercise.undo", lang), key="ex_undo", disabled=not st.session_state["live_injects"]
+        ):
+            st.session_state["live_injects"].pop()
+            st.rerun()
+        if msg := st.session_state.pop("ex_message", None):
+            st.success(msg)
+        st.download_button(
+            t("exercise.save", lang),
+            dump_scenario(sc).encode("utf-8"),
+            file_name=f"{sc.name}-exercise.yaml",
+            mime="application/x-yaml",
+            key="ex_save",
+        )
+
+
+def _charts(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
+    st.subheader(t("charts.title", lang))
+    cps = res.tables["checkpoints_hourly"]
+    centres = res.tables["centres_hourly"]
+    options = list(dict.fromkeys(cps["checkpoint"])) + [
+        c
+        for c, g in centres.groupby("centre", sort=False)
+        if g["occupancy"].max() > 0 or g["overflow"].max() > 0
+    ]
+    fid = st.selectbox(
+        t("charts.facility", lang),
+        options,
+        key="chart_facility",
+        format_func=lambda f: _name(f, lang, ref, res.summary),
+    )
+    if fid in set(cps["checkpoint"]):
+        d = cps[cps["checkpoint"] == fid].set_index("time_h")
+        c1, c2 = st.columns(2)
+        c1.line_chart(
+            d[["queue_persons", "held_beyond_border"]].rename(
+                columns={
+                    "queue_persons": t("f.queue_persons", lang),
+                    "held_beyond_border": t("f.held_beyond_border", lang),
+                }
+            )
+        )
+        c2.line_chart(d[["wait_max_h"]].rename(columns={"wait_max_h": t("f.wait_h", lang)}))
+    else:
+        d = centres[centres["centre"] == fid].set_index("time_h")
+        st.line_chart(
+            d[["capacity", "occupancy", "overflow", "registration_queue"]].rename(
+                columns={
+                    "capacity": t("f.capacity", lang),
+                    "occupancy": t("f.in_beds", lang),
+                    "overflow": t("f.overflow", lang),
+                    "registration_queue": t("f.registering", lang),
+                }
+            )
+        )
+    st.subheader(t("ledger.title", lang))
+    led = res.tables["ledger_hourly"].set_index("time_h")
+    names = {k: t(f"ledger.{k}", lang) for k in LEDGER_FIELDS}
+    st.area_chart(led[list(LEDGER_FIELDS[1:])].rename(columns=names))
+    now = led.loc[time_h, list(LEDGER_FIELDS)]
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("ledger.title", lang): [names[k] for k in LEDGER_FIELDS],
+                "": [f"{int(now[k]):,}" for k in LEDGER_FIELDS],
+            }
+        ),
+        hide_index=True,
+        key="ledger_table",
+    )
+
+
 def render() -> None:
     """Draw the page."""
     st.set_page_config(page_title="contingency", layout="wide")
-    lang = st.sidebar.selectbox(t("app.language"), LANGUAGES, key="lang")
-    st.title(t("app.title", lang))
-    choice = st.sidebar.selectbox(t("app.scenario", lang), _scenario_files(), key="scenario")
-    ref = load_refdata()
-    try:
-        sc = load_scenario(SCENARIOS_DIR / choice, ref=ref)
-    except InputError as exc:
-        st.error(t("app.scenario_invalid", lang))
-        st.code("\n".join(str(p) for p in exc.problems))
-        return
-    title = (sc.title or {}).get(lang, sc.name)
-    st.subheader(title)
-    st.write(sc.description)
-    days = {
-        cp: daily_totals(spec, sc.horizon_days, multiplier=sc.influx_multiplier)
-        for cp, spec in sc.influx.items()
-    }
-    cols = st.columns(4)
-    cols[0].metric(t("app.trigger", lang), sc.trigger.value)
-    cols[1].metric(t("app.start", lang), sc.start.strftime("%Y-%m-%d"))
-    cols[2].metric(t("app.horizon_days", lang), sc.horizon_days)
-    cols[3].metric(t("app.total_arrivals", lang), f"{sum(int(d.sum()) for d in days.values()):,}")
-    name_col = f"name_{lang}"
-    table = pd.DataFrame(
-        {
-            "id": list(days),
-            "name": [ref.checkpoints.at[cp, name_col] for cp in days],
-            "persons": [int(d.sum()) for d in days.values()],
-        }
+    lang = st.sidebar.selectbox(
+        "Язык / Тіл / Language", LANGUAGES, key="lang", format_func=LANGUAGE_NAMES.__getitem__
     )
-    st.markdown(f"**{t('app.influx_by_checkpoint', lang)}**")
-    st.dataframe(table, hide_index=True, key="influx_table")
-    st.markdown(f"**{t('app.daily_arrivals', lang)}**")
-    st.line_chart(pd.DataFrame(days))
-    st.info(t("app.placeholder", lang))
+    st.title(t("app.title", lang))
+    ref = load_refdata()
+    base, scen_id = _base_scenario(lang, ref)
+    if base is None:
+        return
+    _reset_for(scen_id, base)
+    st.sidebar.number_input(t("app.seed", lang), 0, 2**31 - 1, key="seed")
+    tiles = st.sidebar.text_input(
+        t("app.tiles_url", lang), os.environ.get("CONTINGENCY_TILES", ""), key="tiles"
+    )
+    st.subheader((base.title or {}).get(lang, base.name))
+    st.caption(base.description)
+    _levers(lang, base, ref)
+    try:
+        sc = apply_levers(
+            base, ref, **st.session_state["levers"], injects=st.session_state["live_injects"]
+        )
+    except InputError as exc:
+        _show_problems(lang, exc)
+        return
+    res = _run(lang, sc)
+    if "day" not in st.session_state:  # open on the moment of greatest pressure
+        peak = _peak_hour(res)
+        st.session_state["day"], st.session_state["hour"] = peak // 24 + 1, peak % 24
+    time_h = _time_controls(lang, sc)
+    _headline(lang, res, time_h)
+    left, right = st.columns([2, 1])
+    with left:
+        layers = build_layers(res.tables, res.summary, ref, time_h)
+        fmap = build_map(
+            layers,
+            ref,
+            lang=lang,
+            thresholds=res.summary["thresholds"],
+            assets="board",
+            tiles_url=tiles or None,
+        )
+        st_folium(fmap, height=620, use_container_width=True, returned_objects=[], key="map")
+    with right:
+        _gaps(lang, res, ref, time_h)
+        _inject_log(lang, sc, time_h)
+    _exercise(lang, sc, ref, time_h)
+    _charts(lang, res, ref, time_h)

@@ -1,7 +1,13 @@
 """Scenario schema, loading and cross-reference checks."""
 
 from contingency.scenario.influx import daily_totals, hourly_totals
-from contingency.scenario.load import dump_scenario, load_scenario, parse_scenario, validate_files
+from contingency.scenario.load import (
+    dump_scenario,
+    load_scenario,
+    load_scenario_bytes,
+    parse_scenario,
+    validate_files,
+)
 from contingency.scenario.schema import Mode, Scenario
 
 __all__ = [
@@ -11,6 +17,7 @@ __all__ = [
     "dump_scenario",
     "hourly_totals",
     "load_scenario",
+    "load_scenario_bytes",
     "parse_scenario",
     "validate_files",
 ]

@@ -171,8 +171,15 @@ def read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
         return None, [problem(file, "", f"cannot open file: {exc.strerror}")]
     if size > MAX_FILE_BYTES:
         return None, [problem(file, "", f"file is larger than {MAX_FILE_BYTES:,} bytes", size)]
+    return parse_yaml_bytes(path.read_bytes(), file=file)
+
+
+def parse_yaml_bytes(raw: bytes, *, file: str) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Parse scenario YAML from bytes (a file or an upload) into a mapping."""
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [problem(file, "", f"file is larger than {MAX_FILE_BYTES:,} bytes", len(raw))]
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(raw.decode("utf-8"))
     except UnicodeDecodeError:
         return None, [problem(file, "", "file is not UTF-8 text")]
     except yaml.YAMLError as exc:
@@ -187,6 +194,15 @@ def read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
             )
         ]
     return data, []
+
+
+def load_scenario_bytes(raw: bytes, *, file: str, ref: RefData | None = None) -> Scenario:
+    """Load, validate and cross-check a scenario given as bytes (e.g. an upload)."""
+    data, problems = parse_yaml_bytes(raw, file=file)
+    if problems:
+        raise ScenarioError(problems)
+    assert data is not None
+    return parse_scenario(data, file=file, ref=ref)
 
 
 def parse_scenario(

@@ -1,0 +1,272 @@
+"""The interactive map (folium / Leaflet) from :class:`Layers`, with no resource from outside
+the machine: Leaflet is vendored in ``static/vendor/leaflet`` and either linked from the board's
+own server or inlined into a standalone HTML file. The base layer is the bundled regions
+GeoJSON; a tile server is used only when a URL is given."""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import Literal
+
+import folium
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from contingency import PROJECT_ROOT
+from contingency.i18n import t
+from contingency.mapping.layers import COLOURS, CORRIDOR_COLOUR, Layers, region_shapes
+from contingency.refdata import RefData
+
+LEAFLET_DIR = PROJECT_ROOT / "static" / "vendor" / "leaflet"
+BOARD_STATIC_URL = "/app/static/vendor/leaflet"
+"""Where Streamlit serves ``static/`` (``server.enableStaticServing``)."""
+DISPLAY_TOLERANCE_DEG = 0.01
+
+
+def _name(item: dict, lang: str) -> str:
+    return item.get(f"name_{lang}") or item.get("name_ru") or item.get("name_en") or item["id"]
+
+
+def _popup(title: str, rows: list[tuple[str, object]]) -> str:
+    e = html.escape
+    cells = "".join(
+        f"<tr><td style='padding-right:8px'>{e(k)}</td><td><b>{e(str(v))}</b></td></tr>"
+        for k, v in rows
+    )
+    style = "font-family:sans-serif;font-size:12px"
+    return f"<div style='{style}'><b>{e(title)}</b><table>{cells}</table></div>"
+
+
+def _fmt(x: object) -> str:
+    if isinstance(x, float):
+        return f"{x:,.2f}"
+    if isinstance(x, int):
+        return f"{x:,}"
+    return "—" if x is None else str(x)
+
+
+class _BindPopup(MacroElement):
+    """A popup bound with plain Leaflet (folium's own Popup needs jQuery, which is not loaded)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.bindPopup({{ this.content | tojson }}, {maxWidth: 360});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, content: str):
+        super().__init__()
+        self._name = "BindPopup"
+        self.content = content
+
+
+class _AttributionPrefix(MacroElement):
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.attributionControl.setPrefix("
+        "'<a href=\"https://leafletjs.com\">Leaflet</a>');"
+        "{% endmacro %}"
+    )
+
+
+def legend_html(lang: str, thresholds: dict) -> str:
+    def swatch(colour: str, shape: str = "square") -> str:
+        radius = "50%" if shape == "circle" else "2px"
+        return (
+            f"<span style='display:inline-block;width:11px;height:11px;background:{colour};"
+            f"border-radius:{radius};margin-right:4px;vertical-align:middle'></span>"
+        )
+
+    status_rows = "".join(
+        f"<div>{swatch(COLOURS[s])}{html.escape(t('legend.' + s, lang))}</div>"
+        for s in ("green", "amber", "red", "none")
+    )
+    th = thresholds
+    e = html.escape
+    wait = t("legend.wait", lang, amber=th["wait_amber_h"], red=th["wait_red_h"])
+    load = t("legend.load", lang, amber=th["occupancy_amber"], red=th["occupancy_red"])
+    line = (
+        f"<span style='display:inline-block;width:18px;height:4px;background:{CORRIDOR_COLOUR};"
+        "margin-right:4px;vertical-align:middle'></span>"
+    )
+    dot = swatch("#555", "circle")
+    lines = [
+        f"<b>{e(t('legend.title', lang))}</b>",
+        status_rows,
+        f"<div style='margin-top:4px'>{swatch('#9e9e9e')}<b>{e(t('legend.regions', lang))}</b>: "
+        f"{e(t('legend.use', lang))}</div>",
+        f"<div>{dot}<b>{e(t('legend.checkpoints', lang))}</b>: {e(wait)}</div>",
+        f"<div>{dot}<b>{e(t('legend.centres', lang))}</b>: {e(load)}</div>",
+        f"<div>{line}<b>{e(t('legend.corridors', lang))}</b></div>",
+    ]
+    return (
+        "<div class='contingency-legend' style='position:absolute;top:10px;right:10px;z-index:1000;"
+        "background:rgba(255,255,255,0.92);padding:6px 8px;border-radius:4px;font:11px sans-serif;"
+        "max-width:330px;box-shadow:0 1px 4px rgba(0,0,0,0.3)'>" + "".join(lines) + "</div>"
+    )
+
+
+def build_map(
+    layers: Layers,
+    ref: RefData,
+    *,
+    lang: str = "ru",
+    thresholds: dict,
+    assets: Literal["board", "inline"] = "board",
+    tiles_url: str | None = None,
+    title: str | None = None,
+) -> folium.Map:
+    """A folium map of ``layers``. ``assets='board'`` links Leaflet from the board's static
+    server; ``'inline'`` embeds it, for a file that works with no network at all."""
+    m = folium.Map(
+        location=[48.0, 67.5],
+        zoom_start=5,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=False,
+        attribution_control=True,
+        zoom_snap=0.25,
+    )
+    if assets == "board":
+        m.default_js = [("leaflet", f"{BOARD_STATIC_URL}/leaflet.js")]
+        m.default_css = [("leaflet_css", f"{BOARD_STATIC_URL}/leaflet.css")]
+    else:
+        m.default_js, m.default_css = [], []
+        root = m.get_root()
+        root.header.add_child(
+            Element(f"<style>{(LEAFLET_DIR / 'leaflet.css').read_text()}</style>"),
+            name="leaflet_css",
+        )
+        root.header.add_child(
+            Element(f"<script>{(LEAFLET_DIR / 'leaflet.js').read_text()}</script>"),
+            name="leaflet_js",
+        )
+    if tiles_url:
+        folium.TileLayer(tiles=tiles_url, attr=html.escape(tiles_url), name="tiles").add_to(m)
+    if title:
+        m.get_root().html.add_child(
+            Element(
+                "<div style='position:absolute;top:8px;left:60px;z-index:1000;"
+                "background:rgba(255,255,255,0.9);padding:4px 8px;font:bold 14px sans-serif;"
+                f"border-radius:4px'>{html.escape(title)}</div>"
+            )
+        )
+    shapes = region_shapes(ref, DISPLAY_TOLERANCE_DEG)
+    yes, no = t("f.yes", lang), t("f.no", lang)
+    features = []
+    for r in layers.regions:
+        popup = _popup(
+            _name(r, lang),
+            [
+                (t("f.capacity", lang), _fmt(r["capacity"])),
+                (t("f.allocated", lang), _fmt(r["allocated"])),
+                (t("f.remaining", lang), _fmt(r["remaining"])),
+                (t("f.waiting_onward", lang), _fmt(r["waiting_onward"])),
+                (t("f.priority", lang), yes if r["priority"] else no),
+            ],
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": shapes[r["id"]],
+                "properties": {
+                    "iso": r["id"],
+                    "name": _name(r, lang),
+                    "colour": r["colour"],
+                    "priority": r["priority"],
+                    "popup": popup,
+                },
+            }
+        )
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=t("kind.region", lang),
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#37474f",
+            "weight": 2.0 if f["properties"]["priority"] else 0.8,
+            "fillOpacity": 0.35,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
+        className="region",
+        attribution=html.escape(t("attribution.short", lang)),
+    ).add_to(m)
+    top = max((c["persons"] for c in layers.corridors), default=0)
+    for c in layers.corridors:
+        line = folium.PolyLine(
+            c["coords"],
+            color=CORRIDOR_COLOUR,
+            opacity=0.75,
+            className="corridor",
+            weight=1.5 + 8 * math.sqrt(c["persons"] / top) if top else 2,
+        ).add_to(m)
+        line.add_child(
+            _BindPopup(
+                _popup(
+                    c["road_ref"] or f"{c['from']}–{c['to']}",
+                    [
+                        (t("f.persons", lang), _fmt(c["persons"])),
+                        (t("f.road", lang), f"{c['from']} – {c['to']}"),
+                    ],
+                )
+            )
+        )
+    for c in layers.centres:
+        if c["capacity"] == 0 and c["present"] == 0:
+            continue
+        rows = [
+            (t("f.capacity", lang), _fmt(c["capacity"])),
+            (t("f.in_beds", lang), _fmt(c["in_beds"])),
+            (t("f.overflow", lang), _fmt(c["overflow"])),
+            (t("f.registering", lang), _fmt(c["registering"])),
+            (t("f.waiting_onward", lang), _fmt(c["waiting_onward"])),
+            (t("f.load", lang), _fmt(c["load"])),
+        ]
+        marker = folium.CircleMarker(
+            [c["map_lat"], c["map_lon"]],
+            radius=4 + min(16, math.sqrt(c["present"]) / 10),
+            color="#263238",
+            weight=1,
+            fill=True,
+            fill_color=c["colour"],
+            fill_opacity=0.85,
+            className="centre",
+            tooltip=f"{_name(c, lang)} ({t('kind.' + c['kind'], lang)})",
+        ).add_to(m)
+        marker.add_child(
+            _BindPopup(_popup(f"{_name(c, lang)} — {t('kind.' + c['kind'], lang)}", rows))
+        )
+    for c in layers.checkpoints:
+        rows = [
+            (t("f.wait_h", lang), _fmt(c["wait_h"])),
+            (t("f.queue_persons", lang), _fmt(c["queue_persons"])),
+            (t("f.held_beyond_border", lang), _fmt(c["held_beyond_border"])),
+            (t("f.lanes", lang), f"{c['lanes_car']} / {c['lanes_bus']} / {c['lanes_pedestrian']}"),
+        ]
+        marker = folium.CircleMarker(
+            [c["map_lat"], c["map_lon"]],
+            radius=7 + min(14, math.sqrt(c["queue_persons"]) / 8),
+            color="#000000",
+            weight=2,
+            fill=True,
+            fill_color=c["colour"],
+            fill_opacity=0.95,
+            className="checkpoint",
+            tooltip=f"{_name(c, lang)} ({t('kind.checkpoint', lang)})",
+        ).add_to(m)
+        marker.add_child(
+            _BindPopup(_popup(f"{_name(c, lang)} — {t('kind.checkpoint', lang)}", rows))
+        )
+    m.get_root().html.add_child(Element(legend_html(lang, thresholds)))
+    m.add_child(_AttributionPrefix())
+    m.fit_bounds([[40.5, 46.5], [55.5, 87.5]])
+    return m
+
+
+def write_html(m: folium.Map, path: str | Path) -> Path:
+    path = Path(path)
+    m.save(str(path))
+    return path

@@ -1,0 +1,139 @@
+"""Board page logic through Streamlit's AppTest: load, bad upload, languages, time, levers,
+live exercise injects."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from streamlit.testing.v1 import AppTest
+
+from contingency import PROJECT_ROOT, SCENARIOS_DIR
+from contingency.i18n import catalogue
+
+APP = str(PROJECT_ROOT / "app.py")
+
+
+def _app(scenario: str = "smoke.yaml") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    if scenario != at.selectbox(key="scenario").value:
+        at.selectbox(key="scenario").set_value(scenario).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metric(at: AppTest, key: str, lang: str = "ru") -> str:
+    label = catalogue(lang)[key]
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_default_scenario_loads_in_russian():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="scenario").value == "south_conflict.yaml"
+    assert at.title[0].value == catalogue("ru")["app.title"]
+    assert len(at.metric) == 5
+    assert int(_metric(at, "head.arrived").replace(",", "")) > 0
+
+
+def test_bad_upload_shows_field_errors_not_a_traceback():
+    at = _app()
+    data = yaml.safe_load((SCENARIOS_DIR / "smoke.yaml").read_text(encoding="utf-8"))
+    data["horizon_days"] = -2
+    data["colour"] = "red"
+    at.file_uploader(key="upload").set_value(
+        ("exercise.yaml", yaml.safe_dump(data).encode(), "application/x-yaml")
+    )
+    at.run()
+    assert not at.exception
+    text = at.error[0].value
+    assert catalogue("ru")["app.scenario_invalid"] in text
+    assert (
+        "exercise.yaml: horizon_days: input should be greater than or equal to 1 (got -2)" in text
+    )
+    assert "exercise.yaml: colour: unknown key" in text
+    at.file_uploader(key="upload").set_value(("x.yaml", b"name: [oops", "application/x-yaml"))
+    at.run()
+    assert not at.exception and "malformed YAML" in at.error[0].value
+
+
+def test_good_upload_is_used():
+    at = _app()
+    raw = (SCENARIOS_DIR / "smoke.yaml").read_bytes()
+    at.file_uploader(key="upload").set_value(("mine.yaml", raw, "application/x-yaml"))
+    at.run()
+    assert not at.exception and not at.error
+    assert any("mine.yaml" in i.value for i in at.sidebar.info)
+
+
+@pytest.mark.parametrize("lang", ["kk", "en", "ru"])
+def test_language_switch_changes_every_label(lang):
+    at = _app()
+    at.selectbox(key="lang").set_value(lang).run()
+    assert not at.exception
+    cat = catalogue(lang)
+    assert at.title[0].value == cat["app.title"]
+    labels = {m.label for m in at.metric}
+    assert labels == {
+        cat[k]
+        for k in (
+            "head.arrived",
+            "head.waiting_border",
+            "head.longest_wait",
+            "head.overflow",
+            "head.unmet",
+        )
+    }
+    assert at.slider(key="day").label == cat["time.day"]
+
+
+def test_time_slider_and_steps_move_the_board():
+    at = _app()
+    at.slider(key="day").set_value(1).run()
+    at.slider(key="hour").set_value(2).run()
+    early = int(_metric(at, "head.arrived").replace(",", ""))
+    at.slider(key="day").set_value(2).run()
+    later = int(_metric(at, "head.arrived").replace(",", ""))
+    assert later > early
+    at.button(key="t_fwd").click().run()
+    assert (at.slider(key="day").value, at.slider(key="hour").value) == (2, 8)
+    at.button(key="t_back").click().run()
+    assert (at.slider(key="day").value, at.slider(key="hour").value) == (2, 2)
+
+
+def test_levers_change_the_run():
+    at = _app()
+    at.slider(key="day").set_value(2).run()
+    at.slider(key="hour").set_value(23).run()
+    before = int(_metric(at, "head.arrived").replace(",", ""))
+    at.slider(key="lv_mult").set_value(2.0)
+    at.button(key="FormSubmitter:levers_form-" + catalogue("ru")["levers.apply"]).click().run()
+    assert not at.exception
+    after = int(_metric(at, "head.arrived").replace(",", ""))
+    assert after == pytest.approx(2 * before, rel=0.1)
+
+
+def test_live_inject_is_logged_and_saved():
+    at = _app()
+    at.slider(key="day").set_value(1).run()
+    at.slider(key="hour").set_value(10).run()
+    at.selectbox(key="ex_kind").set_value("checkpoint_close").run()
+    at.selectbox(key="ex_target").set_value("zhibek_zholy")
+    at.text_input(key="ex_by").input("Duty officer Sarsenov")
+    at.button(key="ex_add").click().run()
+    assert not at.exception
+    live = at.session_state["live_injects"]
+    assert live == [
+        {
+            "at_h": 10.0,
+            "kind": "checkpoint_close",
+            "target": "zhibek_zholy",
+            "by": "Duty officer Sarsenov",
+            "note": None,
+        }
+    ]
+    tables = [d.value.to_string() for d in at.dataframe]
+    assert any("Duty officer Sarsenov" in t and "zhibek_zholy" in t for t in tables)
+    at.button(key="ex_undo").click().run()
+    assert at.session_state["live_injects"] == []

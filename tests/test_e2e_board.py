@@ -1,0 +1,134 @@
+"""End to end: the running board in a real browser (Debian's chromium driven by Playwright).
+
+Opens the board on the smoke scenario, checks the map drew the 20 regions and the ten
+checkpoints, fails on any network request that leaves this machine, and saves a screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from contingency import PROJECT_ROOT
+
+CHROMIUM = Path(os.environ.get("CONTINGENCY_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = PROJECT_ROOT / "out" / "e2e"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def board_url():
+    port = _free_port()
+    log = ARTIFACTS / "streamlit.log"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(PROJECT_ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"the board did not start; see {log}") from None
+                time.sleep(0.5)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _counts(page) -> tuple[int, int]:
+    for frame in page.frames:
+        if "st_folium" in frame.url:
+            return frame.evaluate(
+                "() => [document.querySelectorAll('path.region').length,"
+                " document.querySelectorAll('path.checkpoint').length]"
+            )
+    return (0, 0)
+
+
+def test_board_in_a_real_browser_draws_the_map_offline(board_url):
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: `make test` installs Debian's chromium"
+    from playwright.sync_api import sync_playwright
+
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1400})
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("websocket", lambda ws: requests.append(ws.url))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{board_url}/?scenario=smoke.yaml")
+        deadline = time.monotonic() + 90
+        counts = (0, 0)
+        while time.monotonic() < deadline:
+            counts = tuple(_counts(page))
+            if counts == (20, 10):
+                break
+            page.wait_for_timeout(500)
+        page.wait_for_timeout(1000)
+        body = page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "board.png"), full_page=True)
+        browser.close()
+    assert counts == (20, 10), f"map drew {counts[0]} regions and {counts[1]} checkpoints"
+    assert "Проверочный сценарий" in body  # the smoke scenario, in Russian
+    outside = [
+        u
+        for u in requests
+        if urlparse(u).scheme not in ("data", "blob", "about")
+        and urlparse(u).hostname not in LOCAL_HOSTS
+    ]
+    assert outside == [], f"requests left the machine: {outside[:10]}"
+    assert any("/app/static/vendor/leaflet/leaflet.js" in u for u in requests)
+    assert not errors, errors
+    assert (ARTIFACTS / "board.png").stat().st_size > 10_000
