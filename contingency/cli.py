@@ -86,6 +86,47 @@ def run(
 
 
 @app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder written by `run`.")],
+    fmt: Annotated[str, typer.Option("--format", help="png, pdf, html, geojson, csv or briefing.")],
+    lang: Annotated[str, typer.Option(help="ru, kk or en.")] = "ru",
+    day: Annotated[
+        int | None, typer.Option(help="Day shown, 1-based (default: peak hour).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="File to write (default: RUN_DIR/exports/).")
+    ] = None,
+    marking: Annotated[
+        str | None, typer.Option(help="Marking line, e.g. 'For official use'.")
+    ] = None,
+) -> None:
+    """Export a run: static map (PNG/PDF), offline HTML map, GeoJSON, CSV tables, briefing PDF."""
+    from contingency.i18n import LANGUAGES
+    from contingency.mapping.export import FORMATS
+    from contingency.mapping.export import export as do_export
+
+    problems = []
+    if fmt not in FORMATS:
+        problems.append(f"--format: must be one of {', '.join(FORMATS)} (got {fmt!r})")
+    if lang not in LANGUAGES:
+        problems.append(f"--lang: must be one of {', '.join(LANGUAGES)} (got {lang!r})")
+    if not (run_dir / "summary.json").is_file():
+        problems.append(f"{run_dir}: not a run folder (no summary.json)")
+    if problems:
+        for p in problems:
+            typer.echo(p, err=True)
+        raise typer.Exit(code=2)
+    try:
+        path = do_export(run_dir, fmt, lang=lang, day=day, out=out, marking=marking)
+    except InputError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        typer.echo(f"{run_dir}: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(str(path))
+
+
+@app.command()
 def bench() -> None:
     """Benchmark: full pipeline vs bare SimPy vs Ciw, µs per person and peak memory."""
     from contingency.bench import run_bench

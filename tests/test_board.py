@@ -137,3 +137,28 @@ def test_live_inject_is_logged_and_saved():
     assert any("Duty officer Sarsenov" in t and "zhibek_zholy" in t for t in tables)
     at.button(key="ex_undo").click().run()
     assert at.session_state["live_injects"] == []
+
+
+def test_export_download_on_the_board():
+    at = _app()
+    at.selectbox(key="exp_fmt").set_value("geojson")
+    at.button(key="exp_prepare").click().run()
+    assert not at.exception
+    name, data = at.session_state["export_file"]
+    assert name.endswith(".geojson") and b'"FeatureCollection"' in data
+
+
+def test_saved_exercise_replays_to_the_same_result(ref):
+    from contingency.board.levers import apply_levers
+    from contingency.results import run_scenario
+    from contingency.scenario import dump_scenario, load_scenario, load_scenario_bytes
+
+    base = load_scenario(SCENARIOS_DIR / "smoke.yaml", ref=ref)
+    live = apply_levers(base, ref, influx_multiplier=1.5, lanes={"zhibek_zholy": {"car": 5}},
+                        injects=[{"at_h": 7.0, "kind": "mobile_unit", "target": "saryagash",
+                                  "params": {"beds": 800}, "by": "controller"}])
+    saved = dump_scenario(live).encode("utf-8")
+    replay = load_scenario_bytes(saved, file="exercise.yaml", ref=ref)
+    assert replay == live
+    a, b = run_scenario(live, ref), run_scenario(replay, ref)
+    assert a.summary == b.summary

@@ -16,7 +16,16 @@ from contingency.board.levers import apply_levers, current_beds, current_lanes, 
 from contingency.board.run import cached_run
 from contingency.errors import InputError
 from contingency.i18n import LANGUAGES, t
-from contingency.mapping.layers import COLOURS, build_layers
+from contingency.mapping.export import FORMATS, MARKING_ENV, SUFFIX, Run
+from contingency.mapping.export import render as render_export
+from contingency.mapping.layers import (
+    COLOURS,
+    HEADLINE_KEYS,
+    build_layers,
+    facility_label,
+    headline,
+    peak_hour,
+)
 from contingency.mapping.webmap import build_map
 from contingency.refdata import RefData, load_refdata
 from contingency.results import RunResult
@@ -139,13 +148,6 @@ def _run(lang: str, sc: Scenario) -> RunResult:
     return result
 
 
-def _peak_hour(res: RunResult) -> int:
-    """The hour with the most people waiting at the border or without a bed."""
-    led = res.tables["ledger_hourly"]
-    pressure = led["waiting_at_checkpoints"] + led["held_beyond_border"] + led["overflow_waiting"]
-    return int(led.loc[pressure.idxmax(), "time_h"])
-
-
 def _step(delta_h: int, horizon_days: int) -> None:
     ss = st.session_state
     now = (ss["day"] - 1) * 24 + ss["hour"] + delta_h
@@ -165,33 +167,14 @@ def _time_controls(lang: str, sc: Scenario) -> int:
     return time_h
 
 
-def _name(fid: str, lang: str, ref: RefData, summary: dict) -> str:
-    for table in (ref.checkpoints, ref.centres, ref.regions):
-        if fid in table.index:
-            row = table.loc[fid]
-            return str(row.get(f"name_{lang}") or row.get("name_ru") or fid)
-    info = summary["centres"].get(fid, {})
-    return info.get("name_ru" if lang != "en" else "name_en", fid)
-
-
 def _headline(lang: str, res: RunResult, time_h: int) -> None:
-    led = res.tables["ledger_hourly"].set_index("time_h").loc[time_h]
-    cps = res.tables["checkpoints_hourly"]
-    wait = cps.loc[cps["time_h"] == time_h, "wait_max_h"].max()
-    unmet = res.tables["unmet_daily"]
-    last_routing = (time_h // 24) * 24
-    unmet_now = (
-        int(unmet.loc[unmet["time_h"] == last_routing, "persons"].sum()) if last_routing else 0
-    )
-    cols = st.columns(5)
-    cols[0].metric(t("head.arrived", lang), f"{int(led['arrived']):,}")
-    cols[1].metric(
-        t("head.waiting_border", lang),
-        f"{int(led['waiting_at_checkpoints'] + led['held_beyond_border']):,}",
-    )
-    cols[2].metric(t("head.longest_wait", lang), f"{0.0 if pd.isna(wait) else wait:,.1f}")
-    cols[3].metric(t("head.overflow", lang), f"{int(led['overflow_waiting']):,}")
-    cols[4].metric(t("head.unmet", lang), f"{unmet_now:,}")
+    figures = headline(res.tables, time_h)
+    cols = st.columns(len(HEADLINE_KEYS))
+    for col, key in zip(cols, HEADLINE_KEYS, strict=True):
+        value = figures[key]
+        col.metric(
+            t(f"head.{key}", lang), f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+        )
 
 
 def _gaps(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
@@ -203,7 +186,7 @@ def _gaps(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
     rows = [
         {
             t("gaps.severity", lang): t(f"severity.{g['severity']}", lang),
-            t("gaps.facility", lang): _name(g["facility"], lang, ref, res.summary),
+            t("gaps.facility", lang): facility_label(g["facility"], lang, ref, res.summary),
             t("gaps.metric", lang): t(f"metric.{g['metric']}", lang),
             t("gaps.value", lang): g["value"],
             t("gaps.first_time", lang): g["first_time"].replace("T", " ")[:16],
@@ -307,6 +290,25 @@ def _exercise(lang: str, sc: Scenario, ref: RefData, time_h: int) -> None:
         )
 
 
+def _exports(lang: str, sc: Scenario, res: RunResult, time_h: int) -> None:
+    with st.expander(t("export.download", lang)):
+        c1, c2 = st.columns([1, 2])
+        fmt = c1.selectbox(t("export.format", lang), FORMATS, key="exp_fmt")
+        marking = c2.text_input(
+            t("export.marking", lang), os.environ.get(MARKING_ENV, ""), key="exp_marking"
+        )
+        if st.button(t("export.prepare", lang), key="exp_prepare"):
+            run = Run(f"{sc.name}-s{res.summary['seed']}", res.scenario, res.tables, res.summary)
+            data = render_export(run, fmt, lang=lang, time_h=time_h, marking=marking or None)
+            name = f"{sc.name}-{fmt}-h{time_h}-{lang}{SUFFIX[fmt]}"
+            st.session_state["export_file"] = (name, data)
+        if ready := st.session_state.get("export_file"):
+            name, data = ready
+            st.download_button(
+                t("export.get", lang, name=name), data, file_name=name, key="exp_get"
+            )
+
+
 def _charts(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
     st.subheader(t("charts.title", lang))
     cps = res.tables["checkpoints_hourly"]
@@ -320,7 +322,7 @@ def _charts(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
         t("charts.facility", lang),
         options,
         key="chart_facility",
-        format_func=lambda f: _name(f, lang, ref, res.summary),
+        format_func=lambda f: facility_label(f, lang, ref, res.summary),
     )
     if fid in set(cps["checkpoint"]):
         d = cps[cps["checkpoint"] == fid].set_index("time_h")
@@ -391,7 +393,7 @@ def render() -> None:
         return
     res = _run(lang, sc)
     if "day" not in st.session_state:  # open on the moment of greatest pressure
-        peak = _peak_hour(res)
+        peak = peak_hour(res.tables)
         st.session_state["day"], st.session_state["hour"] = peak // 24 + 1, peak % 24
     time_h = _time_controls(lang, sc)
     _headline(lang, res, time_h)
@@ -411,4 +413,5 @@ def render() -> None:
         _gaps(lang, res, ref, time_h)
         _inject_log(lang, sc, time_h)
     _exercise(lang, sc, ref, time_h)
+    _exports(lang, sc, res, time_h)
     _charts(lang, res, ref, time_h)

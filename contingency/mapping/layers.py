@@ -211,3 +211,52 @@ def to_geojson(layers: Layers, ref: RefData) -> dict:
             }
         )
     return {"type": "FeatureCollection", "time_h": layers.time_h, "features": feats}
+
+
+HEADLINE_KEYS = ("arrived", "waiting_border", "longest_wait", "overflow", "unmet")
+
+
+def headline(tables: dict[str, pd.DataFrame], time_h: int) -> dict[str, float]:
+    """The five headline figures at the end of hour ``time_h``: arrived, waiting at the border
+    (in the queue or held beyond it), longest wait (h), people in overflow, unmet onward demand
+    (people ready to move on that the last daily allocation could not place)."""
+    led = tables["ledger_hourly"].set_index("time_h").loc[time_h]
+    cps = tables["checkpoints_hourly"]
+    wait = cps.loc[cps["time_h"] == time_h, "wait_max_h"].max()
+    unmet = tables["unmet_daily"]
+    last_routing = (time_h // 24) * 24
+    unmet_now = (
+        int(unmet.loc[unmet["time_h"] == last_routing, "persons"].sum()) if last_routing else 0
+    )
+    return {
+        "arrived": int(led["arrived"]),
+        "waiting_border": int(led["waiting_at_checkpoints"] + led["held_beyond_border"]),
+        "longest_wait": 0.0 if pd.isna(wait) else round(float(wait), 1),
+        "overflow": int(led["overflow_waiting"]),
+        "unmet": unmet_now,
+    }
+
+
+def peak_hour(tables: dict[str, pd.DataFrame]) -> int:
+    """The hour with the most people waiting at the border or without a bed."""
+    led = tables["ledger_hourly"]
+    pressure = led["waiting_at_checkpoints"] + led["held_beyond_border"] + led["overflow_waiting"]
+    return int(led.loc[pressure.idxmax(), "time_h"])
+
+
+def facility_label(fid: str, lang: str, ref: RefData, summary: dict) -> str:
+    """A facility's name in ``lang``; a centre's name carries its region, since several centres
+    share a generic name (Kazakh falls back to Russian where no Kazakh name is recorded)."""
+    if fid in ref.checkpoints.index:
+        row = ref.checkpoints.loc[fid]
+        return str(row.get(f"name_{lang}") or row["name_ru"])
+    if fid in ref.regions.index:
+        return str(ref.regions.at[fid, f"name_{lang}"])
+    info = summary["centres"].get(fid)
+    if info is None:
+        return fid
+    name = info["name_en"] if lang == "en" else info["name_ru"]
+    region = info.get("region")
+    if region in ref.regions.index:
+        name = f"{name}, {ref.regions.at[region, f'name_{lang}']}"
+    return name

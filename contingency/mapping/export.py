@@ -1,0 +1,324 @@
+"""Exports of a saved run for the council and for other agencies' GIS tools:
+PNG and PDF static maps, a standalone offline HTML map, GeoJSON, CSV tables (zip) and a
+one-to-two-page PDF briefing. The board offers the same files as download buttons."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+
+from contingency.i18n import t
+from contingency.mapping.layers import (
+    HEADLINE_KEYS,
+    Layers,
+    build_layers,
+    facility_label,
+    headline,
+    peak_hour,
+    to_geojson,
+)
+from contingency.mapping.static import MapText, map_figure, plt
+from contingency.mapping.webmap import build_map
+from contingency.refdata import RefData, load_refdata
+from contingency.results import load_result
+from contingency.scenario import Scenario, load_scenario
+
+FORMATS = ("png", "pdf", "html", "geojson", "csv", "briefing")
+SUFFIX = {
+    "png": ".png",
+    "pdf": ".pdf",
+    "html": ".html",
+    "geojson": ".geojson",
+    "csv": ".zip",
+    "briefing": ".pdf",
+}
+PNG_SIZE_IN = (11.69, 8.27)
+PNG_DPI = 150
+MARKING_ENV = "CONTINGENCY_MARKING"
+
+
+@dataclass(frozen=True)
+class Run:
+    """A saved run, ready to draw."""
+
+    run_id: str
+    scenario: Scenario
+    tables: dict[str, pd.DataFrame]
+    summary: dict
+
+
+def load_run(run_dir: str | Path, *, ref: RefData | None = None) -> Run:
+    """Load a run folder written by ``run`` (tables, ``summary.json``, ``scenario.yaml``)."""
+    run_dir = Path(run_dir)
+    tables, summary = load_result(run_dir)
+    sc = load_scenario(run_dir / "scenario.yaml", ref=ref)
+    return Run(summary.get("run_id", run_dir.name), sc, tables, summary)
+
+
+def moment(run: Run, day: int | None) -> int:
+    """Hour shown: the end of ``day`` (1-based), or the hour of greatest pressure."""
+    if day is None:
+        return peak_hour(run.tables)
+    if not 1 <= day <= run.scenario.horizon_days:
+        raise ValueError(f"--day must be between 1 and {run.scenario.horizon_days} (got {day})")
+    return day * 24
+
+
+def _texts(run: Run, time_h: int, lang: str, marking: str | None) -> MapText:
+    sc = run.scenario
+    when = sc.start + timedelta(hours=time_h)
+    name = (sc.title or {}).get(lang, sc.name)
+    sub = t(
+        "export.moment",
+        lang,
+        moment=when.strftime("%Y-%m-%d %H:%M"),
+        day=(time_h - 1) // 24 + 1,
+        hour=when.hour,
+    )
+    gen = t(
+        "export.generated",
+        lang,
+        when=datetime.now().strftime("%Y-%m-%d %H:%M"),
+        run_id=run.run_id,
+        seed=run.summary["seed"],
+    )
+    footer = f"{t('export.sources', lang)}\n{t('export.disclaimer', lang)}\n{gen}"
+    return MapText(t("export.map_title", lang, scenario=name), sub, footer, marking)
+
+
+def _layers(run: Run, ref: RefData, time_h: int) -> Layers:
+    return build_layers(run.tables, run.summary, ref, time_h)
+
+
+def render(
+    run: Run,
+    fmt: str,
+    *,
+    lang: str = "ru",
+    day: int | None = None,
+    time_h: int | None = None,
+    marking: str | None = None,
+    ref: RefData | None = None,
+) -> bytes:
+    """The export as bytes (the board serves these; ``export`` writes them to a file).
+    The moment shown is ``time_h`` if given, else the end of ``day``, else the peak hour."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    ref = ref or load_refdata()
+    marking = marking if marking is not None else os.environ.get(MARKING_ENV) or None
+    time_h = time_h if time_h is not None else moment(run, day)
+    layers = _layers(run, ref, time_h)
+    th = run.summary["thresholds"]
+    if fmt in ("png", "pdf"):
+        fig = map_figure(
+            layers,
+            ref,
+            _texts(run, time_h, lang, marking),
+            lang=lang,
+            thresholds=th,
+            size_in=PNG_SIZE_IN,
+            dpi=PNG_DPI,
+        )
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=PNG_DPI, metadata=_pdf_meta(run) if fmt == "pdf" else None)
+        plt.close(fig)
+        return buf.getvalue()
+    if fmt == "html":
+        text = _texts(run, time_h, lang, marking)
+        m = build_map(
+            layers,
+            ref,
+            lang=lang,
+            thresholds=th,
+            assets="inline",
+            title=f"{text.title} — {text.subtitle}",
+        )
+        return m.get_root().render().encode("utf-8")
+    if fmt == "geojson":
+        gj = to_geojson(layers, ref)
+        gj["scenario"], gj["run_id"], gj["seed"] = (
+            run.scenario.name,
+            run.run_id,
+            run.summary["seed"],
+        )
+        gj["moment"] = (run.scenario.start + timedelta(hours=time_h)).isoformat()
+        gj["attribution"] = t("export.sources", "en")
+        return json.dumps(gj, ensure_ascii=False).encode("utf-8")
+    if fmt == "csv":
+        return _csv_zip(run, layers)
+    return briefing_pdf(run, ref, time_h, lang=lang, marking=marking)
+
+
+def _pdf_meta(run: Run) -> dict:
+    return {
+        "Title": f"contingency: {run.scenario.name}",
+        "Subject": f"run {run.run_id}",
+        "Creator": "contingency",
+    }
+
+
+def _csv_zip(run: Run, layers: Layers) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, df in run.tables.items():
+            z.writestr(f"{name}.csv", df.to_csv(index=False))
+        for layer, items in (
+            ("regions", layers.regions),
+            ("checkpoints", layers.checkpoints),
+            ("centres", layers.centres),
+        ):
+            z.writestr(f"{layer}_at_h{layers.time_h}.csv", pd.DataFrame(items).to_csv(index=False))
+        z.writestr("summary.json", json.dumps(run.summary, ensure_ascii=False, indent=2))
+    return buf.getvalue()
+
+
+def _assumptions(run: Run, ref: RefData, lang: str) -> list[str]:
+    sc = run.scenario
+    mm, pop, tr, th = sc.mode_mix, sc.population, sc.transport, sc.thresholds
+    used = sc.checkpoints if sc.checkpoints is not None else ref.modernised_ids
+    total = run.summary["ledger"]["arrived"]
+    return [
+        t(
+            "briefing.a.trigger",
+            lang,
+            trigger=t(f"trigger.{sc.trigger.value}", lang),
+            start=sc.start.strftime("%Y-%m-%d"),
+            days=sc.horizon_days,
+        ),
+        t("briefing.a.influx", lang, total=f"{total:,}", n=len(used), mult=sc.influx_multiplier),
+        t("briefing.a.modes", lang, car=mm.car.share, bus=mm.bus.share, ped=mm.pedestrian.share),
+        t(
+            "briefing.a.population",
+            lang,
+            shelter=pop.needs_shelter_share,
+            own=pop.own_arrangements_share,
+            leave=pop.leaving_country_share,
+            vuln=pop.vulnerable_share,
+        ),
+        t(
+            "briefing.a.transport",
+            lang,
+            buses=tr.buses_per_day,
+            seats=tr.bus_seats,
+            onward=tr.onward_buses_per_day,
+        ),
+        t(
+            "briefing.a.thresholds",
+            lang,
+            wa=th.wait_amber_h,
+            wr=th.wait_red_h,
+            oa=th.occupancy_amber,
+            or_=th.occupancy_red,
+        ),
+        t(
+            "briefing.a.refdata",
+            lang,
+            beds=int(ref.centres["beds_assumption"].sum()),
+            centres=len(ref.centres),
+        ),
+        t("briefing.a.injects", lang, n=len(sc.injects)),
+    ]
+
+
+def briefing_pdf(run: Run, ref: RefData, time_h: int, *, lang: str, marking: str | None) -> bytes:
+    """Two A4-landscape pages: headline figures and the map; the top gaps and assumptions."""
+    text = _texts(run, time_h, lang, marking)
+    th = run.summary["thresholds"]
+    buf = io.BytesIO()
+    with PdfPages(buf, metadata=_pdf_meta(run)) as pdf:
+        fig = map_figure(_layers(run, ref, time_h), ref, text, lang=lang, thresholds=th)
+        fig.axes[0].set_position((0.02, 0.09, 0.96, 0.70))
+        fig.text(
+            0.98,
+            0.955,
+            t("briefing.title", lang),
+            ha="right",
+            va="top",
+            fontsize=9,
+            color="#37474f",
+        )
+        figures = headline(run.tables, time_h)
+        for i, key in enumerate(HEADLINE_KEYS):
+            value = figures[key]
+            x = 0.02 + i * 0.195
+            fig.text(
+                x,
+                0.865,
+                f"{value:,.1f}" if isinstance(value, float) else f"{value:,}",
+                fontsize=17,
+                fontweight="bold",
+                va="top",
+            )
+            fig.text(x, 0.82, t(f"head.{key}", lang), fontsize=8, va="top", color="#455a64")
+        pdf.savefig(fig)
+        plt.close(fig)
+
+        fig = plt.figure(figsize=(11.69, 8.27))
+        if marking:
+            fig.text(
+                0.5,
+                0.985,
+                marking,
+                ha="center",
+                va="top",
+                fontsize=9,
+                fontweight="bold",
+                color="#b71c1c",
+            )
+        fig.text(0.04, 0.94, t("briefing.top_gaps", lang), fontsize=13, fontweight="bold", va="top")
+        gaps = run.summary["gaps"][:12]
+        y = 0.89
+        if not gaps:
+            fig.text(0.04, y, t("briefing.no_gaps", lang), fontsize=9, va="top")
+            y -= 0.04
+        for g in gaps:
+            colour = "#c62828" if g["severity"] == "red" else "#f9a825"
+            fig.text(0.04, y, "■", color=colour, fontsize=11, va="top")
+            line = (
+                f"{facility_label(g['facility'], lang, ref, run.summary)} — "
+                f"{t('metric.' + g['metric'], lang)}: {g['value']:,} · "
+                f"{t('gaps.first_time', lang)} {g['first_time'].replace('T', ' ')[:16]}"
+            )
+            fig.text(0.065, y, line, fontsize=8.5, va="top")
+            y -= 0.037
+        y -= 0.03
+        fig.text(0.04, y, t("briefing.assumptions", lang), fontsize=13, fontweight="bold", va="top")
+        y -= 0.05
+        for line in _assumptions(run, ref, lang):
+            fig.text(0.05, y, "• " + line, fontsize=8.5, va="top")
+            y -= 0.035
+        fig.text(0.04, 0.02, text.footer, fontsize=6, va="bottom", color="#455a64")
+        pdf.savefig(fig)
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def export(
+    run_dir: str | Path,
+    fmt: str,
+    *,
+    lang: str = "ru",
+    day: int | None = None,
+    out: str | Path | None = None,
+    marking: str | None = None,
+) -> Path:
+    """Write one export of the run in ``run_dir``; return the file written."""
+    ref = load_refdata()
+    run = load_run(run_dir, ref=ref)
+    data = render(run, fmt, lang=lang, day=day, marking=marking, ref=ref)
+    if out is None:
+        tag = f"day{day}" if day else "peak"
+        kind = "briefing" if fmt == "briefing" else "map" if fmt in ("png", "pdf", "html") else fmt
+        out = Path(run_dir) / "exports" / f"{run.scenario.name}-{kind}-{tag}-{lang}{SUFFIX[fmt]}"
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    return out

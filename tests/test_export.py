@@ -1,0 +1,127 @@
+"""Exports of a saved smoke run: every format, as files a council briefer or a GIS user opens."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+
+import pandas as pd
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+from shapely.geometry import shape
+
+from contingency import SCENARIOS_DIR
+from contingency.mapping.export import PNG_DPI, PNG_SIZE_IN
+from contingency.results import run_scenario
+from contingency.scenario import load_scenario
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, ref):
+    out = tmp_path_factory.mktemp("runs") / "smoke-run"
+    run_scenario(load_scenario(SCENARIOS_DIR / "smoke.yaml", ref=ref), ref).save(out)
+    return out
+
+
+def _export(run_dir, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "contingency", "export", str(run_dir), *args],
+                          capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def files(run_dir):
+    made = {}
+    for fmt in ("png", "pdf", "html", "geojson", "csv", "briefing"):
+        res = _export(run_dir, "--format", fmt, "--lang", "kk", "--marking", "Қызмет бабында пайдалану үшін")
+        assert res.returncode == 0, res.stderr
+        made[fmt] = res.stdout.strip()
+    return made
+
+
+def test_png_is_a_real_image_of_the_expected_size(files):
+    with Image.open(files["png"]) as img:
+        img.load()
+        assert img.format == "PNG"
+        assert img.size == (int(PNG_SIZE_IN[0] * PNG_DPI), int(PNG_SIZE_IN[1] * PNG_DPI))
+        colours = img.convert("RGB").getcolors(maxcolors=1_000_000)
+        assert colours is not None and len(colours) > 50  # a drawn map, not a blank page
+
+
+def test_pdf_map_has_one_page_with_kazakh_text(files):
+    reader = PdfReader(files["pdf"])
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert "Қуат тапшылығы" in text
+    assert "Қызмет бабында пайдалану үшін" in text  # the marking line
+    assert "CC BY 4.0" in text
+
+
+def test_briefing_has_two_pages_and_kazakh_letters_in_the_text_layer(files):
+    reader = PdfReader(files["briefing"])
+    assert len(reader.pages) == 2
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    for letter in ("Қ", "Ө", "ү"):
+        assert letter in text
+    assert "Ведомствоаралық үйлестіру кеңесіне" in text
+    assert "Негізгі тапшылықтар" in text and "Сценарийдің негізгі жорамалдары" in text
+    assert "Келді" in text  # a headline figure's label
+
+
+def test_geojson_validates_and_carries_gap_attributes(files):
+    gj = json.loads(open(files["geojson"], encoding="utf-8").read())
+    assert gj["type"] == "FeatureCollection"
+    layers = pd.Series([f["properties"]["layer"] for f in gj["features"]]).value_counts()
+    assert layers["region"] == 20 and layers["checkpoint"] == 10 and layers["centre"] >= 30
+    for f in gj["features"]:
+        assert shape(f["geometry"]).is_valid
+        assert f["properties"]["layer"] == "corridor" or f["properties"]["status"] in ("green", "amber", "red", "none")
+    region = next(f["properties"] for f in gj["features"] if f["properties"]["layer"] == "region")
+    assert {"capacity", "allocated", "remaining", "utilisation", "priority"} <= set(region)
+    cp = next(f["properties"] for f in gj["features"] if f["properties"]["layer"] == "checkpoint")
+    assert {"wait_h", "queue_persons", "held_beyond_border", "colour"} <= set(cp)
+    lon, lat = next(f["geometry"]["coordinates"] for f in gj["features"] if f["properties"]["layer"] == "checkpoint")
+    assert 46 < lon < 88 and 40 < lat < 56  # GeoJSON order: lon, lat
+
+
+def test_html_is_standalone_and_offline(files):
+    html = open(files["html"], encoding="utf-8").read()
+    assert "<script src=" not in html and "<link rel=\"stylesheet\" href=\"http" not in html
+    assert "L.map(" in html and "Leaflet" in html
+    assert 'class="contingency-legend"' in html or "contingency-legend" in html
+
+
+def test_csv_zip_has_the_tables(files):
+    with zipfile.ZipFile(files["csv"]) as z:
+        names = set(z.namelist())
+        assert {"checkpoints_hourly.csv", "centres_hourly.csv", "ledger_hourly.csv", "needs_daily.csv",
+                "flows_daily.csv", "summary.json"} <= names
+        ledger = pd.read_csv(io.BytesIO(z.read("ledger_hourly.csv")))
+    assert len(ledger) == 48 and ledger["arrived"].iloc[-1] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--format", "bmp"], "--format: must be one of png, pdf, html, geojson, csv, briefing (got 'bmp')"),
+        (["--format", "png", "--lang", "de"], "--lang: must be one of ru, kk, en (got 'de')"),
+        (["--format", "png", "--day", "9"], "--day must be between 1 and 2 (got 9)"),
+    ],
+)
+def test_bad_export_arguments_are_clear(run_dir, args, expected):
+    res = _export(run_dir, *args)
+    assert res.returncode == 2 and expected in res.stderr and "Traceback" not in res.stderr
+
+
+def test_not_a_run_folder(tmp_path):
+    res = _export(tmp_path, "--format", "png")
+    assert res.returncode == 2 and "not a run folder (no summary.json)" in res.stderr
+
+
+def test_day_option_selects_the_moment(run_dir, tmp_path):
+    out = tmp_path / "day1.geojson"
+    assert _export(run_dir, "--format", "geojson", "--day", "1", "--out", str(out)).returncode == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["time_h"] == 24
