@@ -154,9 +154,21 @@ def test_saved_exercise_replays_to_the_same_result(ref):
     from contingency.scenario import dump_scenario, load_scenario, load_scenario_bytes
 
     base = load_scenario(SCENARIOS_DIR / "smoke.yaml", ref=ref)
-    live = apply_levers(base, ref, influx_multiplier=1.5, lanes={"zhibek_zholy": {"car": 5}},
-                        injects=[{"at_h": 7.0, "kind": "mobile_unit", "target": "saryagash",
-                                  "params": {"beds": 800}, "by": "controller"}])
+    live = apply_levers(
+        base,
+        ref,
+        influx_multiplier=1.5,
+        lanes={"zhibek_zholy": {"car": 5}},
+        injects=[
+            {
+                "at_h": 7.0,
+                "kind": "mobile_unit",
+                "target": "saryagash",
+                "params": {"beds": 800},
+                "by": "controller",
+            }
+        ],
+    )
     saved = dump_scenario(live).encode("utf-8")
     replay = load_scenario_bytes(saved, file="exercise.yaml", ref=ref)
     assert replay == live

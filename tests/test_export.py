@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -28,15 +29,21 @@ def run_dir(tmp_path_factory, ref):
 
 
 def _export(run_dir, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "contingency", "export", str(run_dir), *args],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "contingency", "export", str(run_dir), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
 def files(run_dir):
     made = {}
     for fmt in ("png", "pdf", "html", "geojson", "csv", "briefing"):
-        res = _export(run_dir, "--format", fmt, "--lang", "kk", "--marking", "Қызмет бабында пайдалану үшін")
+        res = _export(
+            run_dir, "--format", fmt, "--lang", "kk", "--marking", "Қызмет бабында пайдалану үшін"
+        )
         assert res.returncode == 0, res.stderr
         made[fmt] = res.stdout.strip()
     return made
@@ -72,24 +79,33 @@ def test_briefing_has_two_pages_and_kazakh_letters_in_the_text_layer(files):
 
 
 def test_geojson_validates_and_carries_gap_attributes(files):
-    gj = json.loads(open(files["geojson"], encoding="utf-8").read())
+    gj = json.loads(Path(files["geojson"]).read_text(encoding="utf-8"))
     assert gj["type"] == "FeatureCollection"
     layers = pd.Series([f["properties"]["layer"] for f in gj["features"]]).value_counts()
     assert layers["region"] == 20 and layers["checkpoint"] == 10 and layers["centre"] >= 30
     for f in gj["features"]:
         assert shape(f["geometry"]).is_valid
-        assert f["properties"]["layer"] == "corridor" or f["properties"]["status"] in ("green", "amber", "red", "none")
+        assert f["properties"]["layer"] == "corridor" or f["properties"]["status"] in (
+            "green",
+            "amber",
+            "red",
+            "none",
+        )
     region = next(f["properties"] for f in gj["features"] if f["properties"]["layer"] == "region")
     assert {"capacity", "allocated", "remaining", "utilisation", "priority"} <= set(region)
     cp = next(f["properties"] for f in gj["features"] if f["properties"]["layer"] == "checkpoint")
     assert {"wait_h", "queue_persons", "held_beyond_border", "colour"} <= set(cp)
-    lon, lat = next(f["geometry"]["coordinates"] for f in gj["features"] if f["properties"]["layer"] == "checkpoint")
+    lon, lat = next(
+        f["geometry"]["coordinates"]
+        for f in gj["features"]
+        if f["properties"]["layer"] == "checkpoint"
+    )
     assert 46 < lon < 88 and 40 < lat < 56  # GeoJSON order: lon, lat
 
 
 def test_html_is_standalone_and_offline(files):
-    html = open(files["html"], encoding="utf-8").read()
-    assert "<script src=" not in html and "<link rel=\"stylesheet\" href=\"http" not in html
+    html = Path(files["html"]).read_text(encoding="utf-8")
+    assert "<script src=" not in html and '<link rel="stylesheet" href="http' not in html
     assert "L.map(" in html and "Leaflet" in html
     assert 'class="contingency-legend"' in html or "contingency-legend" in html
 
@@ -97,8 +113,14 @@ def test_html_is_standalone_and_offline(files):
 def test_csv_zip_has_the_tables(files):
     with zipfile.ZipFile(files["csv"]) as z:
         names = set(z.namelist())
-        assert {"checkpoints_hourly.csv", "centres_hourly.csv", "ledger_hourly.csv", "needs_daily.csv",
-                "flows_daily.csv", "summary.json"} <= names
+        assert {
+            "checkpoints_hourly.csv",
+            "centres_hourly.csv",
+            "ledger_hourly.csv",
+            "needs_daily.csv",
+            "flows_daily.csv",
+            "summary.json",
+        } <= names
         ledger = pd.read_csv(io.BytesIO(z.read("ledger_hourly.csv")))
     assert len(ledger) == 48 and ledger["arrived"].iloc[-1] > 0
 
@@ -106,7 +128,10 @@ def test_csv_zip_has_the_tables(files):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--format", "bmp"], "--format: must be one of png, pdf, html, geojson, csv, briefing (got 'bmp')"),
+        (
+            ["--format", "bmp"],
+            "--format: must be one of png, pdf, html, geojson, csv, briefing (got 'bmp')",
+        ),
         (["--format", "png", "--lang", "de"], "--lang: must be one of ru, kk, en (got 'de')"),
         (["--format", "png", "--day", "9"], "--day must be between 1 and 2 (got 9)"),
     ],
