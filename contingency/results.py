@@ -41,22 +41,23 @@ class RunResult:
     tables: dict[str, pd.DataFrame]
     summary: dict
 
-    def save(self, out_dir: str | Path) -> Path:
-        """Write tables (Parquet), ``summary.json`` and ``scenario.yaml`` into ``out_dir``.
+    def write_files(self, folder: Path) -> None:
+        """Write tables (Parquet), ``summary.json`` and ``scenario.yaml`` into ``folder``."""
+        for name, df in self.tables.items():
+            df.to_parquet(folder / f"{name}.parquet", index=False)
+        (folder / "scenario.yaml").write_text(dump_scenario(self.scenario), encoding="utf-8")
+        (folder / "summary.json").write_text(
+            json.dumps(self.summary, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
 
-        Files are written into a temporary folder beside it and moved into place, so a run
-        folder either holds a complete result or nothing new.
-        """
+    def save(self, out_dir: str | Path) -> Path:
+        """Write the run into ``out_dir`` through a temporary folder beside it, moved into
+        place when complete: the folder holds a complete result or nothing new."""
         out = Path(out_dir)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
-            for name, df in self.tables.items():
-                df.to_parquet(tmp / f"{name}.parquet", index=False)
-            (tmp / "scenario.yaml").write_text(dump_scenario(self.scenario), encoding="utf-8")
-            (tmp / "summary.json").write_text(
-                json.dumps(self.summary, ensure_ascii=False, indent=2), encoding="utf-8"
-            )
+            self.write_files(tmp)
             if out.exists():
                 shutil.rmtree(out)
             os.replace(tmp, out)
@@ -64,6 +65,19 @@ class RunResult:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out
+
+    def store(self, runs_dir: str | Path | None = None, *, note: str | None = None) -> Path:
+        """Save into the run store (``runs_dir`` or the default) and index it; return the folder."""
+        from contingency.store import RunStore
+
+        stored = RunStore(runs_dir).save(
+            self.write_files,
+            scenario=self.scenario.name,
+            seed=self.scenario.seed,
+            summary=self.summary,
+            note=note,
+        )
+        return stored.path
 
 
 def load_result(run_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict]:
@@ -75,6 +89,7 @@ def load_result(run_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict]:
         if (run_dir / f"{n}.parquet").exists()
     }
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    summary.setdefault("run_id", run_dir.name)
     return tables, summary
 
 

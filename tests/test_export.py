@@ -143,7 +143,10 @@ def test_bad_export_arguments_are_clear(run_dir, args, expected):
 
 def test_not_a_run_folder(tmp_path):
     res = _export(tmp_path, "--format", "png")
-    assert res.returncode == 2 and "not a run folder (no summary.json)" in res.stderr
+    assert (
+        res.returncode == 2
+        and "not a run folder (no summary.json) nor a run id in the store" in res.stderr
+    )
 
 
 def test_day_option_selects_the_moment(run_dir, tmp_path):

@@ -252,7 +252,10 @@ def facility_label(fid: str, lang: str, ref: RefData, summary: dict) -> str:
         return str(row.get(f"name_{lang}") or row["name_ru"])
     if fid in ref.regions.index:
         return str(ref.regions.at[fid, f"name_{lang}"])
-    info = summary["centres"].get(fid)
+    info = summary.get("centres", {}).get(fid)
+    if info is None and fid in ref.centres.index:
+        row = ref.centres.loc[fid]
+        info = {"name_ru": row["name_ru"], "name_en": row["name_en"], "region": row["region_iso"]}
     if info is None:
         return fid
     name = info["name_en"] if lang == "en" else info["name_ru"]

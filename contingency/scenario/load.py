@@ -115,6 +115,18 @@ def check_references(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
                 bad = [n for n in edge if n not in graph]
                 msg = f"unknown road node {bad[0]!r}" if bad else "no road joins these nodes"
                 out.append(problem(file, where, msg, inj.target))
+    seen: set[str] = set()
+    for i, r in enumerate(sc.reserves):
+        where = f"reserves.{i}.target"
+        if r.id in seen:
+            out.append(problem(file, f"reserves.{i}.id", "reserve id used twice", r.id))
+        seen.add(r.id)
+        if r.kind == "lanes" and r.target not in used:
+            out.append(problem(file, where, "not a checkpoint in this scenario", r.target))
+        elif r.kind == "beds" and r.target not in ref.centres.index:
+            out.append(problem(file, where, "unknown centre id", r.target))
+        elif r.kind == "mobile_unit" and r.target not in graph:
+            out.append(problem(file, where, "unknown road node", r.target))
     out += _check_volumes(file, sc, ref, used)
     return out
 

@@ -303,6 +303,32 @@ INJECT_KINDS = (
 )
 
 
+# ---------------------------------------------------------------- reserves
+class Reserve(_Model):
+    """A reserve a planner could commit, with its cost (any one currency unit, used for all).
+
+    ``lanes``: ``amount`` extra lanes of ``mode`` at checkpoint ``target``;
+    ``mobile_unit``: a mobile reception unit of ``amount`` beds at road node ``target``;
+    ``beds``: ``amount`` extra beds at centre ``target``;
+    ``buses``: ``amount`` extra buses a day in the national transfer pool.
+    """
+
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+$", max_length=60)]
+    kind: Literal["lanes", "mobile_unit", "beds", "buses"]
+    target: str | None = None
+    mode: Literal["car", "bus", "pedestrian"] | None = None
+    amount: Annotated[int, Field(ge=1, le=100_000)]
+    unit_cost: PosFloat
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> Reserve:
+        if self.kind != "buses" and not self.target:
+            raise ValueError(f"a {self.kind} reserve needs a 'target'")
+        if self.kind == "lanes" and self.mode is None:
+            raise ValueError("a lanes reserve needs a 'mode' (car, bus or pedestrian)")
+        return self
+
+
 # ---------------------------------------------------------------- the scenario
 class Scenario(_Model):
     """A complete, schema-valid scenario. Cross-references are checked in ``load``."""
@@ -330,6 +356,8 @@ class Scenario(_Model):
     routing: Routing = Routing()
     thresholds: Thresholds = Thresholds()
     injects: list[Inject] = []
+    reserves: list[Reserve] = []
+    """Candidate reserves for stress testing and recommendation."""
 
     @field_validator("hourly_profile")
     @classmethod

@@ -1,0 +1,1 @@
+"""Stress testing: replications on Dask, breaking points, reserve recommendations."""

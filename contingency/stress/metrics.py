@@ -1,0 +1,62 @@
+"""Compact per-replication figures: peaks, red crossings and red-gap person-hours.
+
+Red-gap person-hours count, hour by hour, the people caught in a red gap: everyone queueing
+at a checkpoint whose longest wait is over the red threshold; everyone at a centre beyond its
+red capacity (people per bed over ``occupancy_red``); everyone ready to move on that no region
+or seat could take (24 h per daily allocation that left them)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from contingency.results import RunResult
+
+
+def facility_figures(tables: dict[str, pd.DataFrame], thresholds: dict) -> pd.DataFrame:
+    """One row per facility: kind, metric, peak, red (bool), red_person_hours."""
+    rows = []
+    red_wait = thresholds["wait_red_h"]
+    for cp, t in tables["checkpoints_hourly"].groupby("checkpoint", sort=False):
+        wait = t["wait_max_h"].fillna(0.0)
+        rows.append(
+            {
+                "facility": cp,
+                "kind": "checkpoint",
+                "metric": "max_wait_h",
+                "peak": float(wait.max()),
+                "red": bool((wait > red_wait).any()),
+                "red_person_hours": float(t.loc[wait > red_wait, "queue_persons"].sum()),
+            }
+        )
+    red_occ = thresholds["occupancy_red"]
+    unmet = tables["unmet_daily"].groupby("centre")["persons"].sum() * 24.0
+    for cid, t in tables["centres_hourly"].groupby("centre", sort=False):
+        present = t["occupancy"] + t["overflow"] + t["registration_queue"]
+        cap = t["capacity"].astype(float)
+        beyond = np.maximum(present - red_occ * cap, 0.0)
+        load = np.where(
+            cap > 0, present / np.where(cap > 0, cap, 1.0), np.where(present > 0, np.inf, 0.0)
+        )
+        rows.append(
+            {
+                "facility": cid,
+                "kind": t["kind"].iloc[0],
+                "metric": "occupancy_ratio",
+                "peak": float(np.max(load)) if len(load) else 0.0,
+                "red": bool((load > red_occ).any() or unmet.get(cid, 0) > 0),
+                "red_person_hours": float(beyond.sum() + unmet.get(cid, 0.0)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def replication_record(result: RunResult) -> dict:
+    """What a replication sends back: its seed, the facility figures and the total."""
+    figs = facility_figures(result.tables, result.summary["thresholds"])
+    return {
+        "seed": result.summary["seed"],
+        "facilities": figs.to_dict("records"),
+        "red_person_hours": float(figs["red_person_hours"].sum()),
+        "arrived": result.summary["ledger"]["arrived"],
+    }

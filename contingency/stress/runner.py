@@ -1,0 +1,111 @@
+"""Replications of a scenario on Dask distributed: a LocalCluster by default, or an existing
+cluster by scheduler address. A worker that dies has its tasks retried elsewhere by the
+scheduler; a replication that fails returns its seed and error while the rest complete."""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from contingency.scenario import Scenario, dump_scenario
+
+RETRIES = 2
+
+
+def seeds_for(base_seed: int, n: int) -> list[int]:
+    """``n`` independent seeds derived from ``base_seed`` (``SeedSequence.spawn``)."""
+    children = np.random.SeedSequence(base_seed).spawn(n)
+    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+
+
+def replicate(scenario_yaml: str, seed: int) -> dict:
+    """One replication (runs on a worker): returns its figures or its seed and error."""
+    import yaml
+
+    from contingency.refdata import load_refdata
+    from contingency.results import run_scenario
+    from contingency.scenario import parse_scenario
+    from contingency.stress.metrics import replication_record
+
+    try:
+        ref = load_refdata()
+        sc = parse_scenario(yaml.safe_load(scenario_yaml), file="<stress>", ref=ref)
+        return replication_record(run_scenario(sc, ref, seed=seed))
+    except Exception as exc:  # reported per replication; the others go on
+        return {
+            "seed": seed,
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=5),
+        }
+
+
+@dataclass
+class Replications:
+    records: list[dict]
+    failures: list[dict]
+
+
+@contextlib.contextmanager
+def dask_client(*, workers: int | None = None, scheduler: str | None = None) -> Iterator:
+    """A Dask client: to ``scheduler`` if given, else to a new LocalCluster of ``workers``
+    single-threaded worker processes (the simulation holds the GIL)."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with (
+        LocalCluster(
+            n_workers=workers or 2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def run_replications(
+    sc: Scenario,
+    seeds: list[int],
+    client,
+    *,
+    progress: bool = False,
+    on_progress: Callable[[float], None] | None = None,
+    func: Callable[[str, int], dict] = replicate,
+) -> Replications:
+    """Run one replication per seed on ``client``; collect records and failures."""
+    from dask.distributed import as_completed
+
+    text = dump_scenario(sc)
+    futures = [client.submit(func, text, s, pure=False, retries=RETRIES) for s in seeds]
+    seed_of = {f.key: s for f, s in zip(futures, seeds, strict=True)}
+    records, failures = [], []
+    bar = tqdm(
+        total=len(futures),
+        desc=f"{sc.name} x{len(seeds)}",
+        unit="run",
+        delay=1.0,
+        disable=not progress,
+    )
+    for i, fut in enumerate(as_completed(futures), start=1):
+        try:
+            rec = fut.result()
+        except Exception as exc:  # the task itself failed after its retries (e.g. workers died)
+            rec = {"seed": seed_of[fut.key], "error": f"{type(exc).__name__}: {exc}"}
+        (failures if "error" in rec else records).append(rec)
+        bar.update(1)
+        if on_progress is not None:
+            on_progress(i / len(futures))
+    bar.close()
+    records.sort(key=lambda r: seeds.index(r["seed"]))
+    failures.sort(key=lambda r: seeds.index(r["seed"]))
+    return Replications(records, failures)

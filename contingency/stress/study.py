@@ -1,0 +1,135 @@
+"""A stress study end to end: replications (and optionally a sweep or a reserve
+recommendation) on a Dask client, summarised and saved to the run store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from contingency.mapping.layers import facility_label
+from contingency.refdata import RefData
+from contingency.scenario import Scenario, dump_scenario
+from contingency.stress.reserves import Recommendation, recommend
+from contingency.stress.runner import run_replications, seeds_for
+from contingency.stress.stats import facility_stats, long_table, totals
+from contingency.stress.sweep import SweepSpec, breaking_points, envelope_png
+
+
+@dataclass
+class Study:
+    scenario: Scenario
+    replications: int
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+    failures: list[dict] = field(default_factory=list)
+    sweep: SweepSpec | None = None
+    recommendation: Recommendation | None = None
+
+    def write_files(self, folder: Path) -> None:
+        for name, df in self.tables.items():
+            df.to_parquet(folder / f"{name}.parquet", index=False)
+        (folder / "scenario.yaml").write_text(dump_scenario(self.scenario), encoding="utf-8")
+        (folder / "summary.json").write_text(
+            json.dumps(self.summary, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        if self.sweep is not None and "breaking_points" in self.tables:
+            labels = {f: f for f in self.tables["breaking_points"]["facility"]}
+            envelope_png(
+                self.tables["breaking_points"],
+                self.sweep,
+                folder / "envelope.png",
+                title=f"{self.scenario.name}: {self.sweep.lever}",
+                labels=labels,
+            )
+
+
+def run_study(
+    sc: Scenario,
+    ref: RefData,
+    client,
+    *,
+    replications: int,
+    sweep: SweepSpec | None = None,
+    budget: float | None = None,
+    progress: bool = False,
+    on_progress: Callable[[float], None] | None = None,
+) -> Study:
+    """Replicate ``sc``; with ``sweep`` find breaking points; with ``budget`` recommend reserves."""
+    seeds = seeds_for(sc.seed, replications)
+    reps = run_replications(sc, seeds, client, progress=progress, on_progress=on_progress)
+    study = Study(sc, replications, failures=reps.failures, sweep=sweep)
+    long = long_table(reps.records)
+    stats = facility_stats(long)
+    study.tables = {"replications": long, "facilities": stats}
+
+    points = tqdm(desc=f"{sc.name}: variants", unit="variant", disable=not progress, delay=1.0)
+
+    def evaluate(s: Scenario) -> list[dict]:
+        out = run_replications(s, seeds, client)
+        study.failures += out.failures
+        points.update(1)
+        return out.records
+
+    summary: dict = {
+        "scenario": sc.name,
+        "kind": "stress",
+        "seed": sc.seed,
+        "replications": replications,
+        "completed": len(reps.records),
+        "failed": [{"seed": f["seed"], "error": f["error"]} for f in reps.failures],
+        "thresholds": sc.thresholds.model_dump(),
+        "facilities": {
+            r.facility: {
+                "kind": r.kind,
+                "metric": r.metric,
+                "p50": round(r.p50, 3),
+                "p90": round(r.p90, 3),
+                "p95": round(r.p95, 3),
+                "p_red": round(r.p_red, 3),
+                "red_person_hours": round(r.red_person_hours, 1),
+            }
+            for r in stats.itertuples()
+        },
+        "red_person_hours": totals(reps.records),
+    }
+    if sweep is not None:
+        table, points = breaking_points(sc, ref, sweep, evaluate)
+        study.tables["breaking_points"] = table
+        study.tables["sweep_points"] = points
+        summary["sweep"] = {
+            "lever": sweep.lever,
+            "low": sweep.lo,
+            "high": sweep.hi,
+            "red_above": sweep.red_above,
+            "breaking_points": {
+                r.facility: (None if pd.isna(r.breaking_point) else round(r.breaking_point, 3))
+                for r in table.itertuples()
+            },
+        }
+    if budget is not None:
+        rec = recommend(sc, ref, evaluate, budget=budget)
+        study.recommendation = rec
+        study.tables["reserve_ranking"] = rec.ranking
+        study.tables["reserve_steps"] = rec.steps
+        summary["reserves"] = {
+            "budget": budget,
+            "baseline_red_person_hours": round(rec.baseline_rph, 1),
+            "ranking": rec.ranking.round(3).to_dict("records"),
+            "package": rec.package,
+            "package_cost": rec.package_cost,
+            "package_red_person_hours": round(rec.package_rph, 1),
+        }
+    points.close()
+    summary["failed"] = [{"seed": f["seed"], "error": f["error"]} for f in study.failures]
+    study.summary = summary
+    return study
+
+
+def labels_for(study: Study, ref: RefData, lang: str) -> dict[str, str]:
+    stub = {"centres": {}}
+    return {f: facility_label(f, lang, ref, stub) for f in study.tables["facilities"]["facility"]}

@@ -1,0 +1,191 @@
+"""Breaking points: for each facility, the lever value at which it crosses red.
+
+A facility "is red" at a lever value when at least half of the replications there cross its
+red threshold. Values are evaluated on a coarse grid, then each facility's bracket is bisected
+to ``tol``; facilities that share a bracket share the evaluations. ``influx`` multiplies the
+arrivals (red above the breaking point); ``lanes``, ``beds`` and ``buses`` multiply capacity
+(red below it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from contingency.refdata import RefData
+from contingency.scenario import Scenario, parse_scenario
+from contingency.stress.stats import long_table
+
+LEVERS = ("influx", "lanes", "beds", "buses")
+RED_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    lever: str
+    lo: float
+    hi: float
+
+    @classmethod
+    def parse(cls, text: str) -> SweepSpec:
+        """``influx=0.5:3.0`` -> SweepSpec('influx', 0.5, 3.0)."""
+        try:
+            lever, rng = text.split("=", 1)
+            lo, hi = (float(x) for x in rng.split(":", 1))
+        except ValueError:
+            raise ValueError(
+                f"--sweep: write LEVER=LOW:HIGH, e.g. influx=0.5:3.0 (got {text!r})"
+            ) from None
+        if lever not in LEVERS:
+            raise ValueError(f"--sweep: lever must be one of {', '.join(LEVERS)} (got {lever!r})")
+        if not 0 < lo < hi <= 100:
+            raise ValueError(f"--sweep: need 0 < LOW < HIGH <= 100 (got {lo}:{hi})")
+        return cls(lever, lo, hi)
+
+    @property
+    def red_above(self) -> bool:
+        return self.lever == "influx"
+
+
+def apply_lever(sc: Scenario, ref: RefData, lever: str, x: float) -> Scenario:
+    """``sc`` with one lever scaled by ``x`` (validated again)."""
+    data = sc.model_dump(mode="json", exclude_defaults=True)
+    if lever == "influx":
+        data["influx_multiplier"] = sc.influx_multiplier * x
+    elif lever == "buses":
+        tr = sc.transport
+        data["transport"] = {
+            **data.get("transport", {}),
+            "buses_per_day": max(0, round(tr.buses_per_day * x)),
+            "onward_buses_per_day": max(0, round(tr.onward_buses_per_day * x)),
+        }
+    elif lever == "lanes":
+        from contingency.board.levers import current_lanes, used_checkpoints
+
+        ovs = data.setdefault("checkpoint_overrides", {})
+        for cp in used_checkpoints(sc, ref):
+            lanes = {
+                m: (max(1, round(n * x)) if n else 0) for m, n in current_lanes(sc, ref, cp).items()
+            }
+            ovs.setdefault(cp, {})["lanes"] = {**ovs.get(cp, {}).get("lanes", {}), **lanes}
+    elif lever == "beds":
+        from contingency.board.levers import current_beds
+
+        ovs = data.setdefault("centre_overrides", {})
+        for cid in ref.centres.index:
+            ovs.setdefault(cid, {})["beds"] = max(0, round(current_beds(sc, ref, cid) * x))
+    else:
+        raise ValueError(f"unknown lever {lever!r}")
+    return parse_scenario(data, file=f"<{sc.name} {lever}x{x:g}>", ref=ref)
+
+
+Evaluate = Callable[[Scenario], list[dict]]
+"""Runs the replications of a scenario and returns their records."""
+
+
+def breaking_points(
+    sc: Scenario,
+    ref: RefData,
+    spec: SweepSpec,
+    evaluate: Evaluate,
+    *,
+    grid: int = 6,
+    tol: float = 0.05,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per facility the breaking point (NaN where it never turns red in the range; the range
+    end where it is red throughout), and every evaluated point with each facility's P(red)."""
+    cache: dict[float, pd.Series] = {}
+
+    def p_red(x: float) -> pd.Series:
+        key = round(x, 6)
+        if key not in cache:
+            long = long_table(evaluate(apply_lever(sc, ref, spec.lever, x)))
+            cache[key] = long.groupby("facility", sort=False)["red"].mean()
+        return cache[key]
+
+    xs = np.linspace(spec.lo, spec.hi, grid)
+    grid_p = {x: p_red(x) for x in xs}
+    facilities = list(dict.fromkeys(f for s in grid_p.values() for f in s.index))
+
+    def red(x: float, f: str) -> bool:
+        return bool(p_red(x).get(f, 0.0) >= RED_SHARE)
+
+    brackets: dict[str, tuple[float, float] | float] = {}
+    for f in facilities:
+        states = [red(x, f) for x in xs]
+        if spec.red_above:
+            if not any(states):
+                brackets[f] = float("nan")
+            elif states[0]:
+                brackets[f] = float(xs[0])
+            else:
+                k = states.index(True)
+                brackets[f] = (float(xs[k - 1]), float(xs[k]))
+        else:
+            if not any(states):
+                brackets[f] = float("nan")
+            elif states[-1]:
+                brackets[f] = float(xs[-1])
+            else:
+                k = len(states) - 1 - states[::-1].index(True)
+                brackets[f] = (float(xs[k]), float(xs[k + 1]))
+    # bisect every open bracket; facilities sharing a bracket share each midpoint
+    while True:
+        open_ = {f: b for f, b in brackets.items() if isinstance(b, tuple) and b[1] - b[0] > tol}
+        if not open_:
+            break
+        for f, (a, b) in open_.items():
+            mid = (a + b) / 2
+            is_red = red(mid, f)
+            if spec.red_above:
+                brackets[f] = (a, mid) if is_red else (mid, b)
+            else:
+                brackets[f] = (mid, b) if is_red else (a, mid)
+    rows = []
+    for f, b in brackets.items():
+        value = (b[1] if spec.red_above else b[0]) if isinstance(b, tuple) else b
+        rows.append(
+            {
+                "facility": f,
+                "breaking_point": value,
+                "lever": spec.lever,
+                "red_above": spec.red_above,
+            }
+        )
+    points = pd.DataFrame(
+        [
+            {"x": x, "facility": f, "p_red": p}
+            for x, s in sorted(cache.items())
+            for f, p in s.items()
+        ]
+    )
+    table = pd.DataFrame(rows).sort_values("breaking_point", na_position="last", kind="stable")
+    return table.reset_index(drop=True), points
+
+
+def envelope_png(
+    table: pd.DataFrame, spec: SweepSpec, path, *, title: str, labels: dict[str, str]
+) -> None:
+    """The capacity envelope: per facility the safe and the red part of the lever range."""
+    from contingency.mapping.static import plt
+
+    shown = table.dropna(subset=["breaking_point"])
+    fig, ax = plt.subplots(figsize=(9, 0.35 * max(4, len(shown)) + 1.5), dpi=120)
+    for i, row in enumerate(shown.itertuples()):
+        bp = row.breaking_point
+        safe, red = (
+            ((spec.lo, bp), (bp, spec.hi)) if spec.red_above else ((bp, spec.hi), (spec.lo, bp))
+        )
+        ax.barh(i, safe[1] - safe[0], left=safe[0], color="#2e7d32", alpha=0.7)
+        ax.barh(i, red[1] - red[0], left=red[0], color="#c62828", alpha=0.8)
+        ax.text(bp, i, f" {bp:.2f}", va="center", fontsize=7)
+    ax.set_yticks(range(len(shown)), [labels.get(f, f) for f in shown["facility"]], fontsize=7)
+    ax.set_xlim(spec.lo, spec.hi)
+    ax.set_xlabel(spec.lever)
+    ax.set_title(title, fontsize=10)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
