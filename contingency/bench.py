@@ -239,3 +239,31 @@ def routing_per_day(ref: RefData, days: int = 30) -> float:
     for day in range(days):
         router.route_day(day, ready)
     return (time.perf_counter() - t) / days
+
+
+def stress_throughput(workers: int, replications: int = 8) -> float:
+    """Replications per minute of the default scenario on a LocalCluster of ``workers``
+    processes (cluster start-up and one warm-up replication per worker not counted)."""
+    from contingency import DEFAULT_SCENARIO
+    from contingency.scenario import load_scenario
+    from contingency.stress.runner import dask_client, run_replications, seeds_for
+
+    ref = load_refdata()
+    sc = load_scenario(DEFAULT_SCENARIO, ref=ref)
+    with dask_client(workers=workers) as client:
+        run_replications(sc, seeds_for(1, workers), client)  # warm-up: imports, caches
+        t = time.perf_counter()
+        reps = run_replications(sc, seeds_for(2, replications), client)
+        elapsed = time.perf_counter() - t
+    assert not reps.failures, reps.failures
+    return replications / elapsed * 60
+
+
+def run_stress_bench(echo=print, replications: int = 8) -> dict[str, float]:
+    """(e) replications per minute with 1 and 2 workers, side by side."""
+    one = stress_throughput(1, replications)
+    two = stress_throughput(2, replications)
+    echo(f"(e) stress replications of the default scenario, {replications} per run:")
+    echo(f"    1 worker : {one:6.1f} replications/min")
+    echo(f"    2 workers: {two:6.1f} replications/min   ratio {two / one:.2f} (target >= 1.8)")
+    return {"e_one": one, "e_two": two}

@@ -268,11 +268,21 @@ def stress(
 
 
 @app.command()
-def bench() -> None:
-    """Benchmark: full pipeline vs bare SimPy vs Ciw, µs per person and peak memory."""
-    from contingency.bench import run_bench
+def bench(
+    part: Annotated[str, typer.Option(help="all, pipeline (a-d) or stress (e).")] = "all",
+) -> None:
+    """Benchmark: full pipeline vs bare SimPy vs Ciw (µs per person, peak memory), onward
+    allocation per day, and stress replications per minute with 1 and 2 workers."""
+    from contingency.bench import run_bench, run_stress_bench
 
-    run_bench(echo=typer.echo)
+    if part not in ("all", "pipeline", "stress"):
+        typer.echo(f"--part: must be all, pipeline or stress (got {part!r})", err=True)
+        raise typer.Exit(code=2)
+    if part in ("all", "pipeline"):
+        run_bench(echo=typer.echo)
+    if part in ("all", "stress"):
+        typer.echo("")
+        run_stress_bench(echo=typer.echo)
 
 
 def main() -> None:

@@ -174,3 +174,19 @@ def test_saved_exercise_replays_to_the_same_result(ref):
     assert replay == live
     a, b = run_scenario(live, ref), run_scenario(replay, ref)
     assert a.summary == b.summary
+
+
+def test_stress_page_runs_replications_on_dask_and_lists_stored_runs():
+    at = _app()
+    at.radio(key="view").set_value("stress").run()
+    assert not at.exception
+    at.number_input(key="st_reps").set_value(2)
+    at.number_input(key="st_workers").set_value(1)
+    at.button(key="st_run").click().run(timeout=300)
+    assert not at.exception, [e.value for e in at.exception]
+    summary, tables, run_id, _ = at.session_state["study"]
+    assert summary["completed"] == 2 and not summary["failed"]
+    assert {"p50", "p90", "p95"} <= set(tables["facilities"].columns)
+    assert any(run_id in s.value for s in at.success)
+    stored = [d.value for d in at.dataframe if "run_id" in d.value.columns]
+    assert stored and run_id in set(stored[0]["run_id"])

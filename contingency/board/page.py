@@ -14,6 +14,7 @@ from streamlit_folium import st_folium
 from contingency import DEFAULT_SCENARIO, SCENARIOS_DIR
 from contingency.board.levers import apply_levers, current_beds, current_lanes, used_checkpoints
 from contingency.board.run import cached_run
+from contingency.board.stress_page import render_stress
 from contingency.errors import InputError
 from contingency.i18n import LANGUAGES, t
 from contingency.mapping.export import FORMATS, MARKING_ENV, SUFFIX, Run
@@ -371,6 +372,12 @@ def render() -> None:
     lang = st.sidebar.selectbox(
         "Язык / Тіл / Language", LANGUAGES, key="lang", format_func=LANGUAGE_NAMES.__getitem__
     )
+    view = st.sidebar.radio(
+        t("view.title", lang),
+        ("board", "stress"),
+        key="view",
+        format_func=lambda v: t(f"view.{v}", lang),
+    )
     st.title(t("app.title", lang))
     ref = load_refdata()
     base, scen_id = _base_scenario(lang, ref)
@@ -390,6 +397,9 @@ def render() -> None:
         )
     except InputError as exc:
         _show_problems(lang, exc)
+        return
+    if view == "stress":
+        render_stress(lang, sc, ref)
         return
     res = _run(lang, sc)
     if "day" not in st.session_state:  # open on the moment of greatest pressure

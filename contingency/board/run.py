@@ -45,6 +45,10 @@ def cached_run(
     ref = load_refdata()
     sc = parse_scenario(yaml.safe_load(scenario_yaml), file="<board>", ref=ref)
     result = run_scenario(sc, ref, seed=seed, on_progress=on_progress)
+    try:
+        result.store(note="board")
+    except OSError as exc:  # the board still shows the run; saving is reported, not fatal
+        st.warning(f"{exc}")
     with store.lock:
         store.results[key] = result
         while len(store.results) > MAX_KEPT:

@@ -180,7 +180,8 @@ def envelope_png(
         )
         ax.barh(i, safe[1] - safe[0], left=safe[0], color="#2e7d32", alpha=0.7)
         ax.barh(i, red[1] - red[0], left=red[0], color="#c62828", alpha=0.8)
-        ax.text(bp, i, f" {bp:.2f}", va="center", fontsize=7)
+        mark = ("≤" if spec.red_above else "≥") if row.red_throughout else ""
+        ax.text(bp, i, f" {mark}{bp:.2f}", va="center", fontsize=7)
     ax.set_yticks(range(len(shown)), [labels.get(f, f) for f in shown["facility"]], fontsize=7)
     ax.set_xlim(spec.lo, spec.hi)
     ax.set_xlabel(spec.lever)

@@ -1,0 +1,161 @@
+"""The stress-test page of the board: replications on Dask, breaking points, reserves, and the
+run store (list and compare)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from contingency.i18n import t
+from contingency.mapping.layers import facility_label
+from contingency.refdata import RefData
+from contingency.scenario import Scenario
+from contingency.sim.engine import LEDGER_FIELDS
+from contingency.store import RunStore
+from contingency.stress.sweep import LEVERS, SweepSpec
+
+
+def _study(lang: str, sc: Scenario, ref: RefData) -> None:
+    st.subheader(t("stress.title", lang))
+    c1, c2, c3 = st.columns(3)
+    reps = c1.number_input(t("stress.replications", lang), 1, 1000, 10, key="st_reps")
+    workers = c2.number_input(t("stress.workers", lang), 1, 16, 2, key="st_workers")
+    lever = c3.selectbox(
+        t("stress.sweep", lang),
+        ("none", *LEVERS),
+        key="st_lever",
+        format_func=lambda x: t("stress.sweep_none", lang) if x == "none" else x,
+    )
+    lo, hi = st.slider(t("stress.range", lang), 0.1, 5.0, (0.5, 3.0), 0.1, key="st_range")
+    if sc.reserves:
+        budget = st.number_input(t("stress.budget", lang), 0.0, 1e12, 0.0, key="st_budget")
+    else:
+        st.caption(t("stress.no_reserves", lang))
+        budget = 0.0
+    if st.button(t("stress.run", lang), key="st_run"):
+        from contingency.stress.runner import dask_client
+        from contingency.stress.study import run_study
+
+        bar = st.progress(0.0, text=t("stress.running", lang))
+        with dask_client(workers=int(workers)) as client:
+            study = run_study(
+                sc,
+                ref,
+                client,
+                replications=int(reps),
+                sweep=None if lever == "none" else SweepSpec(lever, lo, hi),
+                budget=budget or None,
+                on_progress=lambda f: bar.progress(f, text=t("stress.running", lang)),
+            )
+        bar.empty()
+        stored = RunStore().save(
+            study.write_files,
+            scenario=sc.name,
+            seed=sc.seed,
+            kind="stress",
+            summary={"gaps": [], "ledger": {}},
+        )
+        st.session_state["study"] = (study.summary, study.tables, stored.run_id, str(stored.path))
+    if "study" in st.session_state:
+        _show_study(lang, ref, *st.session_state["study"])
+
+
+def _show_study(
+    lang: str, ref: RefData, summary: dict, tables: dict, run_id: str, path: str
+) -> None:
+    st.success(
+        t(
+            "stress.completed",
+            lang,
+            done=summary["completed"],
+            n=summary["replications"],
+            run_id=run_id,
+        )
+    )
+    for f in summary["failed"]:
+        st.warning(t("stress.failed", lang, seed=f["seed"], error=f["error"]))
+    fac = tables["facilities"].copy()
+    fac.insert(0, "name", [facility_label(f, lang, ref, {}) for f in fac["facility"]])
+    fac = fac.rename(columns={"p_red": t("stress.p_red", lang)}).round(3)
+    st.markdown(f"**{t('stress.facilities', lang)}**")
+    st.dataframe(fac, hide_index=True, key="st_facilities")
+    rph = summary["red_person_hours"]
+    st.write(
+        t(
+            "stress.rph",
+            lang,
+            mean=f"{rph['mean']:,.0f}",
+            p50=f"{rph['p50']:,.0f}",
+            p95=f"{rph['p95']:,.0f}",
+        )
+    )
+    if "sweep" in summary:
+        st.markdown(f"**{t('stress.envelope', lang)}**")
+        png = Path(path) / "envelope.png"
+        if png.exists():
+            st.image(str(png))
+        bps = summary["sweep"]["breaking_points"]
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "name": [facility_label(f, lang, ref, {}) for f in bps],
+                    t("stress.breaking_point", lang): [
+                        t("stress.never", lang) if v is None else v for v in bps.values()
+                    ],
+                }
+            ),
+            hide_index=True,
+            key="st_bps",
+        )
+    if "reserves" in summary:
+        rv = summary["reserves"]
+        st.markdown(f"**{t('stress.reserves', lang)}**")
+        st.dataframe(pd.DataFrame(rv["ranking"]), hide_index=True, key="st_ranking")
+        st.info(
+            t(
+                "stress.package",
+                lang,
+                budget=f"{rv['budget']:,.0f}",
+                items=", ".join(rv["package"]) or "—",
+                cost=f"{rv['package_cost']:,.0f}",
+                left=f"{rv['package_red_person_hours']:,.0f}",
+            )
+        )
+
+
+def _store(lang: str) -> None:
+    st.subheader(t("store.title", lang))
+    store = RunStore()
+    runs = store.list()
+    if not runs:
+        st.caption(t("store.none", lang))
+        return
+    table = pd.DataFrame([{k: v for k, v in r.__dict__.items() if k != "path"} for r in runs])
+    st.dataframe(table, hide_index=True, key="store_table")
+    plain = [r.run_id for r in runs if r.kind == "run"]
+    if len(plain) >= 2:
+        chosen = st.multiselect(
+            t("store.compare", lang),
+            plain,
+            default=plain[:2],
+            max_selections=2,
+            key="store_compare",
+        )
+        if len(chosen) == 2:
+            cols = {}
+            for rid in chosen:
+                s = json.loads((store.get(rid).path / "summary.json").read_text(encoding="utf-8"))
+                cols[rid] = {
+                    **{t(f"ledger.{k}", lang): s["ledger"][k] for k in LEDGER_FIELDS},
+                    "red": sum(g["severity"] == "red" for g in s["gaps"]),
+                    "amber": sum(g["severity"] == "amber" for g in s["gaps"]),
+                }
+            st.dataframe(pd.DataFrame(cols), key="store_diff")
+
+
+def render_stress(lang: str, sc: Scenario, ref: RefData) -> None:
+    _study(lang, sc, ref)
+    _store(lang)
