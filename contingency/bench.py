@@ -134,8 +134,7 @@ def ciw_checkpoints(sc: Scenario, ref: RefData) -> tuple[int, int]:
     import ciw
 
     from contingency.sim.arrivals import checkpoint_groups
-    from contingency.sim.border import resolve_checkpoint, service_hours
-    from contingency.sim.rng import stream
+    from contingency.sim.border import group_service_hours, resolve_checkpoint
 
     arrivals, services, servers, persons, groups = [], [], [], 0, 0
     for cp in ref.modernised_ids:
@@ -143,13 +142,7 @@ def ciw_checkpoints(sc: Scenario, ref: RefData) -> tuple[int, int]:
         for m, g in checkpoint_groups(sc, cp).items():
             if len(g) == 0:
                 continue
-            svc = service_hours(
-                g.persons,
-                setup.min_per_group[m],
-                setup.min_per_person[m],
-                setup.cv,
-                stream(sc.seed, "service", cp, m.value),
-            )
+            svc = group_service_hours(sc, setup, m, g)
             gaps = np.diff(np.concatenate([[0.0], g.arrive_h]))
             arrivals.append(ciw.dists.Sequential([*map(float, gaps), 1e9]))
             services.append(ciw.dists.Sequential(list(map(float, svc))))

@@ -35,6 +35,18 @@ TABLES = (
 TOP_CORRIDORS = 15
 
 
+def write_run_files(
+    folder: Path, tables: dict[str, pd.DataFrame], scenario: Scenario, summary: dict
+) -> None:
+    """The files of any stored run: one Parquet file per table, the scenario, the summary."""
+    for name, df in tables.items():
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+    (folder / "scenario.yaml").write_text(dump_scenario(scenario), encoding="utf-8")
+    (folder / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+
+
 @dataclass(frozen=True)
 class RunResult:
     scenario: Scenario
@@ -43,12 +55,7 @@ class RunResult:
 
     def write_files(self, folder: Path) -> None:
         """Write tables (Parquet), ``summary.json`` and ``scenario.yaml`` into ``folder``."""
-        for name, df in self.tables.items():
-            df.to_parquet(folder / f"{name}.parquet", index=False)
-        (folder / "scenario.yaml").write_text(dump_scenario(self.scenario), encoding="utf-8")
-        (folder / "summary.json").write_text(
-            json.dumps(self.summary, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
+        write_run_files(folder, self.tables, self.scenario, self.summary)
 
     def save(self, out_dir: str | Path) -> Path:
         """Write the run into ``out_dir`` through a temporary folder beside it, moved into

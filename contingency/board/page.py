@@ -388,8 +388,8 @@ def render() -> None:
     tiles = st.sidebar.text_input(
         t("app.tiles_url", lang), os.environ.get("CONTINGENCY_TILES", ""), key="tiles"
     )
-    st.subheader((base.title or {}).get(lang, base.name))
-    st.caption(base.description)
+    st.subheader(base.title_in(lang))
+    st.caption(base.description_in(lang))
     _levers(lang, base, ref)
     try:
         sc = apply_levers(

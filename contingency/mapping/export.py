@@ -75,7 +75,7 @@ def moment(run: Run, day: int | None) -> int:
 def _texts(run: Run, time_h: int, lang: str, marking: str | None) -> MapText:
     sc = run.scenario
     when = sc.start + timedelta(hours=time_h)
-    name = (sc.title or {}).get(lang, sc.name)
+    name = sc.title_in(lang)
     sub = t(
         "export.moment",
         lang,

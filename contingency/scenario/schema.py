@@ -335,7 +335,8 @@ class Scenario(_Model):
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9_\-]+$", max_length=80)]
     title: dict[Literal["ru", "kk", "en"], str] | None = None
-    description: str = ""
+    description: str | dict[Literal["ru", "kk", "en"], str] = ""
+    """One text, or one per language."""
     trigger: Trigger
     start: datetime
     horizon_days: Annotated[int, Field(ge=1, le=365)]
@@ -358,6 +359,17 @@ class Scenario(_Model):
     injects: list[Inject] = []
     reserves: list[Reserve] = []
     """Candidate reserves for stress testing and recommendation."""
+
+    def title_in(self, lang: str) -> str:
+        """The title in ``lang`` (else Russian, else English, else the name)."""
+        t = self.title or {}
+        return t.get(lang) or t.get("ru") or t.get("en") or self.name
+
+    def description_in(self, lang: str) -> str:
+        d = self.description
+        if isinstance(d, str):
+            return d
+        return d.get(lang) or d.get("ru") or d.get("en") or ""
 
     @field_validator("hourly_profile")
     @classmethod

@@ -106,6 +106,19 @@ def service_hours(
     return mean_h * rng.gamma(shape, 1.0 / shape, size=len(persons))
 
 
+def group_service_hours(
+    sc: Scenario, setup: CheckpointSetup, mode: Mode, groups: Groups
+) -> np.ndarray:
+    """Processing hours of each group of ``mode`` at a checkpoint, from its own stream."""
+    return service_hours(
+        groups.persons,
+        setup.min_per_group[mode],
+        setup.min_per_person[mode],
+        setup.cv,
+        stream(sc.seed, "service", setup.id, mode.value),
+    )
+
+
 @dataclass
 class CheckpointRun:
     """One checkpoint's controller and, after the run, its per-group results."""
@@ -214,13 +227,7 @@ def build_border(env: simpy.Environment, sc: Scenario, ref: RefData) -> dict[str
             most = max([setup.lanes[m]] + [getattr(i.params, m.value) or 0 for i in lane_injects])
             if setup.surge:
                 most += getattr(setup.surge.extra_lanes, m.value) or 0
-            svc = service_hours(
-                g.persons,
-                setup.min_per_group[m],
-                setup.min_per_person[m],
-                setup.cv,
-                stream(sc.seed, "service", cp_id, m.value),
-            )
+            svc = group_service_hours(sc, setup, m, g)
             pools[m] = LanePool(env, g.arrive_h, g.persons, svc, max_lanes=most)
         run = CheckpointRun(setup, pools, groups, n_hours)
         for pool in pools.values():

@@ -3,7 +3,6 @@ recommendation) on a Dask client, summarised and saved to the run store."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +12,8 @@ from tqdm import tqdm
 
 from contingency.mapping.layers import facility_label
 from contingency.refdata import RefData
-from contingency.scenario import Scenario, dump_scenario
+from contingency.results import write_run_files
+from contingency.scenario import Scenario
 from contingency.stress.reserves import Recommendation, recommend
 from contingency.stress.runner import run_replications, seeds_for
 from contingency.stress.stats import facility_stats, long_table, totals
@@ -31,12 +31,7 @@ class Study:
     recommendation: Recommendation | None = None
 
     def write_files(self, folder: Path) -> None:
-        for name, df in self.tables.items():
-            df.to_parquet(folder / f"{name}.parquet", index=False)
-        (folder / "scenario.yaml").write_text(dump_scenario(self.scenario), encoding="utf-8")
-        (folder / "summary.json").write_text(
-            json.dumps(self.summary, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
+        write_run_files(folder, self.tables, self.scenario, self.summary)
         if self.sweep is not None and "breaking_points" in self.tables:
             labels = {f: f for f in self.tables["breaking_points"]["facility"]}
             envelope_png(
