@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from contingency.metrics.gaps import centre_load, find_gaps, unmet_gaps
+from contingency.metrics.gaps import centre_load, centre_present, find_gaps, unmet_gaps
 from contingency.metrics.needs import daily_needs, peak_needs
 from contingency.refdata import RefData
 from contingency.scenario import Scenario, dump_scenario
@@ -145,7 +145,7 @@ def run_scenario(
     centres = {}
     load = centre_load(out.centres)
     for cid, t in out.centres.groupby("centre", sort=False):
-        present = t["occupancy"] + t["overflow"] + t["registration_queue"]
+        present = centre_present(t)
         over_hours = t.loc[t["overflow"] > 0, "time_h"]
         lat, lon, name_ru, name_en = _centre_place(ref, cid, t["node"].iloc[0])
         centres[cid] = {

@@ -126,7 +126,7 @@ def test_live_inject_is_logged_and_saved():
     live = at.session_state["live_injects"]
     assert live == [
         {
-            "at_h": 10.0,
+            "at_h": 11.0,
             "kind": "checkpoint_close",
             "target": "zhibek_zholy",
             "by": "Duty officer Sarsenov",

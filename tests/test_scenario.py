@@ -200,6 +200,27 @@ BAD = [
         {"car": {"share": 1.0, "occupancy": {1: 0.5}}},
         "mode_mix.car.occupancy: group-size weights must sum to 1 (sum is 0.5)",
     ),
+    ("injects.2.at_h", 10.5, "injects.2: a surge starts on a whole hour (at_h 10.5)"),
+    (
+        "checkpoint_overrides.zhibek_zholy.shifts.0.start_h",
+        8,
+        "checkpoint_overrides.zhibek_zholy.shifts.0: a shift from 8 to 8 h covers no hours",
+    ),
+    (
+        "checkpoints",
+        ["zhibek_zholy", "atlantis"],
+        "checkpoints.1: unknown checkpoint id (got 'atlantis')",
+    ),
+    (
+        "reserves",
+        [{"id": "x", "kind": "lanes", "target": "zhibek_zholy", "amount": 1, "unit_cost": 1}],
+        "reserves.0: a lanes reserve needs a 'mode' (car, bus or pedestrian)",
+    ),
+    (
+        "reserves",
+        [{"id": "x", "kind": "beds", "target": "nowhere", "amount": 1, "unit_cost": 1}],
+        "reserves.0.target: unknown centre id (got 'nowhere')",
+    ),
 ]
 
 
@@ -241,6 +262,22 @@ def test_unreadable_files(content, expected, tmp_path, ref):
     with pytest.raises(ScenarioError, match=None) as err:
         load_scenario(f, ref=ref)
     assert str(err.value).startswith(f"{f}: {expected}")
+
+
+def test_unknown_checkpoint_named_twice_is_an_error_not_a_crash(tmp_path, ref):
+    data = _smoke()
+    data["checkpoints"] = ["zhibek_zholy", "kaplanbek", "atlantis"]
+    data["influx"]["atlantis"] = {"daily": [10]}
+    f = tmp_path / "x.yaml"
+    f.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(f, ref=ref)
+    assert f"{f}: influx.atlantis: unknown checkpoint id (got 'atlantis')" in str(err.value)
+
+
+def test_a_folder_is_not_a_scenario(tmp_path, ref):
+    with pytest.raises(ScenarioError, match="not a file"):
+        load_scenario(tmp_path, ref=ref)
 
 
 def test_file_too_large(tmp_path, ref):

@@ -285,3 +285,54 @@ def test_cli_stress_bad_options(args, message, tmp_path):
         check=False,
     )
     assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_cli_stress_with_sweep_and_budget_stores_the_envelope(tmp_path, ref):
+    from contingency.scenario import dump_scenario
+
+    reserves = [
+        {
+            "id": "one_booth",
+            "kind": "lanes",
+            "target": "zhibek_zholy",
+            "mode": "pedestrian",
+            "amount": 1,
+            "unit_cost": 4,
+        }
+    ]
+    sc = one_checkpoint(ref, influx_multiplier=1.6, reserves=reserves)
+    f = tmp_path / "one.yaml"
+    f.write_text(dump_scenario(sc), encoding="utf-8")
+    runs = tmp_path / "runs"
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contingency",
+            "stress",
+            str(f),
+            "--replications",
+            "2",
+            "--workers",
+            "2",
+            "--sweep",
+            "influx=0.5:1.2",
+            "--budget",
+            "10",
+            "--runs-dir",
+            str(runs),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "breaking points (influx 0.5:1.2, red at or above)" in res.stdout
+    lines = res.stdout.splitlines()
+    after = lines[next(i for i, line in enumerate(lines) if "breaking points" in line) + 1 :]
+    bp = next(line for line in after if line.strip().startswith("zhibek_zholy"))
+    assert float(bp.split()[-1]) == pytest.approx(4 / 3 / 1.6, abs=0.06)  # relative to the base 1.6
+    assert "package within 10: one_booth" in res.stdout
+    stored = RunStore(runs).list(kind="stress")[0]
+    assert (stored.path / "envelope.png").stat().st_size > 1000
+    assert (stored.path / "breaking_points.parquet").exists()

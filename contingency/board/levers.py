@@ -8,10 +8,6 @@ from contingency.refdata import RefData
 from contingency.scenario import Scenario, parse_scenario
 
 
-def used_checkpoints(sc: Scenario, ref: RefData) -> list[str]:
-    return sc.checkpoints if sc.checkpoints is not None else ref.modernised_ids
-
-
 def apply_levers(
     sc: Scenario,
     ref: RefData,
@@ -51,11 +47,10 @@ def apply_levers(
 
 
 def current_lanes(sc: Scenario, ref: RefData, cp: str) -> dict[str, int]:
-    lanes = {m: int(ref.checkpoints.at[cp, f"lanes_{m}"]) for m in ("car", "bus", "pedestrian")}
-    ov = sc.checkpoint_overrides.get(cp)
-    if ov and ov.lanes:
-        lanes.update({m: v for m in lanes if (v := getattr(ov.lanes, m)) is not None})
-    return lanes
+    """Lanes by mode at ``cp`` from the reference data and the scenario's overrides."""
+    from contingency.sim.border import resolve_checkpoint
+
+    return {m.value: n for m, n in resolve_checkpoint(sc, ref, cp).lanes.items()}
 
 
 def current_beds(sc: Scenario, ref: RefData, cid: str) -> int:

@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from contingency import DEFAULT_SCENARIO, SCENARIOS_DIR
-from contingency.board.levers import apply_levers, current_beds, current_lanes, used_checkpoints
+from contingency.board.levers import apply_levers, current_beds, current_lanes
 from contingency.board.run import cached_run
 from contingency.board.stress_page import render_stress
 from contingency.errors import InputError
@@ -23,14 +23,22 @@ from contingency.mapping.layers import (
     COLOURS,
     HEADLINE_KEYS,
     build_layers,
+    day_hour,
     facility_label,
     headline,
     peak_hour,
+    time_of,
 )
 from contingency.mapping.webmap import build_map
 from contingency.refdata import RefData, load_refdata
 from contingency.results import RunResult
-from contingency.scenario import Scenario, dump_scenario, load_scenario, load_scenario_bytes
+from contingency.scenario import (
+    Scenario,
+    checkpoints_in_play,
+    dump_scenario,
+    load_scenario,
+    load_scenario_bytes,
+)
 from contingency.sim.engine import LEDGER_FIELDS
 
 LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
@@ -117,7 +125,10 @@ def _levers(lang: str, sc: Scenario, ref: RefData) -> None:
             key="lv_onward",
         )
         lanes = pd.DataFrame(
-            [{"checkpoint": cp, **current_lanes(sc, ref, cp)} for cp in used_checkpoints(sc, ref)]
+            [
+                {"checkpoint": cp, **current_lanes(sc, ref, cp)}
+                for cp in checkpoints_in_play(sc, ref)
+            ]
         ).set_index("checkpoint")
         st.caption(t("levers.lanes", lang))
         lanes_ed = st.data_editor(lanes, key="lv_lanes", width="stretch")
@@ -151,9 +162,8 @@ def _run(lang: str, sc: Scenario) -> RunResult:
 
 def _step(delta_h: int, horizon_days: int) -> None:
     ss = st.session_state
-    now = (ss["day"] - 1) * 24 + ss["hour"] + delta_h
-    now = max(0, min(horizon_days * 24 - 1, now))
-    ss["day"], ss["hour"] = now // 24 + 1, now % 24
+    now = max(1, min(horizon_days * 24, time_of(ss["day"], ss["hour"]) + delta_h))
+    ss["day"], ss["hour"] = day_hour(now)
 
 
 def _time_controls(lang: str, sc: Scenario) -> int:
@@ -162,9 +172,11 @@ def _time_controls(lang: str, sc: Scenario) -> int:
     day = c1.slider(t("time.day", lang), 1, sc.horizon_days, key="day")
     hour = c2.slider(t("time.hour", lang), 0, 23, key="hour")
     c3.button(t("time.forward", lang), key="t_fwd", on_click=_step, args=(STEP_H, sc.horizon_days))
-    time_h = max(1, (day - 1) * 24 + hour)
+    time_h = time_of(day, hour)
     moment = (sc.start + timedelta(hours=time_h)).strftime("%Y-%m-%d %H:%M")
-    st.caption(t("time.moment", lang, moment=moment, day=day, hour=hour))
+    st.caption(
+        t("time.moment", lang, moment=moment, day=day, hour=f"{hour:02d}:00–{hour + 1:02d}:00")
+    )
     return time_h
 
 
@@ -235,7 +247,7 @@ def _exercise(lang: str, sc: Scenario, ref: RefData, time_h: int) -> None:
             format_func=lambda k: t(f"inject.{k}", lang),
         )
         if kind in ("checkpoint_close", "checkpoint_open", "surge"):
-            targets = used_checkpoints(sc, ref)
+            targets = checkpoints_in_play(sc, ref)
         elif kind in ("road_close", "road_open"):
             targets = sorted(
                 f"{a}--{b}"
@@ -403,8 +415,7 @@ def render() -> None:
         return
     res = _run(lang, sc)
     if "day" not in st.session_state:  # open on the moment of greatest pressure
-        peak = peak_hour(res.tables)
-        st.session_state["day"], st.session_state["hour"] = peak // 24 + 1, peak % 24
+        st.session_state["day"], st.session_state["hour"] = day_hour(peak_hour(res.tables))
     time_h = _time_controls(lang, sc)
     _headline(lang, res, time_h)
     left, right = st.columns([2, 1])

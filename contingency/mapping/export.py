@@ -29,7 +29,7 @@ from contingency.mapping.static import MapText, map_figure, plt
 from contingency.mapping.webmap import build_map
 from contingency.refdata import RefData, load_refdata
 from contingency.results import load_result
-from contingency.scenario import Scenario, load_scenario
+from contingency.scenario import Scenario, checkpoints_in_play, load_scenario
 
 FORMATS = ("png", "pdf", "html", "geojson", "csv", "briefing")
 SUFFIX = {
@@ -183,7 +183,7 @@ def _csv_zip(run: Run, layers: Layers) -> bytes:
 def _assumptions(run: Run, ref: RefData, lang: str) -> list[str]:
     sc = run.scenario
     mm, pop, tr, th = sc.mode_mix, sc.population, sc.transport, sc.thresholds
-    used = sc.checkpoints if sc.checkpoints is not None else ref.modernised_ids
+    used = checkpoints_in_play(sc, ref)
     total = run.summary["ledger"]["arrived"]
     return [
         t(

@@ -48,6 +48,16 @@ def _region_shapes(maps_dir: Path, tolerance_deg: float) -> dict[str, dict]:
     return out
 
 
+def day_hour(time_h: int) -> tuple[int, int]:
+    """The (day, hour of day) whose hour ends at ``time_h``: hour 1 is day 1, 00:00-01:00."""
+    return (time_h - 1) // 24 + 1, (time_h - 1) % 24
+
+
+def time_of(day: int, hour: int) -> int:
+    """``time_h`` (end of the hour) of ``hour`` (0-23) on ``day`` (1-based)."""
+    return (day - 1) * 24 + hour + 1
+
+
 def routed_by(time_h: int) -> int:
     """The last day (0-based) whose onward allocation has happened by ``time_h``."""
     return time_h // 24 - 1

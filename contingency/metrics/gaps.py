@@ -9,9 +9,14 @@ import pandas as pd
 from contingency.scenario.schema import Thresholds
 
 
+def centre_present(centres: pd.DataFrame) -> pd.Series:
+    """People at a centre: in beds, in overflow and registering."""
+    return centres["occupancy"] + centres["overflow"] + centres["registration_queue"]
+
+
 def centre_load(centres: pd.DataFrame) -> pd.Series:
-    """Persons at a centre (in beds, in overflow, registering) per bed; inf with no beds."""
-    present = centres["occupancy"] + centres["overflow"] + centres["registration_queue"]
+    """People at a centre per bed: 0 when empty, infinite when people wait at a 0-bed centre."""
+    present = centre_present(centres)
     beds = centres["capacity"].where(centres["capacity"] > 0)
     return (present / beds).fillna(present.gt(0).map({True: float("inf"), False: 0.0}))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from contingency.metrics.gaps import centre_present
+
 
 def daily_needs(
     centres: pd.DataFrame, transported: pd.DataFrame, sphere: pd.DataFrame, *, bus_seats: int
@@ -17,7 +19,7 @@ def daily_needs(
     """
     present = centres.assign(
         day=(centres["time_h"] - 1) // 24,
-        persons=centres["occupancy"] + centres["overflow"] + centres["registration_queue"],
+        persons=centre_present(centres),
     )
     peak = present.groupby(["day", "centre", "region"], as_index=False)["persons"].max()
     rows = []

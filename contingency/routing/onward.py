@@ -40,6 +40,7 @@ class Router:
     flows: list[dict] = field(default_factory=list)
     edges: dict[tuple[int, str, str], int] = field(default_factory=lambda: defaultdict(int))
     unreachable: list[dict] = field(default_factory=list)
+    _carried: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         regions = self.ref.regions
@@ -61,7 +62,8 @@ class Router:
         }
         self.seats = self.sc.transport.onward_buses_per_day * self.sc.transport.bus_seats
 
-    def cost_h(self, origin_node: str, iso: str, hours: float) -> float:
+    def cost_h(self, iso: str, hours: float) -> float:
+        """Weighted cost per person of ``hours`` of travel to region ``iso``."""
         return hours * self.weight[iso] + self.penalty[iso]
 
     def route_day(
@@ -81,15 +83,16 @@ class Router:
                 if rnode not in reach:
                     self.unreachable.append({"day": day, "origin": origin, "region": iso})
                     continue
-                c = self.cost_h(node, iso, reach[rnode])
+                c = self.cost_h(iso, reach[rnode])
                 costs[(origin, iso)] = c
                 if best is None or c < best[0]:
                     best = (c, iso)
-            if best is not None:
-                self.preferred[best[1]] += n
+            if best is not None:  # people left over from earlier days are counted once
+                self.preferred[best[1]] += max(0, n - self._carried.get(origin, 0))
         remaining = {iso: self.capacity[iso] - self.allocated[iso] for iso in self.capacity}
         supply = {o: n for o, (_, n) in ready.items() if n > 0}
         result = allocate(supply, dict.fromkeys(supply, self.seats), remaining, costs)
+        self._carried = dict(result.unplaced)
         placements = []
         for (origin, iso), n in sorted(result.flows.items()):
             node = ready[origin][0]

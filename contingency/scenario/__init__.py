@@ -2,6 +2,7 @@
 
 from contingency.scenario.influx import daily_totals, hourly_totals
 from contingency.scenario.load import (
+    checkpoints_in_play,
     dump_scenario,
     load_scenario,
     load_scenario_bytes,
@@ -13,6 +14,7 @@ from contingency.scenario.schema import Mode, Scenario
 __all__ = [
     "Mode",
     "Scenario",
+    "checkpoints_in_play",
     "daily_totals",
     "dump_scenario",
     "hourly_totals",

@@ -7,7 +7,7 @@ import numpy as np
 from contingency.scenario.schema import InfluxCurve, InfluxSpec
 
 
-def _largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
+def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     """Integers proportional to ``weights`` that sum exactly to ``total``."""
     if total == 0 or weights.sum() <= 0:
         return np.zeros(len(weights), dtype=np.int64)
@@ -45,11 +45,11 @@ def daily_totals(spec: InfluxSpec, horizon_days: int, *, multiplier: float = 1.0
         table = np.asarray(spec.daily[:horizon_days], dtype=np.int64)
         days[: len(table)] = table
         if multiplier != 1.0:
-            days = _largest_remainder(days.astype(float), round(days.sum() * multiplier))
+            days = largest_remainder(days.astype(float), round(days.sum() * multiplier))
         return days
     assert spec.curve is not None
     total = round(spec.curve.total_persons * multiplier)
-    return _largest_remainder(curve_weights(spec.curve, horizon_days), total)
+    return largest_remainder(curve_weights(spec.curve, horizon_days), total)
 
 
 def hourly_totals(daily: np.ndarray, profile: list[float]) -> np.ndarray:
@@ -57,5 +57,5 @@ def hourly_totals(daily: np.ndarray, profile: list[float]) -> np.ndarray:
     weights = np.asarray(profile, dtype=float)
     out = np.zeros(len(daily) * 24, dtype=np.int64)
     for d, n in enumerate(daily):
-        out[d * 24 : (d + 1) * 24] = _largest_remainder(weights, int(n))
+        out[d * 24 : (d + 1) * 24] = largest_remainder(weights, int(n))
     return out

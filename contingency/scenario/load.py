@@ -56,11 +56,16 @@ def _edge_key(target: str) -> tuple[str, str] | None:
     return (parts[0], parts[1]) if len(parts) == 2 else None
 
 
+def checkpoints_in_play(sc: Scenario, ref: RefData) -> list[str]:
+    """The checkpoints a scenario names, or the ten modernised ones when it names none."""
+    return sc.checkpoints if sc.checkpoints is not None else ref.modernised_ids
+
+
 def check_references(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
     """Problems with ids and numbers that only the reference data can judge."""
     out: list[Problem] = []
     known_cp = set(ref.checkpoints.index)
-    used = sc.checkpoints if sc.checkpoints is not None else ref.modernised_ids
+    used = checkpoints_in_play(sc, ref)
     for i, cp in enumerate(sc.checkpoints or []):
         if cp not in known_cp:
             out.append(problem(file, f"checkpoints.{i}", "unknown checkpoint id", cp))
@@ -135,7 +140,7 @@ def _check_volumes(file: str, sc: Scenario, ref: RefData, used: list[str]) -> li
     out: list[Problem] = []
     lane_cols = {Mode.car: "lanes_car", Mode.bus: "lanes_bus", Mode.pedestrian: "lanes_pedestrian"}
     for cp, spec in sc.influx.items():
-        if cp not in used:
+        if cp not in used or cp not in ref.checkpoints.index:
             continue
         days = daily_totals(spec, sc.horizon_days, multiplier=sc.influx_multiplier)
         if days.max(initial=0) > MAX_DAILY_ARRIVALS:
@@ -181,6 +186,8 @@ def read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
         size = path.stat().st_size
     except OSError as exc:
         return None, [problem(file, "", f"cannot open file: {exc.strerror}")]
+    if not path.is_file():
+        return None, [problem(file, "", "not a file")]
     if size > MAX_FILE_BYTES:
         return None, [problem(file, "", f"file is larger than {MAX_FILE_BYTES:,} bytes", size)]
     return parse_yaml_bytes(path.read_bytes(), file=file)

@@ -145,11 +145,18 @@ class Processing(_Model):
 
 
 class Shift(_Model):
-    """Hours of the day [start_h, end_h) when ``lanes_open_share`` of the lanes work."""
+    """Hours of the day [start_h, end_h) when ``lanes_open_share`` of the lanes work
+    (``end_h`` below ``start_h`` wraps past midnight)."""
 
     start_h: Annotated[int, Field(ge=0, le=23)]
     end_h: Annotated[int, Field(ge=1, le=24)]
     lanes_open_share: Share
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Shift:
+        if self.start_h == self.end_h:
+            raise ValueError(f"a shift from {self.start_h} to {self.end_h} h covers no hours")
+        return self
 
 
 class Surge(_Model):
@@ -249,8 +256,20 @@ class CheckpointOpen(_InjectBase):
 
 
 class SurgeInject(_InjectBase):
+    """Arrivals at ``target`` multiplied from ``at_h`` (a whole hour, since arrivals are
+    planned per hour) for ``duration_h`` hours (to the end if not given)."""
+
     kind: Literal["surge"]
     params: SurgeParams
+
+    @model_validator(mode="after")
+    def _whole_hours(self) -> SurgeInject:
+        if self.at_h != int(self.at_h):
+            raise ValueError(f"a surge starts on a whole hour (at_h {self.at_h})")
+        d = self.params.duration_h
+        if d is not None and d != int(d):
+            raise ValueError(f"a surge lasts whole hours (duration_h {d})")
+        return self
 
 
 class LanesInject(_InjectBase):
@@ -305,12 +324,12 @@ INJECT_KINDS = (
 
 # ---------------------------------------------------------------- reserves
 class Reserve(_Model):
-    """A reserve a planner could commit, with its cost (any one currency unit, used for all).
+    """A reserve a planner could commit, with its unit cost (any one currency, used for all).
 
-    ``lanes``: ``amount`` extra lanes of ``mode`` at checkpoint ``target``;
-    ``mobile_unit``: a mobile reception unit of ``amount`` beds at road node ``target``;
-    ``beds``: ``amount`` extra beds at centre ``target``;
-    ``buses``: ``amount`` extra buses a day in the national transfer pool.
+    ``lanes``: ``amount`` extra lanes of ``mode`` at checkpoint ``target``, each lane costing
+    ``unit_cost``; ``beds``: ``amount`` extra beds at centre ``target``, per bed; ``buses``:
+    ``amount`` extra buses a day in the national transfer pool, per bus; ``mobile_unit``: one
+    mobile reception unit of ``amount`` beds at road node ``target``, costing ``unit_cost``.
     """
 
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+$", max_length=60)]
@@ -319,6 +338,11 @@ class Reserve(_Model):
     mode: Literal["car", "bus", "pedestrian"] | None = None
     amount: Annotated[int, Field(ge=1, le=100_000)]
     unit_cost: PosFloat
+
+    @property
+    def cost(self) -> float:
+        """What committing this reserve costs."""
+        return self.unit_cost if self.kind == "mobile_unit" else self.unit_cost * self.amount
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> Reserve:

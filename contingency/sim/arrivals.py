@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from contingency.scenario import Mode, Scenario, daily_totals, hourly_totals
-from contingency.scenario.influx import _largest_remainder
+from contingency.scenario.influx import largest_remainder
 from contingency.scenario.schema import SurgeInject
 from contingency.sim.rng import stream
 
@@ -60,7 +60,7 @@ def split_by_mode(persons: np.ndarray, sc: Scenario) -> dict[Mode, np.ndarray]:
     shares = np.array([sc.mode_mix.spec(m).share for m in Mode])
     out = np.zeros((len(persons), len(Mode)), dtype=np.int64)
     for h in np.flatnonzero(persons):
-        out[h] = _largest_remainder(shares, int(persons[h]))
+        out[h] = largest_remainder(shares, int(persons[h]))
     return {m: out[:, j] for j, m in enumerate(Mode)}
 
 
@@ -78,8 +78,8 @@ def make_groups(persons_per_hour: np.ndarray, sc: Scenario, mode: Mode, *names: 
     occ = sc.mode_mix.spec(mode).occupancy
     sizes_k = np.fromiter(occ.keys(), dtype=np.int64)
     weights = np.fromiter(occ.values(), dtype=float)
-    n_draw = int(total / max(sizes_k.min(), 1)) + 1
-    n_draw = min(n_draw, int(total / (sizes_k @ weights / weights.sum()) * 1.2) + 64)
+    spec = sc.mode_mix.spec(mode)
+    n_draw = min(int(total / sizes_k.min()) + 1, int(total / spec.mean_group_size * 1.2) + 64)
     rng_size = stream(sc.seed, *names, "size")
     ends = np.cumsum(rng_size.choice(sizes_k, size=n_draw, p=weights / weights.sum()))
     while ends[-1] < total:  # rare: extend the draw

@@ -16,7 +16,7 @@ import pandas as pd
 import simpy
 
 from contingency.refdata import RefData
-from contingency.scenario import Mode, Scenario
+from contingency.scenario import Mode, Scenario, checkpoints_in_play
 from contingency.scenario.schema import (
     CheckpointClose,
     CheckpointOpen,
@@ -152,13 +152,18 @@ class CheckpointRun:
         return 0.0
 
     def refresh(self, now: float) -> None:
+        """Open the lanes this hour allows: none when closed or off shift; else the shift's
+        share of the base lanes (at least one), plus surge lanes while the surge is on."""
         share = self.shift_share(now)
         for m, pool in self.pools.items():
             base = self.base_lanes[m]
-            n = 0 if share == 0 else max(1, math.floor(base * share + 0.5)) if base else 0
-            if self.surge_on and self.setup.surge:
-                n += getattr(self.setup.surge.extra_lanes, m.value) or 0
-            pool.set_open_lanes(0 if self.closed else n)
+            if self.closed or share == 0:
+                n = 0
+            else:
+                n = max(1, math.floor(base * share + 0.5)) if base else 0
+                if self.surge_on and self.setup.surge:
+                    n += getattr(self.setup.surge.extra_lanes, m.value) or 0
+            pool.set_open_lanes(n)
 
     @property
     def queued_persons(self) -> int:
@@ -215,7 +220,7 @@ def _set_closed(cp: CheckpointRun, closed: bool) -> Callable[[], None]:
 def build_border(env: simpy.Environment, sc: Scenario, ref: RefData) -> dict[str, CheckpointRun]:
     """Create every checkpoint's groups, lane pools and controllers in ``env``."""
     n_hours = sc.horizon_days * 24
-    used = sc.checkpoints if sc.checkpoints is not None else ref.modernised_ids
+    used = checkpoints_in_play(sc, ref)
     runs: dict[str, CheckpointRun] = {}
     for cp_id in used:
         setup = resolve_checkpoint(sc, ref, cp_id)

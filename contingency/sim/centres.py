@@ -20,7 +20,7 @@ from contingency.refdata import RefData
 from contingency.routing.network import RoadNetwork
 from contingency.routing.onward import Router
 from contingency.scenario import Scenario
-from contingency.scenario.influx import _largest_remainder
+from contingency.scenario.influx import largest_remainder
 from contingency.scenario.schema import CentreCapacity, MobileUnit, RoadClose, RoadOpen
 from contingency.sim.rng import stream
 
@@ -149,7 +149,7 @@ class Downstream:
 
     # ------------------------------------------------------------ helpers
     def _apply_events(self, h: int) -> None:
-        while self._events and self._events[0].at_h <= h:
+        while self._events and self._events[0].at_h < h:  # happened before this hour ends
             inj = self._events.pop(0)
             if isinstance(inj, CentreCapacity):
                 if inj.target in self.centres:
@@ -242,23 +242,26 @@ class Downstream:
             self.unmet_log.append((h, cid, n))
 
     def _dispatch(self, h: int) -> None:
-        self.seat_credit += self.seats_per_hour
+        """Share this hour's seats among the transfer points by how many wait there. Seats
+        nobody needs this hour are not banked beyond one hour's worth (buses wait for people,
+        they do not multiply)."""
+        self.seat_credit = min(self.seat_credit + self.seats_per_hour, 2 * self.seats_per_hour)
         seats = int(self.seat_credit)
         want = np.array([sum(t.waiting.values()) for t in self.transfers.values()], dtype=float)
         if seats == 0 or want.sum() == 0:
             return
-        give = np.minimum(_largest_remainder(want, min(seats, int(want.sum()))), want).astype(int)
-        self.seat_credit -= int(give.sum())
+        give = np.minimum(largest_remainder(want, min(seats, int(want.sum()))), want).astype(int)
         for t, n in zip(self.transfers.values(), give, strict=True):
-            for kind in ("rehabilitation", "reception"):  # the vulnerable board first
+            for kind in ("rehabilitation", "reception"):  # people triaged to rehabilitation first
                 k = min(n, t.waiting[kind])
                 if k == 0:
                     continue
                 dests = self._destinations(t.node, kind, k)
-                if not dests:
+                if not dests:  # no centre of this kind reachable: the seats stay unused
                     continue
                 t.waiting[kind] -= k
                 n -= k
+                self.seat_credit -= k
                 for c, m, hours in dests:
                     arrive = min(h + max(1, math.ceil(hours)), self.n_hours + 1)
                     self.in_flight[arrive, self._col[c.id]] += m

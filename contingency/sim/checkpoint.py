@@ -10,7 +10,6 @@ two or three events and no objects.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,7 +34,6 @@ class LanePool:
     queue: deque[int] = field(default_factory=deque, init=False)
     queued_persons: int = field(default=0, init=False)
     _idle: list[tuple[int, simpy.Event]] = field(default_factory=list, init=False)
-    on_queue_change: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         self.start_h = np.full(len(self.arrive_h), np.inf)
@@ -73,8 +71,6 @@ class LanePool:
             self.queued_persons += int(persons[i])
             if self._idle:
                 self._wake_one()
-            if self.on_queue_change is not None:
-                self.on_queue_change()
 
     def _lane(self, k: int):
         env, queue, service, start, persons = (

@@ -54,10 +54,6 @@ class SimOutput:
     unreachable: pd.DataFrame
 
 
-def _concat(runs: dict[str, CheckpointRun], attr: str) -> dict[str, np.ndarray]:
-    return {cp: np.concatenate([getattr(r.pools[m], attr) for m in Mode]) for cp, r in runs.items()}
-
-
 def _checkpoint_tables(runs: dict[str, CheckpointRun], n_hours: int):
     hours = np.arange(1, n_hours + 1, dtype=float)
     rows, crossings, waits = [], {}, []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from contingency.metrics.gaps import centre_load, centre_present
 from contingency.results import RunResult
 
 
@@ -32,18 +33,15 @@ def facility_figures(tables: dict[str, pd.DataFrame], thresholds: dict) -> pd.Da
     red_occ = thresholds["occupancy_red"]
     unmet = tables["unmet_daily"].groupby("centre")["persons"].sum() * 24.0
     for cid, t in tables["centres_hourly"].groupby("centre", sort=False):
-        present = t["occupancy"] + t["overflow"] + t["registration_queue"]
-        cap = t["capacity"].astype(float)
-        beyond = np.maximum(present - red_occ * cap, 0.0)
-        load = np.where(
-            cap > 0, present / np.where(cap > 0, cap, 1.0), np.where(present > 0, np.inf, 0.0)
-        )
+        present = centre_present(t)
+        load = centre_load(t)
+        beyond = np.maximum(present - red_occ * t["capacity"], 0.0)
         rows.append(
             {
                 "facility": cid,
                 "kind": t["kind"].iloc[0],
                 "metric": "occupancy_ratio",
-                "peak": float(np.max(load)) if len(load) else 0.0,
+                "peak": float(load.max()) if len(load) else 0.0,
                 "red": bool((load > red_occ).any() or unmet.get(cid, 0) > 0),
                 "red_person_hours": float(beyond.sum() + unmet.get(cid, 0.0)),
             }

@@ -76,10 +76,10 @@ def recommend(sc: Scenario, ref: RefData, evaluate: Evaluate, *, budget: float) 
                 "kind": r.kind,
                 "target": r.target,
                 "amount": r.amount,
-                "cost": r.unit_cost,
+                "cost": r.cost,
                 "red_person_hours": rph,
                 "removed": base - rph,
-                "removed_per_cost": (base - rph) / r.unit_cost,
+                "removed_per_cost": (base - rph) / r.cost,
             }
         )
     ranking = pd.DataFrame(
@@ -102,9 +102,7 @@ def recommend(sc: Scenario, ref: RefData, evaluate: Evaluate, *, budget: float) 
     current, spent, steps = base, 0.0, []
     gains = dict(zip(ranking["reserve"], ranking["removed"], strict=True))  # first step: alone
     while True:
-        options = [
-            r for r in sc.reserves if r not in chosen and spent + r.unit_cost <= budget + 1e-9
-        ]
+        options = [r for r in sc.reserves if r not in chosen and spent + r.cost <= budget + 1e-9]
         if not options:
             break
         if chosen:  # re-simulate each remaining option on top of the package
@@ -112,16 +110,16 @@ def recommend(sc: Scenario, ref: RefData, evaluate: Evaluate, *, budget: float) 
                 r.id: current - _mean_rph(evaluate(with_reserves(sc, ref, [*chosen, r])))
                 for r in options
             }
-        best = max(options, key=lambda r: (gains[r.id] / r.unit_cost, -r.unit_cost))
+        best = max(options, key=lambda r: (gains[r.id] / r.cost, -r.cost))
         if gains[best.id] <= 0:
             break
         chosen.append(best)
-        spent += best.unit_cost
+        spent += best.cost
         current -= gains[best.id]
         steps.append(
             {
                 "reserve": best.id,
-                "cost": best.unit_cost,
+                "cost": best.cost,
                 "gain": gains[best.id],
                 "package_red_person_hours": current,
                 "spent": spent,

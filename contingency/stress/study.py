@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from contingency.mapping.layers import facility_label
 from contingency.refdata import RefData
 from contingency.results import write_run_files
 from contingency.scenario import Scenario
@@ -62,12 +61,12 @@ def run_study(
     stats = facility_stats(long)
     study.tables = {"replications": long, "facilities": stats}
 
-    points = tqdm(desc=f"{sc.name}: variants", unit="variant", disable=not progress, delay=1.0)
+    variants = tqdm(desc=f"{sc.name}: variants", unit="variant", disable=not progress, delay=1.0)
 
     def evaluate(s: Scenario) -> list[dict]:
         out = run_replications(s, seeds, client)
         study.failures += out.failures
-        points.update(1)
+        variants.update(1)
         return out.records
 
     summary: dict = {
@@ -119,12 +118,7 @@ def run_study(
             "package_cost": rec.package_cost,
             "package_red_person_hours": round(rec.package_rph, 1),
         }
-    points.close()
+    variants.close()
     summary["failed"] = [{"seed": f["seed"], "error": f["error"]} for f in study.failures]
     study.summary = summary
     return study
-
-
-def labels_for(study: Study, ref: RefData, lang: str) -> dict[str, str]:
-    stub = {"centres": {}}
-    return {f: facility_label(f, lang, ref, stub) for f in study.tables["facilities"]["facility"]}

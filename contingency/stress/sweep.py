@@ -62,10 +62,11 @@ def apply_lever(sc: Scenario, ref: RefData, lever: str, x: float) -> Scenario:
             "onward_buses_per_day": max(0, round(tr.onward_buses_per_day * x)),
         }
     elif lever == "lanes":
-        from contingency.board.levers import current_lanes, used_checkpoints
+        from contingency.board.levers import current_lanes
+        from contingency.scenario import checkpoints_in_play
 
         ovs = data.setdefault("checkpoint_overrides", {})
-        for cp in used_checkpoints(sc, ref):
+        for cp in checkpoints_in_play(sc, ref):
             lanes = {
                 m: (max(1, round(n * x)) if n else 0) for m, n in current_lanes(sc, ref, cp).items()
             }
@@ -152,6 +153,7 @@ def breaking_points(
                 "breaking_point": value,
                 "lever": spec.lever,
                 "red_above": spec.red_above,
+                "red_throughout": not isinstance(b, tuple) and not pd.isna(b),
             }
         )
     points = pd.DataFrame(
