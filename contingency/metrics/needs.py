@@ -14,7 +14,8 @@ def daily_needs(
     """Long table: day (0-based), level (centre|region), facility, resource, value.
 
     People present are everyone at the centre (in beds, in overflow, registering) at the
-    day's peak hour; each per-person figure in ``sphere`` multiplies them (latrines round up).
+    day's peak hour; a region's figure adds up its centres' daily peaks (a planning upper
+    bound). Each per-person figure in ``sphere`` multiplies them (latrines and beds round up).
     Buses are the day's transfers into the centre divided by seats, rounded up.
     """
     present = centres.assign(

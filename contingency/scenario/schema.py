@@ -126,6 +126,8 @@ class PopulationMix(_Model):
 
 # ---------------------------------------------------------------- facilities
 class Lanes(_Model):
+    """Lanes by mode. ``truck`` is recorded (freight is not simulated)."""
+
     car: NonNegInt | None = None
     bus: NonNegInt | None = None
     truck: NonNegInt | None = None
@@ -187,7 +189,8 @@ class Transport(_Model):
     buses_per_day: Annotated[int, Field(ge=0, le=100_000)] = 300
     """Buses per day carrying sheltered people from checkpoints to centres (national pool)."""
     onward_buses_per_day: Annotated[int, Field(ge=0, le=100_000)] = 50
-    """Buses per day per reception centre carrying people onward to regions."""
+    """Buses per day from each centre (reception, rehabilitation, mobile unit) carrying people
+    onward to regions."""
 
 
 class Routing(_Model):

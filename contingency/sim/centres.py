@@ -105,8 +105,9 @@ class Downstream:
                 pmf=stay_pmf(stay, self.n_hours),
                 departures=np.zeros(self.n_hours + 2, dtype=np.int64),
             )
+        self._mobile: dict[int, str] = {}
         for i, inj in enumerate(i for i in sc.injects if isinstance(i, MobileUnit)):
-            cid = mobile_unit_id(i, inj.target)
+            cid = self._mobile[id(inj)] = mobile_unit_id(i, inj.target)
             self.centres[cid] = Centre(
                 id=cid,
                 kind=inj.params.centre_kind,
@@ -118,10 +119,6 @@ class Downstream:
                 departures=np.zeros(self.n_hours + 2, dtype=np.int64),
                 is_open=False,
             )
-        self._mobile = {
-            id(inj): mobile_unit_id(i, inj.target)
-            for i, inj in enumerate(i for i in sc.injects if isinstance(i, MobileUnit))
-        }
         self.transfers = {cp: Transfer(ref.checkpoints.at[cp, "node"]) for cp in checkpoints}
         self.in_flight = np.zeros((self.n_hours + 2, len(self.centres)), dtype=np.int64)
         self._col = {cid: j for j, cid in enumerate(self.centres)}

@@ -50,7 +50,8 @@ class SimOutput:
     regions: pd.DataFrame
     """Per region: capacity, allocated, remaining, preferred (uncapacitated), priority."""
     unmet: pd.DataFrame
-    """Per centre and day: persons ready to leave that no region or seat could take."""
+    """Per centre and daily allocation (``time_h`` of the allocation): persons ready to leave
+    that no region or seat could take."""
     unreachable: pd.DataFrame
 
 
