@@ -71,6 +71,35 @@ class _AttributionPrefix(MacroElement):
     )
 
 
+def _marker(
+    m: folium.Map,
+    item: dict,
+    kind_label: str,
+    rows: list[tuple[str, object]],
+    *,
+    lang: str,
+    css_class: str,
+    radius: float,
+    stroke: str,
+    weight: float,
+    opacity: float,
+) -> None:
+    """A facility as a circle in its status colour, with tooltip and popup of its figures."""
+    name = _name(item, lang)
+    marker = folium.CircleMarker(
+        [item["map_lat"], item["map_lon"]],
+        radius=radius,
+        color=stroke,
+        weight=weight,
+        fill=True,
+        fill_color=item["colour"],
+        fill_opacity=opacity,
+        className=css_class,
+        tooltip=f"{name} ({kind_label})",
+    ).add_to(m)
+    marker.add_child(_BindPopup(_popup(f"{name} — {kind_label}", rows)))
+
+
 def legend_html(lang: str, thresholds: dict) -> str:
     def swatch(colour: str, shape: str = "square") -> str:
         radius = "50%" if shape == "circle" else "2px"
@@ -225,19 +254,17 @@ def build_map(
             (t("f.waiting_onward", lang), _fmt(c["waiting_onward"])),
             (t("f.load", lang), _fmt(c["load"])),
         ]
-        marker = folium.CircleMarker(
-            [c["map_lat"], c["map_lon"]],
+        _marker(
+            m,
+            c,
+            t("kind." + c["kind"], lang),
+            rows,
+            lang=lang,
+            css_class="centre",
             radius=4 + min(16, math.sqrt(c["present"]) / 10),
-            color="#263238",
+            stroke="#263238",
             weight=1,
-            fill=True,
-            fill_color=c["colour"],
-            fill_opacity=0.85,
-            className="centre",
-            tooltip=f"{_name(c, lang)} ({t('kind.' + c['kind'], lang)})",
-        ).add_to(m)
-        marker.add_child(
-            _BindPopup(_popup(f"{_name(c, lang)} — {t('kind.' + c['kind'], lang)}", rows))
+            opacity=0.85,
         )
     for c in layers.checkpoints:
         rows = [
@@ -246,19 +273,17 @@ def build_map(
             (t("f.held_beyond_border", lang), _fmt(c["held_beyond_border"])),
             (t("f.lanes", lang), f"{c['lanes_car']} / {c['lanes_bus']} / {c['lanes_pedestrian']}"),
         ]
-        marker = folium.CircleMarker(
-            [c["map_lat"], c["map_lon"]],
+        _marker(
+            m,
+            c,
+            t("kind.checkpoint", lang),
+            rows,
+            lang=lang,
+            css_class="checkpoint",
             radius=7 + min(14, math.sqrt(c["queue_persons"]) / 8),
-            color="#000000",
+            stroke="#000000",
             weight=2,
-            fill=True,
-            fill_color=c["colour"],
-            fill_opacity=0.95,
-            className="checkpoint",
-            tooltip=f"{_name(c, lang)} ({t('kind.checkpoint', lang)})",
-        ).add_to(m)
-        marker.add_child(
-            _BindPopup(_popup(f"{_name(c, lang)} — {t('kind.checkpoint', lang)}", rows))
+            opacity=0.95,
         )
     m.get_root().html.add_child(Element(legend_html(lang, thresholds)))
     m.add_child(_AttributionPrefix())
