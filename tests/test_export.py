@@ -153,3 +153,11 @@ def test_day_option_selects_the_moment(run_dir, tmp_path):
     out = tmp_path / "day1.geojson"
     assert _export(run_dir, "--format", "geojson", "--day", "1", "--out", str(out)).returncode == 0
     assert json.loads(out.read_text(encoding="utf-8"))["time_h"] == 24
+
+
+def test_gap_values_read_as_hours_percent_and_persons():
+    from contingency.metrics.gaps import format_gap_value
+
+    assert format_gap_value({"metric": "max_wait_h", "value": 235.134}) == "235.1"
+    assert format_gap_value({"metric": "occupancy_ratio", "value": 23.06}) == "2306%"
+    assert format_gap_value({"metric": "unmet_onward_demand", "value": 1200}) == "1,200"

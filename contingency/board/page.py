@@ -30,6 +30,7 @@ from contingency.mapping.layers import (
     time_of,
 )
 from contingency.mapping.webmap import build_map
+from contingency.metrics.gaps import format_gap_value
 from contingency.refdata import RefData, load_refdata
 from contingency.results import RunResult
 from contingency.scenario import (
@@ -201,7 +202,7 @@ def _gaps(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
             t("gaps.severity", lang): t(f"severity.{g['severity']}", lang),
             t("gaps.facility", lang): facility_label(g["facility"], lang, ref, res.summary),
             t("gaps.metric", lang): t(f"metric.{g['metric']}", lang),
-            t("gaps.value", lang): g["value"],
+            t("gaps.value", lang): format_gap_value(g),
             t("gaps.first_time", lang): g["first_time"].replace("T", " ")[:16],
             t("gaps.active", lang): "✓" if g["first_h"] <= time_h else "",
         }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import textwrap
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from contingency.mapping.layers import (
 )
 from contingency.mapping.static import MapText, map_figure, plt
 from contingency.mapping.webmap import build_map
+from contingency.metrics.gaps import format_gap_value
 from contingency.refdata import RefData, load_refdata
 from contingency.results import load_result
 from contingency.scenario import Scenario, checkpoints_in_play, load_scenario
@@ -284,11 +286,12 @@ def briefing_pdf(run: Run, ref: RefData, time_h: int, *, lang: str, marking: str
             fig.text(0.04, y, "■", color=colour, fontsize=11, va="top")
             line = (
                 f"{facility_label(g['facility'], lang, ref, run.summary)} — "
-                f"{t('metric.' + g['metric'], lang)}: {g['value']:,} · "
+                f"{t('metric.' + g['metric'], lang)}: {format_gap_value(g)} · "
                 f"{t('gaps.first_time', lang)} {g['first_time'].replace('T', ' ')[:16]}"
             )
-            fig.text(0.065, y, line, fontsize=8.5, va="top")
-            y -= 0.037
+            wrapped = textwrap.fill(line, width=150)
+            fig.text(0.065, y, wrapped, fontsize=8.5, va="top")
+            y -= 0.037 + 0.022 * wrapped.count("\n")
         y -= 0.03
         fig.text(0.04, y, t("briefing.assumptions", lang), fontsize=13, fontweight="bold", va="top")
         y -= 0.05

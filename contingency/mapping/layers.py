@@ -271,5 +271,7 @@ def facility_label(fid: str, lang: str, ref: RefData, summary: dict) -> str:
     name = info["name_en"] if lang == "en" else info["name_ru"]
     region = info.get("region")
     if region in ref.regions.index:
-        name = f"{name}, {ref.regions.at[region, f'name_{lang}']}"
+        region_name = str(ref.regions.at[region, f"name_{lang}"])
+        if region_name not in name:
+            name = f"{name}, {region_name}"
     return name

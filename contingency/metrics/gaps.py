@@ -111,3 +111,13 @@ def unmet_gaps(unmet: pd.DataFrame, centres: pd.DataFrame, start: datetime) -> l
             }
         )
     return out
+
+
+def format_gap_value(gap: dict) -> str:
+    """A gap's worst value as a reader expects it: hours, a percentage of beds, or persons."""
+    v = gap["value"]
+    if gap["metric"] == "occupancy_ratio":
+        return "∞" if v == float("inf") else f"{v:.0%}"
+    if gap["metric"] == "max_wait_h":
+        return f"{v:,.1f}"
+    return f"{int(v):,}"
