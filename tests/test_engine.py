@@ -333,3 +333,13 @@ def test_regions_preferred_counts_each_person_once(ref):
     centres = res.tables["centres_hourly"]
     ready_end = centres.loc[centres["time_h"] == centres["time_h"].max(), "ready_to_leave"].sum()
     assert regions["preferred"].sum() == regions["allocated"].sum() + ready_end
+
+
+def test_centre_intake_respects_the_registration_rate(ref):
+    sc = load_scenario(SCENARIOS_DIR / "smoke.yaml", ref=ref)
+    c = run_scenario(sc, ref).tables["centres_hourly"]
+    rate = ref.centres["intake_per_hour"]
+    known = c[c["centre"].isin(rate.index)]
+    assert (known["intake"] <= known["centre"].map(rate).apply(math.ceil)).all()
+    end = c[c["time_h"] == c["time_h"].max()]
+    assert c["intake"].sum() >= (end["occupancy"] + end["overflow"]).sum() > 0

@@ -44,6 +44,8 @@ class Centre:
     occupied: int = 0
     is_open: bool = True
     ready: int = 0
+    intake_last_h: int = 0
+    """Persons registered in the last hour."""
     """In a bed, stay over, waiting for an onward place (unmet demand while it lasts)."""
     intake_credit: float = 0.0
     departures: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -213,10 +215,10 @@ class Downstream:
             self.in_flight[h, j] = 0
             c.intake_credit += c.intake_per_hour
             registered = min(c.reg_queue, int(c.intake_credit))
-            c.intake_credit -= registered
-            if c.reg_queue == registered:
-                c.intake_credit = min(c.intake_credit, c.intake_per_hour)
+            # an idle registration desk does not bank time: only a fraction of a person carries
+            c.intake_credit = (c.intake_credit - registered) % 1.0
             c.reg_queue -= registered
+            c.intake_last_h = registered
             c.overflow += registered
             admit = max(0, min(c.overflow, c.beds - c.occupied))
             if admit:

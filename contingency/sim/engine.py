@@ -231,6 +231,7 @@ def simulate(
                     c.overflow,
                     c.reg_queue,
                     c.ready,
+                    c.intake_last_h,
                 )
             )
         if h % 24 == 0:
@@ -251,6 +252,7 @@ def simulate(
             "overflow",
             "registration_queue",
             "ready_to_leave",
+            "intake",
         ],
     )
     transported = pd.DataFrame(down.transported, columns=list(down.centres))
