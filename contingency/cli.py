@@ -67,6 +67,7 @@ def run(
     runs_dir: RunsDir = None,
 ) -> None:
     """Simulate a scenario; save hourly tables (Parquet) and summary.json in the run store."""
+    from contingency.metrics.gaps import format_gap_value
     from contingency.refdata import load_refdata
     from contingency.results import run_scenario
     from contingency.scenario import load_scenario
@@ -89,7 +90,7 @@ def run(
     typer.echo(f"  gaps: {len(reds)} red, {len(s['gaps']) - len(reds)} amber")
     for g in s["gaps"][:8]:
         where = f"{g['severity']:<6}{g['facility']:<24}"
-        typer.echo(f"    {where}{g['metric']} {g['value']} from {g['first_time']}")
+        typer.echo(f"    {where}{g['metric']} {format_gap_value(g)} from {g['first_time']}")
     typer.echo(f"  stored as {folder.name}")
 
 
