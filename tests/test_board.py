@@ -190,3 +190,11 @@ def test_stress_page_runs_replications_on_dask_and_lists_stored_runs():
     assert any(run_id in s.value for s in at.success)
     stored = [d.value for d in at.dataframe if "run_id" in d.value.columns]
     assert stored and run_id in set(stored[0]["run_id"])
+
+
+def test_board_time_covers_every_hour_of_the_horizon():
+    from contingency.mapping.layers import day_hour, time_of
+
+    horizon_days = 30
+    assert day_hour(1) == (1, 0) and day_hour(horizon_days * 24) == (horizon_days, 23)
+    assert all(time_of(*day_hour(h)) == h for h in range(1, horizon_days * 24 + 1))
