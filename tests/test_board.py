@@ -149,7 +149,7 @@ def test_export_download_on_the_board():
 
 
 def test_saved_exercise_replays_to_the_same_result(ref):
-    from contingency.board.levers import apply_levers
+    from contingency.levers import apply_levers
     from contingency.results import run_scenario
     from contingency.scenario import dump_scenario, load_scenario, load_scenario_bytes
 

@@ -12,11 +12,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from contingency import DEFAULT_SCENARIO, SCENARIOS_DIR
-from contingency.board.levers import apply_levers, current_beds, current_lanes
 from contingency.board.run import cached_run
 from contingency.board.stress_page import render_stress
 from contingency.errors import InputError
 from contingency.i18n import LANGUAGES, t
+from contingency.levers import apply_levers, current_beds, current_lanes
 from contingency.mapping.export import FORMATS, MARKING_ENV, SUFFIX, Run
 from contingency.mapping.export import render as render_export
 from contingency.mapping.layers import (

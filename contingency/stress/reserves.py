@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from contingency.levers import centre_override, current_beds, current_lanes, lanes_override
 from contingency.refdata import RefData
 from contingency.scenario import Scenario, parse_scenario
 from contingency.scenario.schema import Reserve
@@ -19,17 +20,14 @@ Evaluate = Callable[[Scenario], list[dict]]
 
 def with_reserves(sc: Scenario, ref: RefData, reserves: list[Reserve]) -> Scenario:
     """``sc`` with the reserves committed from the start (validated again)."""
-    from contingency.board.levers import current_beds, current_lanes
-
     data = sc.model_dump(mode="json", exclude_defaults=True)
     injects = data.setdefault("injects", [])
     for r in reserves:
         if r.kind == "lanes":
-            ov = data.setdefault("checkpoint_overrides", {}).setdefault(r.target, {})
-            lanes = ov.setdefault("lanes", {})
+            lanes = lanes_override(data, r.target)
             lanes[r.mode] = lanes.get(r.mode, current_lanes(sc, ref, r.target)[r.mode]) + r.amount
         elif r.kind == "beds":
-            ov = data.setdefault("centre_overrides", {}).setdefault(r.target, {})
+            ov = centre_override(data, r.target)
             ov["beds"] = ov.get("beds", current_beds(sc, ref, r.target)) + r.amount
         elif r.kind == "buses":
             tr = data.setdefault("transport", {})

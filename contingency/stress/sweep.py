@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from contingency.levers import centre_override, current_beds, current_lanes, lanes_override
 from contingency.refdata import RefData
-from contingency.scenario import Scenario, parse_scenario
+from contingency.scenario import Scenario, checkpoints_in_play, parse_scenario
 from contingency.stress.stats import long_table
 
 LEVERS = ("influx", "lanes", "beds", "buses")
@@ -62,21 +63,14 @@ def apply_lever(sc: Scenario, ref: RefData, lever: str, x: float) -> Scenario:
             "onward_buses_per_day": max(0, round(tr.onward_buses_per_day * x)),
         }
     elif lever == "lanes":
-        from contingency.board.levers import current_lanes
-        from contingency.scenario import checkpoints_in_play
-
-        ovs = data.setdefault("checkpoint_overrides", {})
         for cp in checkpoints_in_play(sc, ref):
             lanes = {
                 m: (max(1, round(n * x)) if n else 0) for m, n in current_lanes(sc, ref, cp).items()
             }
-            ovs.setdefault(cp, {})["lanes"] = {**ovs.get(cp, {}).get("lanes", {}), **lanes}
+            lanes_override(data, cp).update(lanes)
     elif lever == "beds":
-        from contingency.board.levers import current_beds
-
-        ovs = data.setdefault("centre_overrides", {})
         for cid in ref.centres.index:
-            ovs.setdefault(cid, {})["beds"] = max(0, round(current_beds(sc, ref, cid) * x))
+            centre_override(data, cid)["beds"] = max(0, round(current_beds(sc, ref, cid) * x))
     else:
         raise ValueError(f"unknown lever {lever!r}")
     return parse_scenario(data, file=f"<{sc.name} {lever}x{x:g}>", ref=ref)

@@ -1,4 +1,6 @@
-"""Board levers and live injects applied to a scenario, through the one validation gateway."""
+"""Changes to a scenario without editing its YAML: the board's levers and live injects, and the
+overrides that stress sweeps and reserves write. Every change goes back through the one
+validation gateway."""
 
 from __future__ import annotations
 
@@ -36,11 +38,10 @@ def apply_levers(
         current = current_lanes(sc, ref, cp)
         changed = {m: int(v) for m, v in modes.items() if int(v) != current[m]}
         if changed:
-            ov = data.setdefault("checkpoint_overrides", {}).setdefault(cp, {})
-            ov["lanes"] = {**ov.get("lanes", {}), **changed}
+            lanes_override(data, cp).update(changed)
     for cid, n in (beds or {}).items():
         if int(n) != current_beds(sc, ref, cid):
-            data.setdefault("centre_overrides", {}).setdefault(cid, {})["beds"] = int(n)
+            centre_override(data, cid)["beds"] = int(n)
     if injects:
         data["injects"] = [*data.get("injects", []), *injects]
     return parse_scenario(data, file=f"<{sc.name}>", ref=ref)
@@ -58,3 +59,14 @@ def current_beds(sc: Scenario, ref: RefData, cid: str) -> int:
     if ov and ov.beds is not None:
         return ov.beds
     return int(ref.centres.at[cid, "beds"])
+
+
+def lanes_override(data: dict, cp: str) -> dict[str, int]:
+    """The lanes override of ``cp`` in a scenario mapping (created empty if missing)."""
+    ov = data.setdefault("checkpoint_overrides", {}).setdefault(cp, {})
+    return ov.setdefault("lanes", {})
+
+
+def centre_override(data: dict, cid: str) -> dict:
+    """The override of centre ``cid`` in a scenario mapping (created empty if missing)."""
+    return data.setdefault("centre_overrides", {}).setdefault(cid, {})
