@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 from shapely.geometry import mapping, shape
 
+from contingency.metrics.gaps import centre_load
 from contingency.refdata import RefData, load_refdata
 
 COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}
@@ -24,6 +25,11 @@ class Layers:
     checkpoints: list[dict]
     centres: list[dict]
     corridors: list[dict]
+
+
+def item_name(item: dict, lang: str) -> str:
+    """A layer item's name in ``lang`` (else Russian, else English, else its id)."""
+    return item.get(f"name_{lang}") or item.get("name_ru") or item.get("name_en") or item["id"]
 
 
 def status(value: float, amber: float, red: float) -> str:
@@ -123,10 +129,10 @@ def build_layers(
             }
         )
     centres = []
-    for r in centres_now.itertuples():
+    loads = centre_load(centres_now)
+    for r, load in zip(centres_now.itertuples(), loads, strict=True):
         info = summary["centres"][r.centre]
         present = int(r.occupancy + r.overflow + r.registration_queue)
-        load = present / r.capacity if r.capacity else (float("inf") if present else float("nan"))
         st = (
             "none"
             if r.capacity == 0 and present == 0
@@ -147,7 +153,7 @@ def build_layers(
                 "registering": int(r.registration_queue),
                 "present": present,
                 "waiting_onward": int(r.ready_to_leave),
-                "load": round(load, 3) if math.isfinite(load) else None,
+                "load": round(load, 3) if r.capacity and math.isfinite(load) else None,
                 "status": st,
                 "colour": COLOURS[st],
             }

@@ -21,7 +21,7 @@ from matplotlib.path import Path as MplPath
 from shapely.geometry import shape
 
 from contingency.i18n import t
-from contingency.mapping.layers import COLOURS, CORRIDOR_COLOUR, Layers, region_shapes
+from contingency.mapping.layers import COLOURS, CORRIDOR_COLOUR, Layers, item_name, region_shapes
 from contingency.refdata import RefData
 
 matplotlib.rcParams.update(
@@ -59,10 +59,6 @@ def _polygon_path(geom) -> MplPath:
     return MplPath(verts, codes)
 
 
-def _name(item: dict, lang: str) -> str:
-    return item.get(f"name_{lang}") or item.get("name_ru") or item.get("name_en") or item["id"]
-
-
 def draw_layers(
     ax: Axes, layers: Layers, ref: RefData, *, lang: str, thresholds: dict, labels: bool = True
 ) -> None:
@@ -85,7 +81,7 @@ def draw_layers(
             ax.text(
                 p.x,
                 p.y,
-                _name(r, lang).replace(" область", "").replace(" облысы", ""),
+                item_name(r, lang).replace(" область", "").replace(" облысы", ""),
                 fontsize=5.5,
                 color="#37474f",
                 ha="center",
@@ -133,7 +129,7 @@ def draw_layers(
         )
         if labels:
             ax.annotate(
-                _name(c, lang),
+                item_name(c, lang),
                 (c["map_lon"], c["map_lat"]),
                 xytext=(4, 4),
                 textcoords="offset points",

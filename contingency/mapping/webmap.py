@@ -16,17 +16,13 @@ from jinja2 import Template
 
 from contingency import PROJECT_ROOT
 from contingency.i18n import t
-from contingency.mapping.layers import COLOURS, CORRIDOR_COLOUR, Layers, region_shapes
+from contingency.mapping.layers import COLOURS, CORRIDOR_COLOUR, Layers, item_name, region_shapes
 from contingency.refdata import RefData
 
 LEAFLET_DIR = PROJECT_ROOT / "static" / "vendor" / "leaflet"
 BOARD_STATIC_URL = "/app/static/vendor/leaflet"
 """Where Streamlit serves ``static/`` (``server.enableStaticServing``)."""
 DISPLAY_TOLERANCE_DEG = 0.01
-
-
-def _name(item: dict, lang: str) -> str:
-    return item.get(f"name_{lang}") or item.get("name_ru") or item.get("name_en") or item["id"]
 
 
 def _popup(title: str, rows: list[tuple[str, object]]) -> str:
@@ -85,7 +81,7 @@ def _marker(
     opacity: float,
 ) -> None:
     """A facility as a circle in its status colour, with tooltip and popup of its figures."""
-    name = _name(item, lang)
+    name = item_name(item, lang)
     marker = folium.CircleMarker(
         [item["map_lat"], item["map_lon"]],
         radius=radius,
@@ -187,7 +183,7 @@ def build_map(
     features = []
     for r in layers.regions:
         popup = _popup(
-            _name(r, lang),
+            item_name(r, lang),
             [
                 (t("f.capacity", lang), _fmt(r["capacity"])),
                 (t("f.allocated", lang), _fmt(r["allocated"])),
@@ -202,7 +198,7 @@ def build_map(
                 "geometry": shapes[r["id"]],
                 "properties": {
                     "iso": r["id"],
-                    "name": _name(r, lang),
+                    "name": item_name(r, lang),
                     "colour": r["colour"],
                     "priority": r["priority"],
                     "popup": popup,
