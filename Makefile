@@ -24,8 +24,10 @@ $(CHROMIUM):
 validate: $(STAMP)
 	$(BIN)/python -m contingency validate scenarios/*.yaml
 
+# This machine only (127.0.0.1:8501). For the HQ network, with a login:
+#   make run BOARD_ARGS="--host 0.0.0.0 --users /etc/contingency/users.toml"
 run: validate
-	$(BIN)/streamlit run app.py --server.headless true --browser.gatherUsageStats false
+	$(BIN)/python -m contingency board $(BOARD_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ reaching a user is a bug.
 from __future__ import annotations
 
 import contextlib
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +32,13 @@ def _root() -> None:
 def _fail(exc: InputError) -> None:
     for p in exc.problems:
         typer.echo(str(p), err=True)
+    raise typer.Exit(code=2)
+
+
+def _fail_os(exc: OSError, note: str = "") -> None:
+    """A file-system problem as one line, ``PATH: what is wrong``, and exit code 2."""
+    line = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+    typer.echo(line + note, err=True)
     raise typer.Exit(code=2)
 
 
@@ -59,28 +67,70 @@ RunsDir = Annotated[
 ]
 
 
+def _seed(value: str) -> int:
+    """``--seed``: a whole number within the schema's bound, else one line and exit 2."""
+    from contingency.scenario.schema import MAX_SEED
+
+    try:
+        seed = int(value)
+    except ValueError:  # not a whole number, or over 4,300 digits
+        seed = -1
+    if not 0 <= seed <= MAX_SEED:
+        got = repr(value) if len(value) <= 40 else repr(value[:37] + "...")
+        typer.echo(f"--seed: must be a whole number from 0 to {MAX_SEED} (got {got})", err=True)
+        raise typer.Exit(code=2)
+    return seed
+
+
+Seed = Annotated[
+    int | None, typer.Option(parser=_seed, help="Random seed (default: the scenario's).")
+]
+
+
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
+    seed: Seed = None,
     out: Annotated[Path | None, typer.Option(help="Also write the run into this folder.")] = None,
     runs_dir: RunsDir = None,
 ) -> None:
     """Simulate a scenario; save hourly tables (Parquet) and summary.json in the run store."""
+    import errno
+    import os
+
     from contingency.metrics.gaps import format_gap_value
     from contingency.refdata import load_refdata
-    from contingency.results import run_scenario
+    from contingency.results import check_run_folder, run_scenario
     from contingency.scenario import load_scenario
+    from contingency.store import RunStore
 
     try:
         ref = load_refdata()
         sc = load_scenario(scenario, ref=ref)
     except InputError as exc:
         _fail(exc)
+    try:  # refuse before simulating: nothing is written when a folder is wrong
+        if out is not None:
+            out = check_run_folder(out)
+        store = RunStore(runs_dir)
+        if not os.access(store.root, os.W_OK):
+            raise PermissionError(errno.EACCES, "the run store is not writable", str(store.root))
+    except OSError as exc:
+        _fail_os(exc)
     result = run_scenario(sc, ref, seed=seed, progress=True)
-    folder = result.store(runs_dir)
+    try:  # the folder is written first; a failed index write is only a warning
+        folder, not_stored = result.store(store), None
+    except OSError as exc:
+        folder, not_stored = None, exc
+    if store.index_error:
+        typer.echo(f"warning: {store.index_error}", err=True)
     if out is not None:
-        result.save(out)
+        try:
+            result.save(out)
+        except OSError as exc:
+            _fail_os(exc, f" (the run is stored as {folder.name})" if folder else "")
+    if not_stored is not None:
+        _fail_os(not_stored, f" (the run is saved in {out})" if out else "")
     s = result.summary
     led = s["ledger"]
     typer.echo(f"{sc.name}: seed {s['seed']}, {led['arrived']:,} arrived -> {out or folder}")
@@ -95,12 +145,42 @@ def run(
 
 
 @app.command()
-def runs(runs_dir: RunsDir = None) -> None:
+def runs(
+    runs_dir: RunsDir = None,
+    reindex: Annotated[
+        bool, typer.Option("--reindex", help="Rebuild the index from the run folders first.")
+    ] = False,
+    clean: Annotated[
+        bool,
+        typer.Option(
+            "--clean",
+            help="Remove temporary folders left by killed writers (untouched for an hour) first.",
+        ),
+    ] = False,
+) -> None:
     """List the runs in the run store, newest first."""
-    from contingency.store import RunStore
+    import sqlite3
 
-    store = RunStore(runs_dir)
+    from contingency.store import RunStore
+    from contingency.store.runs import STALE_TMP_S
+
+    try:
+        store = RunStore(runs_dir, clean_stale=not clean)
+    except OSError as exc:
+        _fail_os(exc)
+    if clean:
+        n = store.clean(max_age_s=STALE_TMP_S)
+        typer.echo(f"{store.root}: removed {n} temporary folder(s) left by interrupted writers")
+    if reindex:
+        try:
+            n = store.reindex()
+        except (sqlite3.Error, OSError) as exc:
+            typer.echo(f"{store.index_path}: cannot rebuild the index ({exc})", err=True)
+            raise typer.Exit(code=2) from None
+        typer.echo(f"{store.index_path}: rebuilt from {n} run folder{'' if n == 1 else 's'}")
     rows = store.list()
+    if store.index_error:
+        typer.echo(f"warning: {store.index_error}", err=True)
     if not rows:
         typer.echo(f"{store.root}: no runs yet")
         return
@@ -135,8 +215,11 @@ def export(
     from contingency.store import RunStore
 
     if not (run_dir / "summary.json").is_file():
-        with contextlib.suppress(KeyError):
-            run_dir = RunStore(runs_dir).resolve(run_dir)
+        try:
+            with contextlib.suppress(KeyError):  # not a run id: reported below
+                run_dir = RunStore(runs_dir).resolve(run_dir)
+        except OSError as exc:
+            _fail_os(exc)
     problems = []
     if fmt not in FORMATS:
         problems.append(f"--format: must be one of {', '.join(FORMATS)} (got {fmt!r})")
@@ -155,24 +238,65 @@ def export(
     except ValueError as exc:
         typer.echo(f"{run_dir}: {exc}", err=True)
         raise typer.Exit(code=2) from None
+    except OSError as exc:
+        _fail_os(exc)
     typer.echo(str(path))
 
 
-def _stress_inputs(scenario: Path, replications: int, workers: int | None, scheduler: str | None):
+MAX_REPLICATIONS = 10_000
+MAX_WORKERS = 64
+
+
+def _stress_inputs(
+    scenario: Path,
+    replications: int,
+    workers: int | None,
+    scheduler: str | None,
+    sweep: str | None,
+    budget: float | None,
+):
+    """Check every stress option and load the scenario; print every problem and exit 2."""
     from contingency.refdata import load_refdata
     from contingency.scenario import load_scenario
+    from contingency.stress.sweep import SweepSpec, apply_lever
 
+    problems = []
     if replications < 1:
-        typer.echo(f"--replications: must be at least 1 (got {replications})", err=True)
-        raise typer.Exit(code=2)
+        problems.append(f"--replications: must be at least 1 (got {replications})")
+    elif replications > MAX_REPLICATIONS:
+        problems.append(f"--replications: must be at most {MAX_REPLICATIONS} (got {replications})")
     if workers is not None and scheduler is not None:
-        typer.echo("--workers and --scheduler exclude each other: give one", err=True)
-        raise typer.Exit(code=2)
+        problems.append("--workers and --scheduler exclude each other: give one")
+    if scheduler is not None and not scheduler.strip():
+        problems.append(f"--scheduler: give an address such as tcp://HOST:8786 (got {scheduler!r})")
+    spec = None
+    if sweep is not None:
+        try:
+            spec = SweepSpec.parse(sweep)
+        except ValueError as exc:
+            problems.append(str(exc))
+    if budget is not None and not (math.isfinite(budget) and budget > 0):
+        problems.append(f"--budget: must be a finite number above 0 (got {budget})")
     try:
         ref = load_refdata()
-        return ref, load_scenario(scenario, ref=ref)
+        sc = load_scenario(scenario, ref=ref)
     except InputError as exc:
-        _fail(exc)
+        problems += [str(p) for p in exc.problems]
+        sc = None
+    if sc is not None and budget is not None and not sc.reserves:
+        problems.append(f"{scenario}: reserves: the scenario lists no candidate reserves")
+    if sc is not None and spec is not None:
+        for x in (spec.lo, spec.hi):  # the sweep's ends must give valid scenarios
+            try:
+                apply_lever(sc, ref, spec.lever, x)
+            except InputError as exc:
+                why = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
+                problems.append(f"--sweep: {spec.lever} x{x:g} gives an invalid scenario: {why}")
+    if problems:
+        for p in problems:
+            typer.echo(p, err=True)
+        raise typer.Exit(code=2)
+    return ref, sc, spec
 
 
 def _print_study(study) -> None:
@@ -218,45 +342,43 @@ def _print_study(study) -> None:
         )
 
 
-@app.command()
-def stress(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    replications: Annotated[int, typer.Option(help="Independent replications.")] = 20,
-    workers: Annotated[int | None, typer.Option(help="LocalCluster worker processes.")] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Address of an existing Dask scheduler.")
-    ] = None,
-    sweep: Annotated[
-        str | None,
-        typer.Option(
-            help="Breaking points over a lever, e.g. influx=0.5:3.0 (lanes, beds, buses)."
-        ),
-    ] = None,
-    budget: Annotated[
-        float | None,
-        typer.Option(help="Recommend a package of the scenario's reserves within this budget."),
-    ] = None,
-    runs_dir: RunsDir = None,
+def _run_stress(
+    sc,
+    ref,
+    *,
+    replications: int,
+    workers: int | None,
+    scheduler: str | None,
+    sweep,
+    budget: float | None,
+    runs_dir: Path | None,
+    func=None,
 ) -> None:
-    """Replications on Dask: P50/P90/P95 per facility, P(red), breaking points, reserves."""
+    """Run the study, store it and print it; exit 2 on an unreachable scheduler, 1 (nothing
+    stored) when every replication failed. ``func`` replaces the replication (tests)."""
     from contingency.store import RunStore
-    from contingency.stress.runner import dask_client
-    from contingency.stress.study import run_study
-    from contingency.stress.sweep import SweepSpec
+    from contingency.stress.runner import SchedulerUnreachable, dask_client
+    from contingency.stress.study import StudyFailed, run_study
 
-    ref, sc = _stress_inputs(scenario, replications, workers, scheduler)
+    extra = {} if func is None else {"func": func}
     try:
-        spec = SweepSpec.parse(sweep) if sweep else None
-    except ValueError as exc:
-        typer.echo(str(exc), err=True)
+        with dask_client(workers=workers, scheduler=scheduler) as client:
+            study = run_study(
+                sc,
+                ref,
+                client,
+                replications=replications,
+                sweep=sweep,
+                budget=budget,
+                progress=True,
+                **extra,
+            )
+    except SchedulerUnreachable as exc:
+        typer.echo(f"--scheduler: {exc}", err=True)
         raise typer.Exit(code=2) from None
-    if budget is not None and not sc.reserves:
-        typer.echo(f"{scenario}: reserves: the scenario lists no candidate reserves", err=True)
-        raise typer.Exit(code=2)
-    with dask_client(workers=workers, scheduler=scheduler) as client:
-        study = run_study(
-            sc, ref, client, replications=replications, sweep=spec, budget=budget, progress=True
-        )
+    except StudyFailed as exc:
+        typer.echo(f"{exc}\n{sc.name}: no result: nothing stored", err=True)
+        raise typer.Exit(code=1) from None
     stored = RunStore(runs_dir).save(
         study.write_files,
         scenario=sc.name,
@@ -266,6 +388,59 @@ def stress(
     )
     _print_study(study)
     typer.echo(f"  stored as {stored.run_id}")
+
+
+@app.command()
+def stress(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    replications: Annotated[
+        int, typer.Option(help=f"Independent replications, 1 to {MAX_REPLICATIONS}.")
+    ] = 20,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_WORKERS,
+            help=f"LocalCluster worker processes, 1 to {MAX_WORKERS} (default 2).",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler (tried for 10 s)."),
+    ] = None,
+    sweep: Annotated[
+        str | None,
+        typer.Option(
+            help="Breaking points over a lever, e.g. influx=0.5:3.0 (lanes, beds, buses)."
+        ),
+    ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Recommend a package of the scenario's reserves within this budget (> 0)."
+        ),
+    ] = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Replications on Dask: P50/P90/P95 per facility, P(red), breaking points, reserves.
+
+    Exit 0: done and stored (any failed replications are listed).
+
+    Exit 1: every replication failed: each seed's error is printed, nothing is stored.
+
+    Exit 2: bad input: an option, the scenario, or an unreachable --scheduler.
+    """
+    ref, sc, spec = _stress_inputs(scenario, replications, workers, scheduler, sweep, budget)
+    _run_stress(
+        sc,
+        ref,
+        replications=replications,
+        workers=workers,
+        scheduler=scheduler,
+        sweep=spec,
+        budget=budget,
+        runs_dir=runs_dir,
+    )
 
 
 @app.command()
@@ -284,6 +459,151 @@ def bench(
     if part in ("all", "stress"):
         typer.echo("")
         run_stress_bench(echo=typer.echo)
+
+
+users_app = typer.Typer(
+    help="Board users for a board on the HQ network: controllers and viewers, bcrypt hashes.",
+    no_args_is_help=True,
+)
+app.add_typer(users_app, name="users")
+
+UsersFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--file", envvar="CONTINGENCY_USERS", help="Users file (TOML; default $CONTINGENCY_USERS)."
+    ),
+]
+
+
+def _users_file(file: Path | None) -> Path:
+    if file is None:
+        typer.echo("--file: give the users file (or set CONTINGENCY_USERS)", err=True)
+        raise typer.Exit(code=2)
+    return file
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name: letters, digits, _ and -.")],
+    role: Annotated[str, typer.Option(help="controller or viewer.")] = "viewer",
+    file: UsersFile = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Add a user (or replace a user's role and password). The password is asked for twice,
+    hidden, or read from standard input; only its bcrypt hash is written."""
+    import sys
+
+    from contingency.board.auth import write_user
+
+    path = _users_file(file)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        write_user(path, name, role=role, password=password)
+    except InputError as exc:
+        _fail(exc)
+    except OSError as exc:
+        typer.echo(f"{path}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(f"{path}: {name} ({role})")
+
+
+@users_app.command("remove")
+def users_remove(
+    name: Annotated[str, typer.Argument(help="User name.")], file: UsersFile = None
+) -> None:
+    """Remove a user; sessions signed in as that user end at their next interaction."""
+    from contingency.board.auth import remove_user
+
+    path = _users_file(file)
+    try:
+        removed = remove_user(path, name)
+    except InputError as exc:
+        _fail(exc)
+    if not removed:
+        typer.echo(f"{path}: no user {name!r}", err=True)
+        raise typer.Exit(code=2)
+    typer.echo(f"{path}: {name} removed")
+
+
+@users_app.command("list")
+def users_list(file: UsersFile = None) -> None:
+    """List the users and their roles (never the hashes)."""
+    from contingency.board.auth import load_users
+
+    path = _users_file(file)
+    try:
+        users = load_users(path)
+    except InputError as exc:
+        _fail(exc)
+    for u in sorted(users.values(), key=lambda u: u.name):
+        typer.echo(f"{u.name:<32}{u.role}")
+
+
+@app.command()
+def board(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; other than loopback needs --users.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8501,
+    users: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="CONTINGENCY_USERS",
+            help="Users file: the board asks for a login (default $CONTINGENCY_USERS).",
+        ),
+    ] = None,
+) -> None:
+    """Run the situational board (Streamlit) in place of this command. It listens on this
+    machine only unless --host names another address, which needs a users file: without one
+    the board would be open to anyone on the network."""
+    import os
+    import sys
+
+    from contingency import PROJECT_ROOT
+    from contingency.board.auth import USERS_ENV, is_loopback, load_users
+    from contingency.store.runs import RUNS_ENV
+
+    env = dict(os.environ)
+    env.pop(USERS_ENV, None)
+    if users is None:
+        if not is_loopback(host):
+            typer.echo(
+                f"--host {host}: the board would be open to the network without a login; "
+                "give --users FILE (see `contingency users add`) or keep the default 127.0.0.1",
+                err=True,
+            )
+            raise typer.Exit(code=2)
+    else:
+        try:
+            if not load_users(users):
+                typer.echo(f"{users}: no users yet: add one with `contingency users add`", err=True)
+                raise typer.Exit(code=2)
+        except InputError as exc:
+            _fail(exc)
+        env[USERS_ENV] = str(users.resolve())
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "app.py"),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    env.setdefault(RUNS_ENV, str(Path.cwd() / "runs"))  # runs are stored where it was started
+    os.chdir(PROJECT_ROOT)  # Streamlit reads .streamlit/config.toml from here (static serving)
+    os.execve(sys.executable, cmd, env)  # signals reach the server itself: nothing is orphaned
 
 
 def main() -> None:

@@ -6,6 +6,9 @@ line each, in the form ``FILE: field.path: what is wrong (got X)``.
 
 from __future__ import annotations
 
+import itertools
+import math
+import reprlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,13 +24,15 @@ class Problem:
     has_got: bool = False
 
     def __str__(self) -> str:
+        # Keys and values from a file may be any length: every part of the line is bounded.
+        message = _clip(self.message, 240)
         text = (
-            f"{self.file}: {self.field}: {self.message}"
+            f"{self.file}: {_clip(self.field, 120)}: {message}"
             if self.field
-            else f"{self.file}: {self.message}"
+            else f"{self.file}: {message}"
         )
         if self.has_got:
-            text += f" (got {_short(self.got)})"
+            text += f" (got {quote(self.got)})"
         return text
 
 
@@ -38,9 +43,52 @@ def problem(file: str, field: str, message: str, *args: Any) -> Problem:
     return Problem(file, field, message)
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+class _BoundedRepr(reprlib.Repr):
+    """``repr`` that looks at a bounded part of a value, however big or deep it is (a quoted
+    value may be a 1 MB list or a nested structure from a hostile file)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxtuple = self.maxlist = self.maxarray = self.maxdeque = 6
+        self.maxdict = self.maxset = self.maxfrozenset = 4
+        self.maxstring = self.maxlong = self.maxother = 60
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 200:  # repr of an int over 4,300 digits raises ValueError
+            digits = int(x.bit_length() * math.log10(2)) + 1
+            return f"<integer of about {digits:,} digits>"
+        return super().repr_int(x, level)
+
+    def repr_dict(self, x: dict, level: int) -> str:  # in file order, without sorting it all
+        if not x:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        shown = itertools.islice(x.items(), self.maxdict)
+        pieces = [f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}" for k, v in shown]
+        if len(x) > self.maxdict:
+            pieces.append("...")
+        return "{" + ", ".join(pieces) + "}"
+
+    def repr_instance(self, x: Any, level: int) -> str:
+        try:
+            return super().repr_instance(x, level)
+        except Exception:  # a broken __repr__ must not hide the problem being reported
+            return f"<{type(x).__name__}>"
+
+
+_repr = _BoundedRepr()
+
+
+def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def quote(value: Any, limit: int = 60) -> str:
+    """``repr`` of ``value`` as an error quotes it: at most ``limit`` characters, computed from
+    a bounded part of the value."""
+    return _clip(_repr.repr(value), limit)
 
 
 class InputError(ValueError):

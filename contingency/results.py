@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -21,6 +20,10 @@ from contingency.metrics.needs import daily_needs, peak_needs
 from contingency.refdata import RefData
 from contingency.scenario import Scenario, dump_scenario
 from contingency.sim.engine import LEDGER_FIELDS, simulate
+from contingency.store.folders import check_replaceable, write_folder
+
+if TYPE_CHECKING:
+    from contingency.store import RunStore
 
 TABLES = (
     "checkpoints_hourly",
@@ -33,6 +36,36 @@ TABLES = (
     "unmet_daily",
 )
 TOP_CORRIDORS = 15
+RUN_FILES = ("scenario.yaml", "summary.json")
+"""Files every saved run has: a folder holding them and nothing foreign is an earlier run."""
+_EXPORT_FILE = re.compile(
+    r"exports/[a-z0-9_\-]+-(map|briefing|geojson|csv)-(peak|day\d+)-[a-z]{2}"
+    r"\.(png|pdf|html|geojson|zip)"
+)  # the default names of ``contingency.mapping.export.export``
+
+
+def _run_file(rel: str) -> bool:
+    """Whether ``rel`` (a path inside a run folder) is one that saving or exporting writes."""
+    return (
+        rel in RUN_FILES
+        or rel in {f"{name}.parquet" for name in TABLES}
+        or rel == "exports"
+        or _EXPORT_FILE.fullmatch(rel) is not None
+    )
+
+
+def check_run_folder(out_dir: str | Path) -> Path:
+    """``out_dir`` made absolute, if :meth:`RunResult.save` may write there: a new or empty
+    folder, or an earlier run folder holding only files this toolkit writes.
+
+    Raises
+    ------
+    OSError
+        Naming the folder (``filename``) and why it is refused (``strerror``).
+    """
+    out = Path(out_dir).resolve()
+    check_replaceable(out, owned=_run_file, required=RUN_FILES)
+    return out
 
 
 def write_run_files(
@@ -58,26 +91,24 @@ class RunResult:
         write_run_files(folder, self.tables, self.scenario, self.summary)
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write the run into ``out_dir`` through a temporary folder beside it, moved into
-        place when complete: the folder holds a complete result or nothing new."""
-        out = Path(out_dir)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
-            self.write_files(tmp)
-            if out.exists():
-                shutil.rmtree(out)
-            os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return out
+        """Write the run into ``out_dir`` through a temporary folder beside it, renamed into
+        place when complete: the folder holds a complete result or is as it was.
 
-    def store(self, runs_dir: str | Path | None = None, *, note: str | None = None) -> Path:
-        """Save into the run store (``runs_dir`` or the default) and index it; return the folder."""
+        ``out_dir`` may be new, an empty folder or an earlier run folder (see
+        :func:`check_run_folder`); anything else raises :class:`OSError` and nothing is written.
+        """
+        out = check_run_folder(out_dir)
+        return write_folder(out, self.write_files, owned=_run_file, required=RUN_FILES)
+
+    def store(
+        self, runs_dir: str | Path | RunStore | None = None, *, note: str | None = None
+    ) -> Path:
+        """Save into the run store (a :class:`RunStore`, ``runs_dir`` or the default) and index
+        it; return the folder."""
         from contingency.store import RunStore
 
-        stored = RunStore(runs_dir).save(
+        store = runs_dir if isinstance(runs_dir, RunStore) else RunStore(runs_dir)
+        stored = store.save(
             self.write_files,
             scenario=self.scenario.name,
             seed=self.scenario.seed,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import threading
 from datetime import timedelta
 
 import pandas as pd
@@ -12,6 +14,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from contingency import DEFAULT_SCENARIO, SCENARIOS_DIR
+from contingency.board.auth import CONTROLLER
+from contingency.board.login import session_role
 from contingency.board.run import cached_run
 from contingency.board.stress_page import render_stress
 from contingency.errors import InputError
@@ -40,9 +44,13 @@ from contingency.scenario import (
     load_scenario,
     load_scenario_bytes,
 )
+from contingency.scenario.schema import MAX_BEDS, MAX_BUSES_PER_DAY, MAX_LANES, MAX_SEED
 from contingency.sim.engine import LEDGER_FIELDS
 
 LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
+_MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
+_VIEWER_RUNS = threading.Lock()
+"""Viewers' runs go one at a time: many wall displays opening one scenario make one run."""
 STEP_H = 6
 LIVE_KINDS = (
     "checkpoint_close",
@@ -60,17 +68,33 @@ def _scenario_files() -> list[str]:
     return [default, *[n for n in names if n != default]] if default in names else names
 
 
+def _plain(text: str) -> str:
+    """``text`` for a markdown element, shown as the text it is: every ASCII punctuation mark
+    is backslash-escaped, so no image (fetched from outside), link, HTML, emphasis or formula
+    is made of a scenario's own words."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", text)
+
+
+def _code(text: str) -> str:
+    """``text`` as a markdown code span that no backtick inside it can end."""
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
+
+
 def _show_problems(lang: str, exc: InputError, header: str = "app.scenario_invalid") -> None:
-    st.error(t(header, lang) + "\n\n" + "\n".join(f"- `{p}`" for p in exc.problems))
+    st.error(t(header, lang) + "\n\n" + "\n".join(f"- {_code(str(p))}" for p in exc.problems))
 
 
-def _base_scenario(lang: str, ref: RefData) -> tuple[Scenario | None, str]:
-    """The scenario picked or uploaded, and an identity that changes when it does."""
+def _base_scenario(lang: str, ref: RefData, *, uploads: bool = True) -> tuple[Scenario | None, str]:
+    """The scenario picked or uploaded (uploads only when ``uploads``), and an identity that
+    changes when it does."""
     files = _scenario_files()
     wanted = st.query_params.get("scenario")
     if "scenario" not in st.session_state and wanted in files:  # a link may name the scenario
         st.session_state["scenario"] = wanted
     choice = st.sidebar.selectbox(t("app.scenario", lang), files, key="scenario")
+    if not uploads:  # a viewer: the bundled scenarios only
+        return _bundled(lang, ref, choice)
     upload = st.sidebar.file_uploader(t("app.upload", lang), type=["yaml", "yml"], key="upload")
     if upload is not None:
         raw = upload.getvalue()
@@ -79,8 +103,12 @@ def _base_scenario(lang: str, ref: RefData) -> tuple[Scenario | None, str]:
         except InputError as exc:
             _show_problems(lang, exc)
             return None, ""
-        st.sidebar.info(t("app.using_upload", lang, name=upload.name))
+        st.sidebar.info(t("app.using_upload", lang, name=_code(upload.name)))
         return sc, "upload:" + hashlib.sha256(raw).hexdigest()
+    return _bundled(lang, ref, choice)
+
+
+def _bundled(lang: str, ref: RefData, choice: str) -> tuple[Scenario | None, str]:
     try:
         return load_scenario(SCENARIOS_DIR / choice, ref=ref), "file:" + choice
     except InputError as exc:
@@ -98,6 +126,15 @@ def _reset_for(scen_id: str, sc: Scenario) -> None:
         ss.pop("day", None)
 
 
+def _counts(table: pd.DataFrame, most: int) -> dict:
+    """Column configs for a lever table of whole numbers from 0 to ``most`` (the schema's bound),
+    none left empty."""
+    return {
+        c: st.column_config.NumberColumn(min_value=0, max_value=most, step=1, required=True)
+        for c in table.columns
+    }
+
+
 def _levers(lang: str, sc: Scenario, ref: RefData) -> None:
     with st.expander(t("levers.title", lang)), st.form("levers_form"):
         c1, c2, c3 = st.columns(3)
@@ -112,7 +149,7 @@ def _levers(lang: str, sc: Scenario, ref: RefData) -> None:
         buses = c2.number_input(
             t("levers.buses_per_day", lang),
             0,
-            100_000,
+            MAX_BUSES_PER_DAY,
             sc.transport.buses_per_day,
             step=10,
             key="lv_buses",
@@ -120,7 +157,7 @@ def _levers(lang: str, sc: Scenario, ref: RefData) -> None:
         onward = c3.number_input(
             t("levers.onward_buses", lang),
             0,
-            100_000,
+            MAX_BUSES_PER_DAY,
             sc.transport.onward_buses_per_day,
             step=5,
             key="lv_onward",
@@ -132,12 +169,16 @@ def _levers(lang: str, sc: Scenario, ref: RefData) -> None:
             ]
         ).set_index("checkpoint")
         st.caption(t("levers.lanes", lang))
-        lanes_ed = st.data_editor(lanes, key="lv_lanes", width="stretch")
+        lanes_ed = st.data_editor(
+            lanes, key="lv_lanes", width="stretch", column_config=_counts(lanes, MAX_LANES)
+        )
         beds = pd.DataFrame(
             [{"centre": cid, "beds": current_beds(sc, ref, cid)} for cid in ref.centres.index]
         ).set_index("centre")
         st.caption(t("levers.beds", lang))
-        beds_ed = st.data_editor(beds, key="lv_beds", width="stretch", height=240)
+        beds_ed = st.data_editor(
+            beds, key="lv_beds", width="stretch", height=240, column_config=_counts(beds, MAX_BEDS)
+        )
         if st.form_submit_button(t("levers.apply", lang)):
             st.session_state["levers"] = {
                 "influx_multiplier": float(mult),
@@ -150,11 +191,11 @@ def _levers(lang: str, sc: Scenario, ref: RefData) -> None:
             }
 
 
-def _run(lang: str, sc: Scenario) -> RunResult:
+def _run(lang: str, sc: Scenario, seed: int) -> RunResult:
     bar = st.progress(0.0, text=t("app.running", lang))
     result = cached_run(
         dump_scenario(sc),
-        int(st.session_state["seed"]),
+        seed,
         on_progress=lambda f: bar.progress(min(1.0, f), text=t("app.running", lang)),
     )
     bar.empty()
@@ -380,41 +421,55 @@ def _charts(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
 
 
 def render() -> None:
-    """Draw the page."""
+    """Draw the page. A controller gets every control; a viewer (a wall display) the board of a
+    bundled scenario as written, with time and language, and nothing that starts new work."""
     st.set_page_config(page_title="contingency", layout="wide")
     lang = st.sidebar.selectbox(
         "Язык / Тіл / Language", LANGUAGES, key="lang", format_func=LANGUAGE_NAMES.__getitem__
     )
-    view = st.sidebar.radio(
-        t("view.title", lang),
-        ("board", "stress"),
-        key="view",
-        format_func=lambda v: t(f"view.{v}", lang),
-    )
     st.title(t("app.title", lang))
+    role = session_role(lang)
+    if role is None:  # the login form or why the board serves nothing is shown instead
+        return
+    controller = role == CONTROLLER
+    view = "board"
+    if controller:  # a viewer has no stress page
+        view = st.sidebar.radio(
+            t("view.title", lang),
+            ("board", "stress"),
+            key="view",
+            format_func=lambda v: t(f"view.{v}", lang),
+        )
     ref = load_refdata()
-    base, scen_id = _base_scenario(lang, ref)
+    base, scen_id = _base_scenario(lang, ref, uploads=controller)
     if base is None:
         return
     _reset_for(scen_id, base)
-    st.sidebar.number_input(t("app.seed", lang), 0, 2**31 - 1, key="seed")
+    if controller:
+        st.sidebar.number_input(t("app.seed", lang), 0, MAX_SEED, key="seed")
     tiles = st.sidebar.text_input(
         t("app.tiles_url", lang), os.environ.get("CONTINGENCY_TILES", ""), key="tiles"
     )
-    st.subheader(base.title_in(lang))
-    st.caption(base.description_in(lang))
-    _levers(lang, base, ref)
-    try:
-        sc = apply_levers(
-            base, ref, **st.session_state["levers"], injects=st.session_state["live_injects"]
-        )
-    except InputError as exc:
-        _show_problems(lang, exc)
-        return
-    if view == "stress":
-        render_stress(lang, sc, ref)
-        return
-    res = _run(lang, sc)
+    st.subheader(_plain(base.title_in(lang)))
+    st.caption(_plain(base.description_in(lang)))
+    if controller:
+        _levers(lang, base, ref)
+        try:
+            sc = apply_levers(
+                base, ref, **st.session_state["levers"], injects=st.session_state["live_injects"]
+            )
+        except InputError as exc:
+            _show_problems(lang, exc)
+            return
+        if view == "stress":
+            render_stress(lang, sc, ref, role=role)
+            return
+        res = _run(lang, sc, int(st.session_state["seed"]))
+    else:  # a viewer: the bundled scenario as written, with its own seed, never a run shaped
+        # by a viewer; one run per file, shared by every session, viewers waiting their turn
+        sc = base
+        with _VIEWER_RUNS:
+            res = _run(lang, sc, sc.seed)
     if "day" not in st.session_state:  # open on the moment of greatest pressure
         st.session_state["day"], st.session_state["hour"] = day_hour(peak_hour(res.tables))
     time_h = _time_controls(lang, sc)
@@ -434,6 +489,7 @@ def render() -> None:
     with right:
         _gaps(lang, res, ref, time_h)
         _inject_log(lang, sc, time_h)
-    _exercise(lang, sc, ref, time_h)
-    _exports(lang, sc, res, time_h)
+    if controller:  # injects re-run the scenario; exports are drawn on demand
+        _exercise(lang, sc, ref, time_h)
+        _exports(lang, sc, res, time_h)
     _charts(lang, res, ref, time_h)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from contingency.board.auth import CONTROLLER
 from contingency.i18n import t
 from contingency.mapping.layers import facility_label
 from contingency.refdata import RefData
@@ -37,19 +38,25 @@ def _study(lang: str, sc: Scenario, ref: RefData) -> None:
         budget = 0.0
     if st.button(t("stress.run", lang), key="st_run"):
         from contingency.stress.runner import dask_client
-        from contingency.stress.study import run_study
+        from contingency.stress.study import StudyFailed, run_study
 
         bar = st.progress(0.0, text=t("stress.running", lang))
-        with dask_client(workers=int(workers)) as client:
-            study = run_study(
-                sc,
-                ref,
-                client,
-                replications=int(reps),
-                sweep=None if lever == "none" else SweepSpec(lever, lo, hi),
-                budget=budget or None,
-                on_progress=lambda f: bar.progress(f, text=t("stress.running", lang)),
-            )
+        try:
+            with dask_client(workers=int(workers)) as client:
+                study = run_study(
+                    sc,
+                    ref,
+                    client,
+                    replications=int(reps),
+                    sweep=None if lever == "none" else SweepSpec(lever, lo, hi),
+                    budget=budget or None,
+                    on_progress=lambda f: bar.progress(f, text=t("stress.running", lang)),
+                )
+        except StudyFailed as exc:  # every replication failed: show why, store nothing
+            bar.empty()
+            for f in exc.failures:
+                st.error(t("stress.failed", lang, seed=f["seed"], error=f["error"]))
+            return
         bar.empty()
         stored = RunStore().save(
             study.write_files,
@@ -156,6 +163,10 @@ def _store(lang: str) -> None:
             st.dataframe(pd.DataFrame(cols), key="store_diff")
 
 
-def render_stress(lang: str, sc: Scenario, ref: RefData) -> None:
+def render_stress(lang: str, sc: Scenario, ref: RefData, *, role: str) -> None:
+    """The stress page, for a controller only: a study costs many runs."""
+    if role != CONTROLLER:
+        st.error(t("auth.controller_only", lang))
+        return
     _study(lang, sc, ref)
     _store(lang)

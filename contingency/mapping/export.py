@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import textwrap
 import zipfile
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from matplotlib.backends.backend_pdf import PdfPages
 
 from contingency.i18n import t
@@ -26,12 +28,12 @@ from contingency.mapping.layers import (
     peak_hour,
     to_geojson,
 )
-from contingency.mapping.static import MapText, map_figure, plt
+from contingency.mapping.static import MapText, literal_text, map_figure, plt
 from contingency.mapping.webmap import build_map
 from contingency.metrics.gaps import format_gap_value
 from contingency.refdata import RefData, load_refdata
 from contingency.results import load_result
-from contingency.scenario import Scenario, checkpoints_in_play, load_scenario
+from contingency.scenario import Scenario, checkpoints_in_play, parse_scenario
 
 FORMATS = ("png", "pdf", "html", "geojson", "csv", "briefing")
 SUFFIX = {
@@ -42,6 +44,8 @@ SUFFIX = {
     "csv": ".zip",
     "briefing": ".pdf",
 }
+MAP_TABLES = ("checkpoints_hourly", "centres_hourly", "ledger_hourly")
+"""Tables only a simulation run has; every format draws from them."""
 PNG_SIZE_IN = (11.69, 8.27)
 PNG_DPI = 150
 MARKING_ENV = "CONTINGENCY_MARKING"
@@ -58,10 +62,31 @@ class Run:
 
 
 def load_run(run_dir: str | Path, *, ref: RefData | None = None) -> Run:
-    """Load a run folder written by ``run`` (tables, ``summary.json``, ``scenario.yaml``)."""
+    """Load a run folder written by ``run`` (tables, ``summary.json``, ``scenario.yaml``).
+
+    The stored scenario is the toolkit's own copy: the size limit for files users hand in does
+    not apply (a scenario built on the board may be larger).
+
+    Raises
+    ------
+    ValueError
+        The folder is not a simulation run (a stress run has no map tables) or its
+        ``scenario.yaml`` is not YAML; a :class:`ScenarioError` if the scenario is invalid.
+    """
     run_dir = Path(run_dir)
     tables, summary = load_result(run_dir)
-    sc = load_scenario(run_dir / "scenario.yaml", ref=ref)
+    missing = [name for name in MAP_TABLES if name not in tables]
+    if missing:
+        raise ValueError(
+            f"not a simulation run (no {missing[0]}.parquet): the export formats need a run "
+            "made by 'contingency run', not a stress run"
+        )
+    path = run_dir / "scenario.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path.name}: malformed YAML ({exc})") from None
+    sc = parse_scenario(data, file=str(path), ref=ref)
     return Run(summary.get("run_id", run_dir.name), sc, tables, summary)
 
 
@@ -167,17 +192,44 @@ def _pdf_meta(run: Run) -> dict:
     }
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _cell_safe(value):
+    """A text cell a spreadsheet would read as a formula gets a leading apostrophe (OWASP CSV
+    injection guidance); numbers, and text that is just a number such as ``-5``, stay as they
+    are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell (and column name) made safe to open in a spreadsheet."""
+    out = df.rename(columns=_cell_safe)
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(_cell_safe, na_action="ignore")
+    return out
+
+
+def _csv(df: pd.DataFrame) -> str:
+    # CRLF rows (RFC 4180): a cell holding a bare CR or LF is then quoted, not split in two
+    return _spreadsheet_safe(df).to_csv(index=False, lineterminator="\r\n")
+
+
 def _csv_zip(run: Run, layers: Layers) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, df in run.tables.items():
-            z.writestr(f"{name}.csv", df.to_csv(index=False))
+            z.writestr(f"{name}.csv", _csv(df))
         for layer, items in (
             ("regions", layers.regions),
             ("checkpoints", layers.checkpoints),
             ("centres", layers.centres),
         ):
-            z.writestr(f"{layer}_at_h{layers.time_h}.csv", pd.DataFrame(items).to_csv(index=False))
+            z.writestr(f"{layer}_at_h{layers.time_h}.csv", _csv(pd.DataFrame(items)))
         z.writestr("summary.json", json.dumps(run.summary, ensure_ascii=False, indent=2))
     return buf.getvalue()
 
@@ -230,6 +282,7 @@ def _assumptions(run: Run, ref: RefData, lang: str) -> list[str]:
     ]
 
 
+@literal_text()
 def briefing_pdf(run: Run, ref: RefData, time_h: int, *, lang: str, marking: str | None) -> bytes:
     """Two A4-landscape pages: headline figures and the map; the top gaps and assumptions."""
     text = _texts(run, time_h, lang, marking)
@@ -313,14 +366,16 @@ def export(
     out: str | Path | None = None,
     marking: str | None = None,
 ) -> Path:
-    """Write one export of the run in ``run_dir``; return the file written."""
+    """Write one export of the run in ``run_dir`` to ``out`` (a file, or a folder to write it
+    into under its default name; default ``RUN_DIR/exports/``); return the file written."""
     ref = load_refdata()
     run = load_run(run_dir, ref=ref)
     data = render(run, fmt, lang=lang, day=day, marking=marking, ref=ref)
-    if out is None:
+    if out is None or Path(out).is_dir():
         tag = f"day{day}" if day else "peak"
         kind = "briefing" if fmt == "briefing" else "map" if fmt in ("png", "pdf", "html") else fmt
-        out = Path(run_dir) / "exports" / f"{run.scenario.name}-{kind}-{tag}-{lang}{SUFFIX[fmt]}"
+        folder = Path(run_dir) / "exports" if out is None else Path(out)
+        out = folder / f"{run.scenario.name}-{kind}-{tag}-{lang}{SUFFIX[fmt]}"
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)

@@ -6,7 +6,9 @@ letters; PDF text is embedded as TrueType so it stays searchable."""
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import matplotlib
@@ -37,6 +39,15 @@ MID_LAT = 48.0
 KM_PER_DEG_LAT = 111.2
 
 
+@contextlib.contextmanager
+def literal_text() -> Iterator[None]:
+    """Draw every text created inside as written: titles, markings and names are user and
+    data text, and ``$`` must not switch matplotlib into mathtext (``$x$`` would render as
+    math, an unbalanced or invalid formula would fail the whole export)."""
+    with matplotlib.rc_context({"text.parse_math": False}):
+        yield
+
+
 @dataclass(frozen=True)
 class MapText:
     """The words around a static map (already in the chosen language)."""
@@ -59,6 +70,7 @@ def _polygon_path(geom) -> MplPath:
     return MplPath(verts, codes)
 
 
+@literal_text()
 def draw_layers(
     ax: Axes, layers: Layers, ref: RefData, *, lang: str, thresholds: dict, labels: bool = True
 ) -> None:
@@ -218,6 +230,7 @@ def _legend(ax: Axes, lang: str, th: dict) -> None:
     leg.set_zorder(9)
 
 
+@literal_text()
 def map_figure(
     layers: Layers,
     ref: RefData,

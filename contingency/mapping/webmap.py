@@ -23,10 +23,19 @@ LEAFLET_DIR = PROJECT_ROOT / "static" / "vendor" / "leaflet"
 BOARD_STATIC_URL = "/app/static/vendor/leaflet"
 """Where Streamlit serves ``static/`` (``server.enableStaticServing``)."""
 DISPLAY_TOLERANCE_DEG = 0.01
+_JS_TEMPLATE_CHARS = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+
+
+def text_html(text: object) -> str:
+    """``text`` as HTML text, safe in any place folium puts it: markup characters and quotes
+    become entities, and so do backtick, dollar and backslash, since folium writes tooltips
+    into JavaScript template literals (where ``${...}`` would run and a backtick would end the
+    string). Every name, title and label the map shows goes through here exactly once."""
+    return html.escape(str(text), quote=True).translate(_JS_TEMPLATE_CHARS)
 
 
 def _popup(title: str, rows: list[tuple[str, object]]) -> str:
-    e = html.escape
+    e = text_html
     cells = "".join(
         f"<tr><td style='padding-right:8px'>{e(k)}</td><td><b>{e(str(v))}</b></td></tr>"
         for k, v in rows
@@ -91,7 +100,7 @@ def _marker(
         fill_color=item["colour"],
         fill_opacity=opacity,
         className=css_class,
-        tooltip=f"{name} ({kind_label})",
+        tooltip=text_html(f"{name} ({kind_label})"),
     ).add_to(m)
     marker.add_child(_BindPopup(_popup(f"{name} — {kind_label}", rows)))
 
@@ -105,11 +114,11 @@ def legend_html(lang: str, thresholds: dict) -> str:
         )
 
     status_rows = "".join(
-        f"<div>{swatch(COLOURS[s])}{html.escape(t('legend.' + s, lang))}</div>"
+        f"<div>{swatch(COLOURS[s])}{text_html(t('legend.' + s, lang))}</div>"
         for s in ("green", "amber", "red", "none")
     )
     th = thresholds
-    e = html.escape
+    e = text_html
     wait = t("legend.wait", lang, amber=th["wait_amber_h"], red=th["wait_red_h"])
     load = t("legend.load", lang, amber=th["occupancy_amber"], red=th["occupancy_red"])
     line = (
@@ -169,13 +178,13 @@ def build_map(
             name="leaflet_js",
         )
     if tiles_url:
-        folium.TileLayer(tiles=tiles_url, attr=html.escape(tiles_url), name="tiles").add_to(m)
+        folium.TileLayer(tiles=tiles_url, attr=text_html(tiles_url), name="tiles").add_to(m)
     if title:
         m.get_root().html.add_child(
             Element(
                 "<div style='position:absolute;top:8px;left:60px;z-index:1000;"
                 "background:rgba(255,255,255,0.9);padding:4px 8px;font:bold 14px sans-serif;"
-                f"border-radius:4px'>{html.escape(title)}</div>"
+                f"border-radius:4px'>{text_html(title)}</div>"
             )
         )
     shapes = region_shapes(ref, DISPLAY_TOLERANCE_DEG)
@@ -198,7 +207,7 @@ def build_map(
                 "geometry": shapes[r["id"]],
                 "properties": {
                     "iso": r["id"],
-                    "name": item_name(r, lang),
+                    "name": text_html(item_name(r, lang)),  # the tooltip shows it as HTML
                     "colour": r["colour"],
                     "priority": r["priority"],
                     "popup": popup,
@@ -207,7 +216,7 @@ def build_map(
         )
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name=t("kind.region", lang),
+        name=text_html(t("kind.region", lang)),
         style_function=lambda f: {
             "fillColor": f["properties"]["colour"],
             "color": "#37474f",
@@ -217,7 +226,7 @@ def build_map(
         tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
         popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
         className="region",
-        attribution=html.escape(t("attribution.short", lang)),
+        attribution=text_html(t("attribution.short", lang)),
     ).add_to(m)
     top = max((c["persons"] for c in layers.corridors), default=0)
     for c in layers.corridors:

@@ -9,14 +9,22 @@ from contingency.scenario.schema import InfluxCurve, InfluxSpec
 
 def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     """Integers proportional to ``weights`` that sum exactly to ``total``."""
-    if total == 0 or weights.sum() <= 0:
+    weights = np.asarray(weights, dtype=float)
+    top = weights.max(initial=0.0)
+    if total == 0 or not top > 0:
         return np.zeros(len(weights), dtype=np.int64)
+    if top > 1e300:  # the sum could overflow to infinity: scale the weights down first
+        weights = weights / top
     exact = weights / weights.sum() * total
     base = np.floor(exact).astype(np.int64)
     short = int(total - base.sum())
     if short:
         order = np.argsort(-(exact - base), kind="stable")
-        base[order[:short]] += 1
+        if short <= len(order):
+            base[order[:short]] += 1
+        else:  # only if rounding went far astray: spread over the weighted entries, exactly
+            order = order[weights[order] > 0]
+            np.add.at(base, order[np.arange(short) % len(order)], 1)
     return base
 
 
@@ -30,7 +38,8 @@ def curve_weights(curve: InfluxCurve, horizon_days: int) -> np.ndarray:
     top_end = curve.ramp_days + curve.plateau_days
     w[live & (t >= curve.ramp_days) & (t < top_end)] = 1.0
     tail = live & (t >= top_end)
-    w[tail] = 0.5 ** ((t[tail] - top_end) / curve.half_life_days)
+    with np.errstate(over="ignore", under="ignore"):  # a tiny half-life decays to 0 at once
+        w[tail] = 0.5 ** ((t[tail] - top_end) / curve.half_life_days)
     return w
 
 

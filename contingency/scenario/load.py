@@ -9,21 +9,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import ValidationError
 
-from contingency.errors import Problem, ScenarioError, problem
+from contingency.errors import Problem, ScenarioError, problem, quote
 from contingency.refdata import RefData, load_refdata
-from contingency.scenario.influx import daily_totals
+from contingency.scenario import safe_yaml
+from contingency.scenario.influx import curve_weights, daily_totals, hourly_totals
+from contingency.scenario.safe_yaml import MAX_FILE_BYTES
 from contingency.scenario.schema import (
     INJECT_KINDS,
     MAX_DAILY_ARRIVALS,
+    MAX_TOTAL_PERSONS,
     LanesInject,
     Mode,
     Scenario,
+    SurgeInject,
 )
 
-MAX_FILE_BYTES = 1_000_000
+MAX_PROBLEMS = 200
+"""Problems listed for one file; a flood of them is cut short with a count of the rest."""
 
 _MESSAGES = {
     "extra_forbidden": "unknown key (check the spelling)",
@@ -43,6 +49,12 @@ def _format_pydantic(file: str, exc: ValidationError) -> list[Problem]:
         ]
         field = ".".join(loc) or "(top level)"
         message = _MESSAGES.get(err["type"], err["msg"].removeprefix("Value error, "))
+        if err["type"] == "union_tag_invalid":  # pydantic quotes the tag, of any length
+            ctx = err.get("ctx", {})
+            message = (
+                f"input tag {quote(ctx.get('tag'))} found using 'kind' does not match any of "
+                f"the expected tags: {ctx.get('expected_tags')}"
+            )
         message = message[0].lower() + message[1:] if message else message
         if err["type"] == "missing":
             out.append(problem(file, field, message))
@@ -65,7 +77,7 @@ def check_references(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
     """Problems with ids and numbers that only the reference data can judge."""
     out: list[Problem] = []
     known_cp = set(ref.checkpoints.index)
-    used = checkpoints_in_play(sc, ref)
+    used = set(checkpoints_in_play(sc, ref))
     for i, cp in enumerate(sc.checkpoints or []):
         if cp not in known_cp:
             out.append(problem(file, f"checkpoints.{i}", "unknown checkpoint id", cp))
@@ -133,15 +145,41 @@ def check_references(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
         elif r.kind == "mobile_unit" and r.target not in graph:
             out.append(problem(file, where, "unknown road node", r.target))
     out += _check_volumes(file, sc, ref, used)
+    out += _check_budget(file, sc, used & known_cp)
     return out
 
 
-def _check_volumes(file: str, sc: Scenario, ref: RefData, used: list[str]) -> list[Problem]:
+def _curve_outside_horizon(file: str, cp: str, sc: Scenario) -> Problem | None:
+    """A curve none of whose persons arrive within the horizon (they would be dropped)."""
+    curve = sc.influx[cp].curve
+    if curve is None or curve.total_persons == 0:
+        return None
+    if curve_weights(curve, sc.horizon_days).sum() > 0:
+        return None
+    if curve.start_day >= sc.horizon_days:
+        return problem(
+            file,
+            f"influx.{cp}.curve.start_day",
+            f"the curve starts after the horizon ({sc.horizon_days} days), so none of its "
+            f"{curve.total_persons:,} persons arrive",
+            curve.start_day,
+        )
+    return problem(
+        file,
+        f"influx.{cp}.curve",
+        f"none of its {curve.total_persons:,} persons arrive within the {sc.horizon_days}-day "
+        "horizon (the curve starts too late or decays too fast)",
+    )
+
+
+def _check_volumes(file: str, sc: Scenario, ref: RefData, used: set[str]) -> list[Problem]:
     out: list[Problem] = []
     lane_cols = {Mode.car: "lanes_car", Mode.bus: "lanes_bus", Mode.pedestrian: "lanes_pedestrian"}
     for cp, spec in sc.influx.items():
         if cp not in used or cp not in ref.checkpoints.index:
             continue
+        if (lost := _curve_outside_horizon(file, cp, sc)) is not None:
+            out.append(lost)
         days = daily_totals(spec, sc.horizon_days, multiplier=sc.influx_multiplier)
         if days.max(initial=0) > MAX_DAILY_ARRIVALS:
             day = int(days.argmax())
@@ -179,6 +217,53 @@ def _check_volumes(file: str, sc: Scenario, ref: RefData, used: list[str]) -> li
     return out
 
 
+def _check_budget(file: str, sc: Scenario, used: set[str]) -> list[Problem]:
+    """The persons the scenario brings, computed as the engine does (daily totals x multiplier,
+    split by hour, surge injects applied in order), against :data:`MAX_TOTAL_PERSONS`."""
+    days = {
+        cp: daily_totals(spec, sc.horizon_days, multiplier=sc.influx_multiplier)
+        for cp, spec in sc.influx.items()
+        if cp in used
+    }
+    per_cp = {cp: int(d.sum()) for cp, d in days.items()}
+    total = sum(per_cp.values())
+    if total > MAX_TOTAL_PERSONS:
+        return [
+            problem(
+                file,
+                "influx",
+                f"{total:,} persons arrive in all, more than the {MAX_TOTAL_PERSONS:,} "
+                "one run can simulate",
+                total,
+            )
+        ]
+    n_hours = sc.horizon_days * 24
+    hours: dict[str, np.ndarray] = {}  # split by hour only where a surge needs it
+    for i, inj in enumerate(sc.injects):
+        if not isinstance(inj, SurgeInject) or inj.target not in days:
+            continue
+        if inj.target not in hours:
+            hours[inj.target] = hourly_totals(days[inj.target], sc.hourly_profile).astype(float)
+        h = hours[inj.target]
+        d = inj.params.duration_h
+        last = n_hours if d is None else int(np.ceil(inj.at_h + d))
+        h[int(np.floor(inj.at_h)) : last] *= inj.params.multiplier
+        after = float(np.rint(h).sum())
+        total += after - per_cp[inj.target]
+        per_cp[inj.target] = after
+        if total > MAX_TOTAL_PERSONS:
+            return [
+                problem(
+                    file,
+                    f"injects.{i}.params.multiplier",
+                    f"with this surge {total:,.0f} persons arrive in all, more than the "
+                    f"{MAX_TOTAL_PERSONS:,} one run can simulate",
+                    inj.params.multiplier,
+                )
+            ]
+    return []
+
+
 def read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Read one scenario file as a mapping, or say why it cannot be read."""
     file = str(path)
@@ -193,35 +278,52 @@ def read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     return parse_yaml_bytes(path.read_bytes(), file=file)
 
 
+def _problems(file: str, raw: list[safe_yaml.RawProblem]) -> list[Problem]:
+    return [problem(file, field, message, *got) for field, message, got in raw]
+
+
 def parse_yaml_bytes(raw: bytes, *, file: str) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Parse scenario YAML from bytes (a file or an upload) into a mapping."""
-    if len(raw) > MAX_FILE_BYTES:
-        return None, [problem(file, "", f"file is larger than {MAX_FILE_BYTES:,} bytes", len(raw))]
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        return None, [problem(file, "", "file is not UTF-8 text")]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, [problem(file, where, f"malformed YAML: {reason}")]
-    if not isinstance(data, dict):
-        return None, [
-            problem(
-                file, "(top level)", "a scenario must be a mapping of keys", type(data).__name__
-            )
-        ]
-    return data, []
+    """Parse scenario YAML from bytes (a file or an upload) into a mapping, in this process.
+
+    Aliases, anchors, duplicate keys, nesting deeper than ``safe_yaml.MAX_YAML_DEPTH`` and
+    other things a scenario never needs are problems (see :mod:`.safe_yaml`).
+    """
+    data, raw_problems = safe_yaml.read_mapping(raw)
+    return data, _problems(file, raw_problems)
+
+
+def parse_yaml_bytes_bounded(
+    raw: bytes,
+    *,
+    file: str,
+    timeout_s: float = safe_yaml.UPLOAD_TIMEOUT_S,
+    memory_bytes: int = safe_yaml.UPLOAD_MEMORY_BYTES,
+) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """:func:`parse_yaml_bytes` in a child process limited to ``memory_bytes`` (RLIMIT_AS
+    above its start-up size) and ``timeout_s`` seconds, for files from outside (board
+    uploads): whatever the file holds, the caller gets a mapping or problems, never a hang."""
+    data, raw_problems = safe_yaml.read_mapping_bounded(
+        raw, timeout_s=timeout_s, memory_bytes=memory_bytes
+    )
+    return data, _problems(file, raw_problems)
 
 
 def load_scenario_bytes(raw: bytes, *, file: str, ref: RefData | None = None) -> Scenario:
-    """Load, validate and cross-check a scenario given as bytes (e.g. an upload)."""
-    data, problems = parse_yaml_bytes(raw, file=file)
+    """Load, validate and cross-check a scenario given as bytes (e.g. an upload). The YAML is
+    read in a child process with limits on time and memory
+    (:func:`parse_yaml_bytes_bounded`)."""
+    data, problems = parse_yaml_bytes_bounded(raw, file=file)
     if problems:
         raise ScenarioError(problems)
     assert data is not None
     return parse_scenario(data, file=file, ref=ref)
+
+
+def _at_most(problems: list[Problem], file: str) -> list[Problem]:
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    rest = len(problems) - MAX_PROBLEMS
+    return [*problems[:MAX_PROBLEMS], problem(file, "(top level)", f"and {rest:,} more problems")]
 
 
 def parse_scenario(
@@ -237,10 +339,10 @@ def parse_scenario(
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_format_pydantic(file, exc)) from None
+        raise ScenarioError(_at_most(_format_pydantic(file, exc), file)) from None
     problems = check_references(file, sc, ref or load_refdata())
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(_at_most(problems, file))
     return sc
 
 

@@ -2,10 +2,15 @@
 
 Units live in names: ``_h`` hours, ``_days`` days, ``_min`` minutes, ``_share`` a fraction
 0..1. Simulation time is hours from ``start``. Unknown keys are errors everywhere.
+
+Every number is bounded by what the engine can do (the ``MAX_*`` constants below, which the
+board's widgets and the command line read too); infinity and NaN are refused everywhere. The
+total persons a scenario brings is checked against :data:`MAX_TOTAL_PERSONS` in ``load``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -14,14 +19,49 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 MAX_DAILY_ARRIVALS = 10_000_000
 """More arrivals than this at one checkpoint on one day is treated as a typo."""
+MAX_TOTAL_PERSONS = 20_000_000
+"""Most persons one scenario may bring, after ``influx_multiplier`` and surge injects. The
+engine needs about 216 MB per million persons (groups, their attributes and times), so this is
+about 4.3 GB, what a planning workstation can give one run. It is also about the whole
+population of Kazakhstan and over sixteen times the largest bundled scenario (1.2 million)."""
+MAX_HORIZON_DAYS = 365
+MAX_HORIZON_H = MAX_HORIZON_DAYS * 24
+MAX_LANES = 200
+"""Most lanes of one mode at one checkpoint (in the data, an override, a surge or an inject).
+The engine runs one SimPy process per lane that may ever open; the reference data has at most
+8 lanes at one checkpoint."""
+MAX_WAITING_AREA_PERSONS = 1_000_000
+"""A waiting area for a million people is beyond any border site."""
+MAX_BEDS = 1_000_000
+"""Beds at one centre; the largest bundled centre has 2,000."""
+MAX_INTAKE_PER_HOUR = 100_000.0
+MAX_BUSES_PER_DAY = 100_000
+MAX_MINUTES = 24 * 60.0
+"""Processing minutes per group or per person: a day."""
+MAX_WEIGHT = 1_000_000.0
+"""Largest hourly-profile weight (weights are relative: a larger range adds nothing, and sums
+of weights near the float limit lose arrivals)."""
+MAX_ROUTING_WEIGHT = 1_000.0
+MAX_COST = 1e12
+MAX_SEED = 2**32 - 1
+"""Seeds from 0 to 2**32 - 1: the seeds stress replications draw (``SeedSequence.spawn``) are
+in this range, and the board's number input holds it exactly. The schema, the command line's
+``--seed`` and the board share this bound."""
+YEARS = (1900, 2200)
+"""First and last year a scenario may start in (its horizon must fit in the calendar)."""
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegInt = Annotated[int, Field(ge=0)]
-PosFloat = Annotated[float, Field(gt=0.0)]
+LaneCount = Annotated[int, Field(ge=0, le=MAX_LANES)]
+Beds = Annotated[int, Field(ge=0, le=MAX_BEDS)]
+Persons = Annotated[int, Field(ge=0, le=MAX_TOTAL_PERSONS)]
+Minutes = Annotated[float, Field(gt=0.0, le=MAX_MINUTES)]
+Hours = Annotated[float, Field(ge=0.0, le=MAX_HORIZON_H)]
+IntakePerHour = Annotated[float, Field(gt=0.0, le=MAX_INTAKE_PER_HOUR)]
+RoutingWeight = Annotated[float, Field(gt=0.0, le=MAX_ROUTING_WEIGHT)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Trigger(StrEnum):
@@ -41,8 +81,8 @@ class Mode(StrEnum):
 class InfluxCurve(_Model):
     """Ramp up linearly, hold a plateau, then decay with a half-life; scaled to a total."""
 
-    total_persons: Annotated[int, Field(ge=0, le=100_000_000)]
-    start_day: Annotated[float, Field(ge=0)] = 0.0
+    total_persons: Persons
+    start_day: Annotated[float, Field(ge=0, le=MAX_HORIZON_DAYS)] = 0.0
     ramp_days: Annotated[float, Field(ge=0, le=365)] = 2.0
     plateau_days: Annotated[float, Field(ge=0, le=365)] = 3.0
     half_life_days: Annotated[float, Field(gt=0, le=365)] = 5.0
@@ -51,7 +91,7 @@ class InfluxCurve(_Model):
 class InfluxSpec(_Model):
     """Arrivals at one checkpoint: either a table of daily totals or a parametric curve."""
 
-    daily: list[NonNegInt] | None = None
+    daily: Annotated[list[Persons], Field(max_length=MAX_HORIZON_DAYS)] | None = None
     curve: InfluxCurve | None = None
 
     @model_validator(mode="after")
@@ -71,7 +111,7 @@ class ModeSpec(_Model):
     """Share of persons arriving by this mode and the group-size distribution."""
 
     share: Share
-    occupancy: dict[Annotated[int, Field(ge=1, le=120)], Annotated[float, Field(ge=0)]]
+    occupancy: dict[Annotated[int, Field(ge=1, le=120)], Share]
 
     @field_validator("occupancy")
     @classmethod
@@ -128,20 +168,20 @@ class PopulationMix(_Model):
 class Lanes(_Model):
     """Lanes by mode. ``truck`` is recorded (freight is not simulated)."""
 
-    car: NonNegInt | None = None
-    bus: NonNegInt | None = None
-    truck: NonNegInt | None = None
-    pedestrian: NonNegInt | None = None
+    car: LaneCount | None = None
+    bus: LaneCount | None = None
+    truck: LaneCount | None = None
+    pedestrian: LaneCount | None = None
 
 
 class Processing(_Model):
     """Minutes per group (fixed part) and per person, by mode."""
 
-    car_min_per_vehicle: PosFloat | None = None
-    car_min_per_person: Annotated[float, Field(ge=0)] | None = None
-    bus_min_per_vehicle: PosFloat | None = None
-    bus_min_per_person: Annotated[float, Field(ge=0)] | None = None
-    pedestrian_min_per_person: PosFloat | None = None
+    car_min_per_vehicle: Minutes | None = None
+    car_min_per_person: Annotated[float, Field(ge=0, le=MAX_MINUTES)] | None = None
+    bus_min_per_vehicle: Minutes | None = None
+    bus_min_per_person: Annotated[float, Field(ge=0, le=MAX_MINUTES)] | None = None
+    pedestrian_min_per_person: Minutes | None = None
     cv: Annotated[float, Field(ge=0, le=3)] | None = None
     """Coefficient of variation of processing time (0 = fixed; 1 = exponential)."""
 
@@ -165,30 +205,30 @@ class Surge(_Model):
     """Extra lanes that open ``activation_delay_h`` after the queue passes a threshold."""
 
     extra_lanes: Lanes
-    queue_threshold_persons: Annotated[int, Field(ge=1)]
+    queue_threshold_persons: Annotated[int, Field(ge=1, le=MAX_TOTAL_PERSONS)]
     activation_delay_h: Annotated[float, Field(ge=0, le=240)] = 6.0
 
 
 class CheckpointOverride(_Model):
     lanes: Lanes | None = None
-    shifts: list[Shift] | None = None
+    shifts: Annotated[list[Shift], Field(max_length=24)] | None = None
     processing: Processing | None = None
-    waiting_area_persons: Annotated[int, Field(ge=0)] | None = None
+    waiting_area_persons: Annotated[int, Field(ge=0, le=MAX_WAITING_AREA_PERSONS)] | None = None
     surge: Surge | None = None
 
 
 class CentreOverride(_Model):
-    beds: NonNegInt | None = None
-    intake_per_hour: Annotated[float, Field(gt=0)] | None = None
+    beds: Beds | None = None
+    intake_per_hour: IntakePerHour | None = None
     stay_days_mean: Annotated[float, Field(gt=0, le=365)] | None = None
     active: bool = True
 
 
 class Transport(_Model):
     bus_seats: Annotated[int, Field(ge=1, le=120)] = 45
-    buses_per_day: Annotated[int, Field(ge=0, le=100_000)] = 300
+    buses_per_day: Annotated[int, Field(ge=0, le=MAX_BUSES_PER_DAY)] = 300
     """Buses per day carrying sheltered people from checkpoints to centres (national pool)."""
-    onward_buses_per_day: Annotated[int, Field(ge=0, le=100_000)] = 50
+    onward_buses_per_day: Annotated[int, Field(ge=0, le=MAX_BUSES_PER_DAY)] = 50
     """Buses per day from each centre (reception, rehabilitation, mobile unit) carrying people
     onward to regions."""
 
@@ -197,18 +237,19 @@ class Routing(_Model):
     """Onward allocation weights: cost per person = travel hours x weight (+ a penalty for
     regions outside the northern/eastern resettlement priority)."""
 
-    priority_weight: PosFloat = 0.5
-    other_weight: PosFloat = 1.0
+    priority_weight: RoutingWeight = 0.5
+    other_weight: RoutingWeight = 1.0
     other_penalty_h: Annotated[float, Field(ge=0, le=10_000)] = 48.0
-    region_weights: dict[str, PosFloat] = {}
+    region_weights: dict[str, RoutingWeight] = {}
     """Per-region weight in place of the two above (ISO 3166-2 code -> weight)."""
 
 
 class Thresholds(_Model):
-    wait_amber_h: PosFloat = 6.0
-    wait_red_h: PosFloat = 24.0
-    occupancy_amber: PosFloat = 0.9
-    occupancy_red: PosFloat = 1.0
+    wait_amber_h: Annotated[float, Field(gt=0, le=MAX_HORIZON_H)] = 6.0
+    wait_red_h: Annotated[float, Field(gt=0, le=MAX_HORIZON_H)] = 24.0
+    # People per bed never exceed the total persons of a run: a threshold above that is "never".
+    occupancy_amber: Annotated[float, Field(gt=0, le=MAX_TOTAL_PERSONS)] = 0.9
+    occupancy_red: Annotated[float, Field(gt=0, le=MAX_TOTAL_PERSONS)] = 1.0
 
     @model_validator(mode="after")
     def _amber_below_red(self) -> Thresholds:
@@ -221,7 +262,7 @@ class Thresholds(_Model):
 
 # ---------------------------------------------------------------- injects
 class _InjectBase(_Model):
-    at_h: Annotated[float, Field(ge=0)]
+    at_h: Hours
     """Hours from the scenario start."""
     target: str
     by: str | None = None
@@ -234,17 +275,17 @@ class NoParams(_Model):
 
 class SurgeParams(_Model):
     multiplier: Annotated[float, Field(gt=0, le=100)]
-    duration_h: PosFloat | None = None
+    duration_h: Annotated[float, Field(gt=0, le=MAX_HORIZON_H)] | None = None
 
 
 class CentreCapacityParams(_Model):
-    beds: NonNegInt
+    beds: Beds
 
 
 class MobileUnitParams(_Model):
     beds: Annotated[int, Field(ge=1, le=100_000)]
     centre_kind: Literal["reception", "rehabilitation"] = "reception"
-    intake_per_hour: PosFloat = 50.0
+    intake_per_hour: IntakePerHour = 50.0
     stay_days_mean: Annotated[float, Field(gt=0, le=365)] = 14.0
 
 
@@ -340,7 +381,7 @@ class Reserve(_Model):
     target: str | None = None
     mode: Literal["car", "bus", "pedestrian"] | None = None
     amount: Annotated[int, Field(ge=1, le=100_000)]
-    unit_cost: PosFloat
+    unit_cost: Annotated[float, Field(gt=0, le=MAX_COST)]
 
     @property
     def cost(self) -> float:
@@ -353,6 +394,10 @@ class Reserve(_Model):
             raise ValueError(f"a {self.kind} reserve needs a 'target'")
         if self.kind == "lanes" and self.mode is None:
             raise ValueError("a lanes reserve needs a 'mode' (car, bus or pedestrian)")
+        if self.kind == "lanes" and self.amount > MAX_LANES:
+            raise ValueError(
+                f"a lanes reserve adds at most {MAX_LANES} lanes (amount {self.amount})"
+            )
         return self
 
 
@@ -366,20 +411,20 @@ class Scenario(_Model):
     """One text, or one per language."""
     trigger: Trigger
     start: datetime
-    horizon_days: Annotated[int, Field(ge=1, le=365)]
-    seed: Annotated[int, Field(ge=0)] = 1
+    horizon_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)]
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
     checkpoints: list[str] | None = None
     """Checkpoints in play; the ten modernised ones when omitted."""
     influx: dict[str, InfluxSpec]
     influx_multiplier: Annotated[float, Field(gt=0, le=100)] = 1.0
-    hourly_profile: list[Annotated[float, Field(ge=0)]] = Field(
+    hourly_profile: list[Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] = Field(
         default_factory=_default_hourly_profile
     )
     mode_mix: ModeMix = ModeMix()
     population: PopulationMix = PopulationMix()
     checkpoint_overrides: dict[str, CheckpointOverride] = {}
     centre_overrides: dict[str, CentreOverride] = {}
-    region_capacity: dict[str, NonNegInt] = {}
+    region_capacity: dict[str, Persons] = {}
     transport: Transport = Transport()
     routing: Routing = Routing()
     thresholds: Thresholds = Thresholds()
@@ -398,6 +443,13 @@ class Scenario(_Model):
             return d
         return d.get(lang) or d.get("ru") or d.get("en") or ""
 
+    @field_validator("start")
+    @classmethod
+    def _start_in_calendar(cls, v: datetime) -> datetime:
+        if not YEARS[0] <= v.year <= YEARS[1]:
+            raise ValueError(f"the year must be from {YEARS[0]} to {YEARS[1]}")
+        return v
+
     @field_validator("hourly_profile")
     @classmethod
     def _profile_24(cls, v: list[float]) -> list[float]:
@@ -413,7 +465,8 @@ class Scenario(_Model):
         if v is not None:
             if not v:
                 raise ValueError("must name at least one checkpoint (or be omitted)")
-            dupes = sorted({x for x in v if v.count(x) > 1})
+            dupes = sorted(x for x, n in Counter(v).items() if n > 1)
             if dupes:
-                raise ValueError(f"lists a checkpoint twice: {', '.join(dupes)}")
+                more = f" and {len(dupes) - 5:,} more" if len(dupes) > 5 else ""
+                raise ValueError(f"lists a checkpoint twice: {', '.join(dupes[:5])}{more}")
         return v

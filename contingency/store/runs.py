@@ -3,22 +3,31 @@
 
 A run is written into a hidden temporary folder and renamed into place when complete; only
 then is it added to the index, in one transaction. A writer killed at any point leaves at most
-a hidden temporary folder, which listings ignore and ``clean`` removes.
+a hidden temporary folder, which listings ignore and ``clean`` removes (opening the store
+removes those older than an hour).
+
+The folders are the record; the index is a fast copy of what is in them. Listing reads the
+index and adds complete folders it lacks, so a run whose index write failed, a deleted or broken
+index, or a read-only store still lists every run; ``reindex`` rebuilds the index.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import platform
 import shutil
 import sqlite3
-import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
+
+from contingency.store.folders import TMP_PREFIX, write_folder
 
 RUNS_ENV = "CONTINGENCY_RUNS"
 INDEX = "index.sqlite"
@@ -36,6 +45,10 @@ CREATE TABLE IF NOT EXISTS runs (
     note TEXT
 )
 """
+_INSERT = "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?)"
+STALE_TMP_S = 3600.0
+"""A temporary folder untouched this long (seconds) was left by a killed writer."""
+_REINDEX_HINT = "'contingency runs --reindex' rebuilds it"
 
 
 def default_runs_dir() -> Path:
@@ -67,20 +80,125 @@ class StoredRun:
     path: Path
 
 
+def _figures(summary: dict) -> tuple[int | None, int, int]:
+    """Arrived, red gaps and amber gaps of a run summary, as listings show them."""
+    ledger = summary.get("ledger")
+    gaps = [g for g in summary.get("gaps") or [] if isinstance(g, dict)]
+    return (
+        ledger.get("arrived") if isinstance(ledger, dict) else None,
+        sum(g.get("severity") == "red" for g in gaps),
+        sum(g.get("severity") == "amber" for g in gaps),
+    )
+
+
+def _row(r: StoredRun) -> tuple:
+    return (
+        r.run_id,
+        r.kind,
+        r.scenario,
+        r.seed,
+        r.created,
+        r.arrived,
+        r.red_gaps,
+        r.amber_gaps,
+        r.note,
+    )
+
+
 class RunStore:
-    """A folder of runs and its index."""
+    """A folder of runs and its index.
 
-    def __init__(self, root: str | Path | None = None):
+    ``index_error`` says what went wrong with the index in the last operation that failed
+    (None when nothing did); the runs are listed from their folders meanwhile.
+    """
+
+    def __init__(self, root: str | Path | None = None, *, clean_stale: bool = True):
         self.root = Path(root) if root is not None else default_runs_dir()
+        self.index_error: str | None = None
+        if self.root.exists() and not self.root.is_dir():
+            raise NotADirectoryError(
+                errno.ENOTDIR, "not a folder (the run store is a folder of runs)", str(self.root)
+            )
         self.root.mkdir(parents=True, exist_ok=True)
-        with self._db() as db:
-            db.execute(_SCHEMA)
+        if clean_stale:
+            self.clean(max_age_s=STALE_TMP_S)
 
-    def _db(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.root / INDEX, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+    # ---------------------------------------------------------------- the index
+    @property
+    def index_path(self) -> Path:
+        return self.root / INDEX
 
+    def _read_index(self, query: str, args: tuple = ()) -> list[tuple]:
+        """Rows of the index, opened read-only; [] (with ``index_error``) when unreadable."""
+        if not self.index_path.is_file():
+            return []
+        uri = self.index_path.resolve().as_uri()
+        failure: sqlite3.Error | None = None
+        # A WAL database in a folder we cannot write opens only as immutable.
+        for mode in ("mode=ro", "immutable=1"):
+            try:
+                with contextlib.closing(
+                    sqlite3.connect(f"{uri}?{mode}", uri=True, timeout=30)
+                ) as db:
+                    return db.execute(query, args).fetchall()
+            except sqlite3.Error as exc:
+                failure = exc
+        self.index_error = (
+            f"{self.index_path}: cannot be read ({failure}); listing the run folders instead; "
+            f"{_REINDEX_HINT}"
+        )
+        return []
+
+    def _write_index(self, change: Callable[[sqlite3.Connection], object]) -> None:
+        """Apply ``change`` to the index in one transaction (creating it if need be)."""
+        with contextlib.closing(sqlite3.connect(self.index_path, timeout=30)) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            with db:
+                db.execute(_SCHEMA)
+                change(db)
+
+    # ---------------------------------------------------------------- the folders
+    def _run_folders(self) -> list[Path]:
+        """Complete run folders: not hidden, with ``meta.json`` (written last)."""
+        try:
+            entries = list(self.root.iterdir())
+        except OSError:
+            return []
+        return [
+            p
+            for p in entries
+            if not p.name.startswith(".") and p.is_dir() and (p / "meta.json").is_file()
+        ]
+
+    def _from_folder(self, path: Path) -> StoredRun | None:
+        """A run as listed, read from its ``meta.json`` and ``summary.json``."""
+        try:
+            meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+            summary_file = path / "summary.json"
+            summary = (
+                json.loads(summary_file.read_text(encoding="utf-8"))
+                if summary_file.is_file()
+                else {}
+            )
+        except (OSError, ValueError):
+            return None
+        if not isinstance(meta, dict) or not isinstance(summary, dict):
+            return None
+        arrived, red, amber = _figures(summary)
+        return StoredRun(
+            path.name,
+            str(meta.get("kind") or "run"),
+            str(meta.get("scenario") or ""),
+            meta.get("seed"),
+            str(meta.get("created") or ""),
+            arrived,
+            red,
+            amber,
+            meta.get("note"),
+            path=path,
+        )
+
+    # ---------------------------------------------------------------- public
     def new_id(self, scenario: str, seed: int | None, kind: str = "run") -> str:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         return f"{stamp}-{kind}-{scenario}" + (f"-s{seed}" if seed is not None else "")
@@ -97,60 +215,66 @@ class RunStore:
         run_id: str | None = None,
     ) -> StoredRun:
         """Create a run folder by calling ``write(tmp_folder)``, then move it into place and
-        index it. ``summary`` (if given) supplies the figures shown in listings."""
+        index it. ``summary`` (if given) supplies the figures shown in listings.
+
+        The folder is complete before the index is touched: if indexing fails the run is still
+        saved and listed, and ``index_error`` says what failed.
+        """
         run_id = run_id or self.new_id(scenario, seed, kind)
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{run_id}-", dir=self.root))
-        try:
-            write(tmp)
-            meta = {
-                "run_id": run_id,
-                "kind": kind,
-                "scenario": scenario,
-                "seed": seed,
-                "created": datetime.now().isoformat(timespec="seconds"),
-                "versions": versions(),
-                "note": note,
-            }
-            (tmp / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-            final = self.root / run_id
-            os.replace(tmp, final)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        gaps = (summary or {}).get("gaps", [])
-        row = (
-            run_id,
-            kind,
-            scenario,
-            seed,
-            meta["created"],
-            (summary or {}).get("ledger", {}).get("arrived"),
-            sum(g["severity"] == "red" for g in gaps),
-            sum(g["severity"] == "amber" for g in gaps),
-            note,
+        meta = {
+            "run_id": run_id,
+            "kind": kind,
+            "scenario": scenario,
+            "seed": seed,
+            "created": datetime.now().isoformat(timespec="seconds"),
+            "versions": versions(),
+            "note": note,
+        }
+
+        def write_all(folder: Path) -> None:
+            write(folder)
+            (folder / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+        final = write_folder(self.root / run_id, write_all)
+        stored = StoredRun(
+            run_id, kind, scenario, seed, meta["created"], *_figures(summary or {}), note, final
         )
-        with self._db() as db:
-            db.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?)", row)
-        return self.get(run_id)
+        try:
+            self._write_index(lambda db: db.execute(_INSERT, _row(stored)))
+        except sqlite3.Error as exc:
+            self.index_error = (
+                f"{self.index_path}: run {run_id} is saved in {final} but not recorded in the "
+                f"index ({exc}); it is listed from its folder; {_REINDEX_HINT}"
+            )
+        return stored
 
     def list(self, *, kind: str | None = None, scenario: str | None = None) -> list[StoredRun]:
-        """Complete runs, newest first (an index row whose folder is gone is skipped)."""
-        query, args = "SELECT * FROM runs WHERE 1=1", []
-        if kind:
-            query, args = query + " AND kind = ?", [*args, kind]
-        if scenario:
-            query, args = query + " AND scenario = ?", [*args, scenario]
-        with self._db() as db:
-            rows = db.execute(query + " ORDER BY created DESC, run_id DESC", args).fetchall()
-        runs = [StoredRun(*r, path=self.root / r[0]) for r in rows]
-        return [r for r in runs if (r.path / "meta.json").is_file()]
+        """Complete runs, newest first: the index's rows whose folder is there, and complete
+        folders the index lacks."""
+        rows = self._read_index("SELECT * FROM runs")
+        runs = {r[0]: StoredRun(*r, path=self.root / r[0]) for r in rows}
+        runs = {k: r for k, r in runs.items() if (r.path / "meta.json").is_file()}
+        for path in self._run_folders():
+            if path.name not in runs and (found := self._from_folder(path)) is not None:
+                runs[path.name] = found
+        chosen = [
+            r
+            for r in runs.values()
+            if (not kind or r.kind == kind) and (not scenario or r.scenario == scenario)
+        ]
+        return sorted(chosen, key=lambda r: (r.created, r.run_id), reverse=True)
 
     def get(self, run_id: str) -> StoredRun:
-        with self._db() as db:
-            row = db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        if row is None or not (self.root / run_id / "meta.json").is_file():
+        """The complete run ``run_id`` (from the index, else from its folder)."""
+        path = self.root / run_id
+        found = None
+        plain_name = Path(run_id).name == run_id and not run_id.startswith(".")
+        if plain_name and (path / "meta.json").is_file():
+            rows = self._read_index("SELECT * FROM runs WHERE run_id = ?", (run_id,))
+            found = StoredRun(*rows[0], path=path) if rows else self._from_folder(path)
+        if found is None:
             raise KeyError(f"{self.root}: no complete run {run_id!r}")
-        return StoredRun(*row, path=self.root / row[0])
+        return found
 
     def resolve(self, ref: str | Path) -> Path:
         """A run folder from a path or a run id in this store."""
@@ -159,10 +283,58 @@ class RunStore:
             return p
         return self.get(str(ref)).path
 
-    def clean(self) -> int:
-        """Remove temporary folders left by interrupted writers; return how many."""
+    def reindex(self) -> int:
+        """Rebuild the index from the run folders; return how many runs it lists.
+
+        An index SQLite cannot open as a database is kept aside as
+        ``index.sqlite.broken-TIME`` and a new one made.
+
+        Raises
+        ------
+        sqlite3.Error
+            The index cannot be written (e.g. a read-only store).
+        """
+        runs = [r for p in self._run_folders() if (r := self._from_folder(p)) is not None]
+
+        def fill(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM runs")
+            db.executemany(_INSERT, [_row(r) for r in runs])
+
+        try:
+            self._write_index(fill)
+        except sqlite3.DatabaseError as exc:
+            if exc.sqlite_errorname not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
+                raise
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            for extra in ("", "-wal", "-shm"):
+                old = Path(f"{self.index_path}{extra}")
+                if old.exists():
+                    os.rename(old, f"{self.index_path}.broken-{stamp}{extra}")
+            self._write_index(fill)
+        self.index_error = None
+        return len(runs)
+
+    def clean(self, *, max_age_s: float = 0.0) -> int:
+        """Remove temporary folders (``.tmp-*``) left by interrupted writers; return how many.
+
+        Only folders with nothing changed for ``max_age_s`` seconds go (every one by default:
+        use that only when no writer is running). Nothing without the prefix is touched.
+        """
+        cutoff = time.time() - max_age_s
         n = 0
-        for p in self.root.glob(".tmp-*"):
-            shutil.rmtree(p, ignore_errors=True)
-            n += 1
+        for p in self.root.glob(f"{TMP_PREFIX}*"):
+            if p.is_symlink() or not p.is_dir() or _newest_change(p) > cutoff:
+                continue
+            shutil.rmtree(p, ignore_errors=True)  # a writer of ours made it and all in it
+            n += not p.exists()
         return n
+
+
+def _newest_change(folder: Path) -> float:
+    """The latest modification time (epoch seconds) of ``folder`` or anything in it."""
+    newest = 0.0
+    for dirpath, _dirnames, filenames in os.walk(folder):
+        for path in (dirpath, *(os.path.join(dirpath, f) for f in filenames)):
+            with contextlib.suppress(OSError):
+                newest = max(newest, os.lstat(path).st_mtime)
+    return newest

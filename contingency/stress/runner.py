@@ -50,14 +50,29 @@ class Replications:
     failures: list[dict]
 
 
+class SchedulerUnreachable(ConnectionError):
+    """No Dask scheduler answered at the address given."""
+
+    def __init__(self, address: str, reason: str):
+        self.address = address
+        super().__init__(f"cannot reach {address} ({reason})")
+
+
 @contextlib.contextmanager
-def dask_client(*, workers: int | None = None, scheduler: str | None = None) -> Iterator:
-    """A Dask client: to ``scheduler`` if given, else to a new LocalCluster of ``workers``
-    single-threaded worker processes (the simulation holds the GIL)."""
+def dask_client(
+    *, workers: int | None = None, scheduler: str | None = None, connect_timeout_s: float = 10.0
+) -> Iterator:
+    """A Dask client: to ``scheduler`` if given (:class:`SchedulerUnreachable` when it does not
+    answer within ``connect_timeout_s`` seconds or the address is malformed), else to a new
+    LocalCluster of ``workers`` single-threaded worker processes (the simulation holds the GIL)."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=connect_timeout_s)
+        except (OSError, ValueError, TypeError) as exc:
+            raise SchedulerUnreachable(scheduler, f"{type(exc).__name__}: {exc}") from exc
+        with client:
             yield client
         return
     with (

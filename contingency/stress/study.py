@@ -14,9 +14,22 @@ from contingency.refdata import RefData
 from contingency.results import write_run_files
 from contingency.scenario import Scenario
 from contingency.stress.reserves import Recommendation, recommend
-from contingency.stress.runner import run_replications, seeds_for
+from contingency.stress.runner import replicate, run_replications, seeds_for
 from contingency.stress.stats import facility_stats, long_table, totals
 from contingency.stress.sweep import SweepSpec, breaking_points, envelope_png
+
+
+class StudyFailed(RuntimeError):
+    """Every replication of a scenario (the baseline or a sweep or reserve variant) failed:
+    there is nothing to summarise. ``failures`` holds each seed and its error."""
+
+    def __init__(self, scenario: str, failures: list[dict]):
+        self.failures = failures
+        lines = [f"replication with seed {f['seed']} failed: {f['error']}" for f in failures]
+        super().__init__(
+            f"{scenario}: every replication failed ({len(failures)} of {len(failures)})\n"
+            + "\n".join(lines)
+        )
 
 
 @dataclass
@@ -52,10 +65,19 @@ def run_study(
     budget: float | None = None,
     progress: bool = False,
     on_progress: Callable[[float], None] | None = None,
+    func: Callable[[str, int], dict] = replicate,
 ) -> Study:
-    """Replicate ``sc``; with ``sweep`` find breaking points; with ``budget`` recommend reserves."""
+    """Replicate ``sc``; with ``sweep`` find breaking points; with ``budget`` recommend reserves.
+
+    ``func`` runs one replication (scenario YAML, seed) on a worker. Raises
+    :class:`StudyFailed` when every replication of the scenario, or of any variant a sweep or
+    a recommendation needs, failed: a summary of no replications would read as no gaps."""
     seeds = seeds_for(sc.seed, replications)
-    reps = run_replications(sc, seeds, client, progress=progress, on_progress=on_progress)
+    reps = run_replications(
+        sc, seeds, client, progress=progress, on_progress=on_progress, func=func
+    )
+    if not reps.records:
+        raise StudyFailed(sc.name, reps.failures)
     study = Study(sc, replications, failures=reps.failures, sweep=sweep)
     long = long_table(reps.records)
     stats = facility_stats(long)
@@ -64,7 +86,9 @@ def run_study(
     variants = tqdm(desc=f"{sc.name}: variants", unit="variant", disable=not progress, delay=1.0)
 
     def evaluate(s: Scenario) -> list[dict]:
-        out = run_replications(s, seeds, client)
+        out = run_replications(s, seeds, client, func=func)
+        if not out.records:
+            raise StudyFailed(s.name, out.failures)
         study.failures += out.failures
         variants.update(1)
         return out.records

@@ -165,24 +165,25 @@ def envelope_png(
     table: pd.DataFrame, spec: SweepSpec, path, *, title: str, labels: dict[str, str]
 ) -> None:
     """The capacity envelope: per facility the safe and the red part of the lever range."""
-    from contingency.mapping.static import plt
+    from contingency.mapping.static import literal_text, plt
 
-    shown = table.dropna(subset=["breaking_point"])
-    fig, ax = plt.subplots(figsize=(9, 0.35 * max(4, len(shown)) + 1.5), dpi=120)
-    for i, row in enumerate(shown.itertuples()):
-        bp = row.breaking_point
-        safe, red = (
-            ((spec.lo, bp), (bp, spec.hi)) if spec.red_above else ((bp, spec.hi), (spec.lo, bp))
-        )
-        ax.barh(i, safe[1] - safe[0], left=safe[0], color="#2e7d32", alpha=0.7)
-        ax.barh(i, red[1] - red[0], left=red[0], color="#c62828", alpha=0.8)
-        mark = ("≤" if spec.red_above else "≥") if row.red_throughout else ""
-        ax.text(bp, i, f" {mark}{bp:.2f}", va="center", fontsize=7)
-    ax.set_yticks(range(len(shown)), [labels.get(f, f) for f in shown["facility"]], fontsize=7)
-    ax.set_xlim(spec.lo, spec.hi)
-    ax.set_xlabel(spec.lever)
-    ax.set_title(title, fontsize=10)
-    ax.invert_yaxis()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    with literal_text():  # facility names and titles are drawn as written, `$` too
+        shown = table.dropna(subset=["breaking_point"])
+        fig, ax = plt.subplots(figsize=(9, 0.35 * max(4, len(shown)) + 1.5), dpi=120)
+        for i, row in enumerate(shown.itertuples()):
+            bp = row.breaking_point
+            safe, red = (
+                ((spec.lo, bp), (bp, spec.hi)) if spec.red_above else ((bp, spec.hi), (spec.lo, bp))
+            )
+            ax.barh(i, safe[1] - safe[0], left=safe[0], color="#2e7d32", alpha=0.7)
+            ax.barh(i, red[1] - red[0], left=red[0], color="#c62828", alpha=0.8)
+            mark = ("≤" if spec.red_above else "≥") if row.red_throughout else ""
+            ax.text(bp, i, f" {mark}{bp:.2f}", va="center", fontsize=7)
+        ax.set_yticks(range(len(shown)), [labels.get(f, f) for f in shown["facility"]], fontsize=7)
+        ax.set_xlim(spec.lo, spec.hi)
+        ax.set_xlabel(spec.lever)
+        ax.set_title(title, fontsize=10)
+        ax.invert_yaxis()
+        fig.tight_layout()
+        fig.savefig(path)
+        plt.close(fig)
