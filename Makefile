@@ -31,6 +31,7 @@ run: validate
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy contingency
 
 test: lint validate $(CHROMIUM)
 	$(BIN)/python -m pytest -q

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import gc
-import os
 import tempfile
 import threading
 import time
@@ -16,10 +15,13 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+import psutil  # type: ignore[import-untyped]
 import simpy
 
+from contingency.domain import LaneMode
 from contingency.refdata import RefData, load_refdata
 from contingency.scenario import Mode, Scenario, parse_scenario
+from contingency.scenario.plan import resolve
 
 BENCH_PERSONS = 1_000_000
 MODE_MIX = {
@@ -47,11 +49,9 @@ def bench_scenario(ref: RefData, persons: int = BENCH_PERSONS) -> Scenario:
     crisis = {
         "lanes": {"car": 6, "bus": 2, "pedestrian": 10},
         "processing": {
-            "car_min_per_vehicle": 3.0,
-            "car_min_per_person": 0.5,
-            "bus_min_per_vehicle": 6.0,
-            "bus_min_per_person": 0.5,
-            "pedestrian_min_per_person": 1.0,
+            "car": {"min_per_vehicle": 3.0, "min_per_person": 0.5},
+            "bus": {"min_per_vehicle": 6.0, "min_per_person": 0.5},
+            "pedestrian": {"min_per_person": 1.0},
         },
     }
     return parse_scenario(
@@ -75,7 +75,8 @@ class _PeakRSS:
     """Sample this process's resident memory every 5 ms in a thread; ``peak_mb`` after exit."""
 
     def __enter__(self) -> _PeakRSS:
-        self.peak_mb = _rss_mb()
+        self._process = psutil.Process()
+        self.peak_mb = self._rss_mb()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
@@ -83,17 +84,15 @@ class _PeakRSS:
 
     def _watch(self) -> None:
         while not self._stop.wait(0.005):
-            self.peak_mb = max(self.peak_mb, _rss_mb())
+            self.peak_mb = max(self.peak_mb, self._rss_mb())
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak_mb = max(self.peak_mb, _rss_mb())
+        self.peak_mb = max(self.peak_mb, self._rss_mb())
 
-
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    def _rss_mb(self) -> float:
+        return self._process.memory_info().rss / 2**20
 
 
 def full_pipeline(sc: Scenario, ref: RefData) -> int:
@@ -134,19 +133,20 @@ def ciw_checkpoints(sc: Scenario, ref: RefData) -> tuple[int, int]:
     import ciw
 
     from contingency.sim.arrivals import checkpoint_groups
-    from contingency.sim.border import group_service_hours, resolve_checkpoint
+    from contingency.sim.border import group_service_hours
 
     arrivals, services, servers, persons, groups = [], [], [], 0, 0
+    plan = resolve(sc, ref)
     for cp in ref.modernised_ids:
-        setup = resolve_checkpoint(sc, ref, cp)
+        setup = plan.checkpoints[cp]
         for m, g in checkpoint_groups(sc, cp).items():
             if len(g) == 0:
                 continue
-            svc = group_service_hours(sc, setup, m, g)
+            svc = group_service_hours(sc, setup, mode=m, groups=g)
             gaps = np.diff(np.concatenate([[0.0], g.arrive_h]))
             arrivals.append(ciw.dists.Sequential([*map(float, gaps), 1e9]))
             services.append(ciw.dists.Sequential(list(map(float, svc))))
-            servers.append(setup.lanes[m])
+            servers.append(setup.lanes[LaneMode(m)])
             persons += int(g.persons.sum())
             groups += len(g)
     n = len(arrivals)
@@ -168,7 +168,7 @@ def run_bench(echo=print) -> dict[str, float]:
     sc = bench_scenario(ref)
     echo(f"(a) scenario: {BENCH_PERSONS:,} persons, 30 days, 10 modernised checkpoints")
     for m in Mode:
-        spec = sc.mode_mix.spec(m)
+        spec = sc.mode_mix[m]
         sizes = ", ".join(f"{k}: {w:.0%}" for k, w in spec.occupancy.items())
         echo(f"    {m.value:<11}{spec.share:>5.0%} of persons; group size {sizes}")
     fig: dict[str, float] = {}
@@ -227,7 +227,7 @@ def routing_per_day(ref: RefData, days: int = 30) -> float:
 
     sc = bench_scenario(ref, persons=10_000)
     router = Router(sc, ref, RoadNetwork(ref.road_graph()))
-    ready = {cid: (row["node"], 200) for cid, row in ref.centres.iterrows()}
+    ready = {str(cid): (str(node), 200) for cid, node in ref.centres["node"].items()}
     t = time.perf_counter()
     for day in range(days):
         router.route_day(day, ready)
@@ -237,7 +237,7 @@ def routing_per_day(ref: RefData, days: int = 30) -> float:
 def stress_throughput(workers: int, replications: int = 8) -> float:
     """Replications per minute of the default scenario on a LocalCluster of ``workers``
     processes (cluster start-up and one warm-up replication per worker not counted)."""
-    from contingency import DEFAULT_SCENARIO
+    from contingency.resources import DEFAULT_SCENARIO
     from contingency.scenario import load_scenario
     from contingency.stress.runner import dask_client, run_replications, seeds_for
 

@@ -9,11 +9,26 @@ from __future__ import annotations
 import contextlib
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
 
 from contingency.errors import InputError
+from contingency.resources import bundled_scenarios, scenario_path
+
+if TYPE_CHECKING:
+    from contingency.refdata import RefData
+    from contingency.scenario import Scenario
+    from contingency.stress.sweep import SweepSpec
+    from contingency.summary import RunSummary
+
+Language = Literal["ru", "kk", "en"]
+"""``--lang``: the languages of ``contingency.i18n.LANGUAGES`` (a test keeps them equal)."""
+ExportFormat = Literal["png", "pdf", "html", "geojson", "csv", "briefing"]
+"""``export --format``: ``contingency.mapping.export.FORMATS`` (a test keeps them equal)."""
+BenchPart = Literal["all", "pipeline", "stress"]
+Role = Literal["controller", "viewer"]
+"""``users add --role``: ``contingency.board.auth.ROLES`` (a test keeps them equal)."""
 
 app = typer.Typer(
     name="contingency",
@@ -29,22 +44,42 @@ def _root() -> None:
     """Plan a mass influx of people across Kazakhstan's road borders."""
 
 
-def _fail(exc: InputError) -> None:
+def _fail(exc: InputError) -> NoReturn:
     for p in exc.problems:
         typer.echo(str(p), err=True)
     raise typer.Exit(code=2)
 
 
-def _fail_os(exc: OSError, note: str = "") -> None:
+def _fail_os(exc: OSError, note: str = "") -> NoReturn:
     """A file-system problem as one line, ``PATH: what is wrong``, and exit code 2."""
     line = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
     typer.echo(line + note, err=True)
     raise typer.Exit(code=2)
 
 
+def _scenario_files(values: list[Path]) -> list[Path]:
+    """SCENARIO arguments: YAML files, or names of bundled scenarios (``smoke``)."""
+    return [scenario_path(v) for v in values]
+
+
+ScenarioArg = Annotated[
+    Path,
+    typer.Argument(
+        callback=scenario_path,
+        help="Scenario YAML file, or the name of a bundled scenario (see `scenarios`).",
+    ),
+]
+
+
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario YAML files to check.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            callback=_scenario_files,
+            help="Scenario YAML files to check (or names of bundled scenarios).",
+        ),
+    ],
 ) -> None:
     """Check scenario files; print one line per problem and exit 2 if any."""
     from contingency.scenario import validate_files
@@ -59,6 +94,73 @@ def validate(
         raise typer.Exit(code=2)
     for f in files:
         typer.echo(f"{f}: ok")
+
+
+@app.command()
+def scenarios(
+    *, lang: Annotated[Language, typer.Option(help="Language of the titles.")] = "ru"
+) -> None:
+    """List the bundled scenarios: name, trigger, horizon and title.
+
+    A bundled scenario is run by its name: `contingency run smoke`.
+    """
+    from contingency.refdata import load_refdata
+    from contingency.scenario import load_scenario
+
+    problems: list[str] = []
+    try:
+        ref = load_refdata()
+    except InputError as exc:
+        _fail(exc)
+    typer.echo(f"{'name':<24}{'trigger':<26}{'days':>5}  title")
+    for path in bundled_scenarios():
+        try:
+            sc = load_scenario(path, ref=ref)
+        except InputError as exc:
+            problems += [str(p) for p in exc.problems]
+            continue
+        days = sc.horizon_days
+        typer.echo(f"{sc.name:<24}{sc.trigger.value:<26}{days:>5}  {sc.title_in(lang)}")
+    if problems:
+        for p in problems:
+            typer.echo(p, err=True)
+        raise typer.Exit(code=2)
+
+
+def scenario_schema_json() -> str:
+    """The JSON Schema of a scenario file (from the pydantic model), as published in
+    ``scenarios/scenario.schema.json`` for editors that validate YAML."""
+    import json
+
+    from contingency.scenario import Scenario
+
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **Scenario.model_json_schema(),
+    }
+    return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
+
+
+@app.command()
+def schema(
+    *,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the schema to this file (default: print it).")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of a scenario file, for editors that check YAML as it is typed.
+
+    After a schema change: `contingency schema --out scenarios/scenario.schema.json`.
+    """
+    text = scenario_schema_json()
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail_os(exc)
+    typer.echo(str(out))
 
 
 RunsDir = Annotated[
@@ -89,7 +191,8 @@ Seed = Annotated[
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    scenario: ScenarioArg,
+    *,
     seed: Seed = None,
     out: Annotated[Path | None, typer.Option(help="Also write the run into this folder.")] = None,
     runs_dir: RunsDir = None,
@@ -98,7 +201,6 @@ def run(
     import errno
     import os
 
-    from contingency.metrics.gaps import format_gap_value
     from contingency.refdata import load_refdata
     from contingency.results import check_run_folder, run_scenario
     from contingency.scenario import load_scenario
@@ -131,21 +233,29 @@ def run(
             _fail_os(exc, f" (the run is stored as {folder.name})" if folder else "")
     if not_stored is not None:
         _fail_os(not_stored, f" (the run is saved in {out})" if out else "")
-    s = result.summary
+    assert folder is not None  # stored, or the line above exited
+    _print_run(result.summary, name=sc.name, shown=out or folder)
+    typer.echo(f"  stored as {folder.name}")
+
+
+def _print_run(s: RunSummary, *, name: str, shown: Path) -> None:
+    """The ledger and the first gaps of a run summary."""
+    from contingency.metrics.gaps import format_gap_value
+
     led = s["ledger"]
-    typer.echo(f"{sc.name}: seed {s['seed']}, {led['arrived']:,} arrived -> {out or folder}")
-    for key in list(led)[1:]:
-        typer.echo(f"  {key:<24}{led[key]:>12,}")
+    typer.echo(f"{name}: seed {s['seed']}, {led['arrived']:,} arrived -> {shown}")
+    for key, persons in list(led.items())[1:]:
+        typer.echo(f"  {key:<24}{persons:>12,}")
     reds = [g for g in s["gaps"] if g["severity"] == "red"]
     typer.echo(f"  gaps: {len(reds)} red, {len(s['gaps']) - len(reds)} amber")
     for g in s["gaps"][:8]:
         where = f"{g['severity']:<6}{g['facility']:<24}"
         typer.echo(f"    {where}{g['metric']} {format_gap_value(g)} from {g['first_time']}")
-    typer.echo(f"  stored as {folder.name}")
 
 
 @app.command()
 def runs(
+    *,
     runs_dir: RunsDir = None,
     reindex: Annotated[
         bool, typer.Option("--reindex", help="Rebuild the index from the run folders first.")
@@ -195,10 +305,11 @@ def runs(
 @app.command()
 def export(
     run_dir: Annotated[Path, typer.Argument(help="A run folder, or a run id in the run store.")],
-    fmt: Annotated[str, typer.Option("--format", help="png, pdf, html, geojson, csv or briefing.")],
-    lang: Annotated[str, typer.Option(help="ru, kk or en.")] = "ru",
+    *,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="What to write.")],
+    lang: Annotated[Language, typer.Option(help="Language of the texts.")] = "ru",
     day: Annotated[
-        int | None, typer.Option(help="Day shown, 1-based (default: peak hour).")
+        int | None, typer.Option(min=1, help="Day shown, 1-based (default: peak hour).")
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="File to write (default: RUN_DIR/exports/).")
@@ -209,8 +320,6 @@ def export(
     runs_dir: RunsDir = None,
 ) -> None:
     """Export a run: static map (PNG/PDF), offline HTML map, GeoJSON, CSV tables, briefing PDF."""
-    from contingency.i18n import LANGUAGES
-    from contingency.mapping.export import FORMATS
     from contingency.mapping.export import export as do_export
     from contingency.store import RunStore
 
@@ -220,16 +329,10 @@ def export(
                 run_dir = RunStore(runs_dir).resolve(run_dir)
         except OSError as exc:
             _fail_os(exc)
-    problems = []
-    if fmt not in FORMATS:
-        problems.append(f"--format: must be one of {', '.join(FORMATS)} (got {fmt!r})")
-    if lang not in LANGUAGES:
-        problems.append(f"--lang: must be one of {', '.join(LANGUAGES)} (got {lang!r})")
     if not (run_dir / "summary.json").is_file():
-        problems.append(f"{run_dir}: not a run folder (no summary.json) nor a run id in the store")
-    if problems:
-        for p in problems:
-            typer.echo(p, err=True)
+        typer.echo(
+            f"{run_dir}: not a run folder (no summary.json) nor a run id in the store", err=True
+        )
         raise typer.Exit(code=2)
     try:
         path = do_export(run_dir, fmt, lang=lang, day=day, out=out, marking=marking)
@@ -247,24 +350,13 @@ MAX_REPLICATIONS = 10_000
 MAX_WORKERS = 64
 
 
-def _stress_inputs(
-    scenario: Path,
-    replications: int,
-    workers: int | None,
-    scheduler: str | None,
-    sweep: str | None,
-    budget: float | None,
-):
-    """Check every stress option and load the scenario; print every problem and exit 2."""
-    from contingency.refdata import load_refdata
-    from contingency.scenario import load_scenario
-    from contingency.stress.sweep import SweepSpec, apply_lever
+def _stress_option_problems(
+    *, workers: int | None, scheduler: str | None, sweep: str | None, budget: float | None
+) -> tuple[list[str], SweepSpec | None]:
+    """What is wrong with the stress options typer cannot check alone, and the parsed sweep."""
+    from contingency.stress.sweep import SweepSpec
 
     problems = []
-    if replications < 1:
-        problems.append(f"--replications: must be at least 1 (got {replications})")
-    elif replications > MAX_REPLICATIONS:
-        problems.append(f"--replications: must be at most {MAX_REPLICATIONS} (got {replications})")
     if workers is not None and scheduler is not None:
         problems.append("--workers and --scheduler exclude each other: give one")
     if scheduler is not None and not scheduler.strip():
@@ -277,6 +369,25 @@ def _stress_inputs(
             problems.append(str(exc))
     if budget is not None and not (math.isfinite(budget) and budget > 0):
         problems.append(f"--budget: must be a finite number above 0 (got {budget})")
+    return problems, spec
+
+
+def _stress_inputs(
+    scenario: Path,
+    *,
+    workers: int | None,
+    scheduler: str | None,
+    sweep: str | None,
+    budget: float | None,
+) -> tuple[RefData, Scenario, SweepSpec | None]:
+    """Check every stress option and load the scenario; print every problem and exit 2."""
+    from contingency.refdata import load_refdata
+    from contingency.scenario import load_scenario
+    from contingency.stress.sweep import apply_lever
+
+    problems, spec = _stress_option_problems(
+        workers=workers, scheduler=scheduler, sweep=sweep, budget=budget
+    )
     try:
         ref = load_refdata()
         sc = load_scenario(scenario, ref=ref)
@@ -292,7 +403,7 @@ def _stress_inputs(
             except InputError as exc:
                 why = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
                 problems.append(f"--sweep: {spec.lever} x{x:g} gives an invalid scenario: {why}")
-    if problems:
+    if problems or sc is None:
         for p in problems:
             typer.echo(p, err=True)
         raise typer.Exit(code=2)
@@ -392,9 +503,13 @@ def _run_stress(
 
 @app.command()
 def stress(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    scenario: ScenarioArg,
+    *,
     replications: Annotated[
-        int, typer.Option(help=f"Independent replications, 1 to {MAX_REPLICATIONS}.")
+        int,
+        typer.Option(
+            min=1, max=MAX_REPLICATIONS, help=f"Independent replications, 1 to {MAX_REPLICATIONS}."
+        ),
     ] = 20,
     workers: Annotated[
         int | None,
@@ -430,7 +545,9 @@ def stress(
 
     Exit 2: bad input: an option, the scenario, or an unreachable --scheduler.
     """
-    ref, sc, spec = _stress_inputs(scenario, replications, workers, scheduler, sweep, budget)
+    ref, sc, spec = _stress_inputs(
+        scenario, workers=workers, scheduler=scheduler, sweep=sweep, budget=budget
+    )
     _run_stress(
         sc,
         ref,
@@ -445,15 +562,13 @@ def stress(
 
 @app.command()
 def bench(
-    part: Annotated[str, typer.Option(help="all, pipeline (a-d) or stress (e).")] = "all",
+    *,
+    part: Annotated[BenchPart, typer.Option(help="all, pipeline (a-d) or stress (e).")] = "all",
 ) -> None:
     """Benchmark: full pipeline vs bare SimPy vs Ciw (µs per person, peak memory), onward
     allocation per day, and stress replications per minute with 1 and 2 workers."""
     from contingency.bench import run_bench, run_stress_bench
 
-    if part not in ("all", "pipeline", "stress"):
-        typer.echo(f"--part: must be all, pipeline or stress (got {part!r})", err=True)
-        raise typer.Exit(code=2)
     if part in ("all", "pipeline"):
         run_bench(echo=typer.echo)
     if part in ("all", "stress"):
@@ -485,7 +600,8 @@ def _users_file(file: Path | None) -> Path:
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="User name: letters, digits, _ and -.")],
-    role: Annotated[str, typer.Option(help="controller or viewer.")] = "viewer",
+    *,
+    role: Annotated[Role, typer.Option(help="What the user may do on the board.")] = "viewer",
     file: UsersFile = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
@@ -514,7 +630,7 @@ def users_add(
 
 @users_app.command("remove")
 def users_remove(
-    name: Annotated[str, typer.Argument(help="User name.")], file: UsersFile = None
+    name: Annotated[str, typer.Argument(help="User name.")], *, file: UsersFile = None
 ) -> None:
     """Remove a user; sessions signed in as that user end at their next interaction."""
     from contingency.board.auth import remove_user
@@ -531,7 +647,7 @@ def users_remove(
 
 
 @users_app.command("list")
-def users_list(file: UsersFile = None) -> None:
+def users_list(*, file: UsersFile = None) -> None:
     """List the users and their roles (never the hashes)."""
     from contingency.board.auth import load_users
 
@@ -546,6 +662,7 @@ def users_list(file: UsersFile = None) -> None:
 
 @app.command()
 def board(
+    *,
     host: Annotated[
         str, typer.Option(help="Address to listen on; other than loopback needs --users.")
     ] = "127.0.0.1",
@@ -564,34 +681,20 @@ def board(
     import os
     import sys
 
-    from contingency import PROJECT_ROOT
-    from contingency.board.auth import USERS_ENV, is_loopback, load_users
+    from contingency.resources import PROJECT_ROOT
     from contingency.store.runs import RUNS_ENV
 
-    env = dict(os.environ)
-    env.pop(USERS_ENV, None)
-    if users is None:
-        if not is_loopback(host):
-            typer.echo(
-                f"--host {host}: the board would be open to the network without a login; "
-                "give --users FILE (see `contingency users add`) or keep the default 127.0.0.1",
-                err=True,
-            )
-            raise typer.Exit(code=2)
-    else:
-        try:
-            if not load_users(users):
-                typer.echo(f"{users}: no users yet: add one with `contingency users add`", err=True)
-                raise typer.Exit(code=2)
-        except InputError as exc:
-            _fail(exc)
-        env[USERS_ENV] = str(users.resolve())
+    app_file = PROJECT_ROOT / "app.py"
+    if not app_file.is_file():
+        typer.echo(f"{app_file}: the board runs from a source checkout of contingency", err=True)
+        raise typer.Exit(code=2)
+    env = _board_env(host=host, users=users)
     cmd = [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(PROJECT_ROOT / "app.py"),
+        str(app_file),
         "--server.address",
         host,
         "--server.port",
@@ -604,6 +707,34 @@ def board(
     env.setdefault(RUNS_ENV, str(Path.cwd() / "runs"))  # runs are stored where it was started
     os.chdir(PROJECT_ROOT)  # Streamlit reads .streamlit/config.toml from here (static serving)
     os.execve(sys.executable, cmd, env)  # signals reach the server itself: nothing is orphaned
+
+
+def _board_env(*, host: str, users: Path | None) -> dict[str, str]:
+    """The board's environment: the users file when one is given; exit 2 when the board would
+    be open to the network without a login, or the users file is empty or broken."""
+    import os
+
+    from contingency.board.auth import USERS_ENV, is_loopback, load_users
+
+    env = dict(os.environ)
+    env.pop(USERS_ENV, None)
+    if users is None:
+        if not is_loopback(host):
+            typer.echo(
+                f"--host {host}: the board would be open to the network without a login; "
+                "give --users FILE (see `contingency users add`) or keep the default 127.0.0.1",
+                err=True,
+            )
+            raise typer.Exit(code=2)
+        return env
+    try:
+        if not load_users(users):
+            typer.echo(f"{users}: no users yet: add one with `contingency users add`", err=True)
+            raise typer.Exit(code=2)
+    except InputError as exc:
+        _fail(exc)
+    env[USERS_ENV] = str(users.resolve())
+    return env
 
 
 def main() -> None:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import itertools
 import math
 import reprlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import ValidationError
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,42 @@ def problem(file: str, field: str, message: str, *args: Any) -> Problem:
     if args:
         return Problem(file, field, message, args[0], True)
     return Problem(file, field, message)
+
+
+_MESSAGES = {
+    "extra_forbidden": "unknown key (check the spelling)",
+    "missing": "is required",
+}
+
+
+def pydantic_problems(
+    file: str, exc: ValidationError, *, prefix: str = "", tags: Collection[str] = ()
+) -> list[Problem]:
+    """One :class:`Problem` per error pydantic found in ``file`` (a scenario or a CSV row).
+
+    ``prefix`` goes before each field path (``line 7``); ``tags`` are the tags of tagged
+    unions, dropped from paths where pydantic puts them (``injects.0.surge.params``).
+    """
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if p != "[key]"]  # a bad mapping key: its own path
+        loc = [p for i, p in enumerate(loc) if not (p in tags and i > 0 and loc[i - 1].isdigit())]
+        field = ".".join(loc) or "(top level)"
+        if prefix:
+            field = f"{prefix}: {field}"
+        message = _MESSAGES.get(err["type"], err["msg"].removeprefix("Value error, "))
+        if err["type"] == "union_tag_invalid":  # pydantic quotes the tag, of any length
+            ctx = err.get("ctx", {})
+            message = (
+                f"input tag {quote(ctx.get('tag'))} found using 'kind' does not match any of "
+                f"the expected tags: {ctx.get('expected_tags')}"
+            )
+        message = message[0].lower() + message[1:] if message else message
+        if err["type"] == "missing":
+            out.append(problem(file, field, message))
+        else:
+            out.append(problem(file, field, message, err.get("input")))
+    return out
 
 
 class _BoundedRepr(reprlib.Repr):

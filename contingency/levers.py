@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from contingency.domain import LaneMode, Mode
 from contingency.refdata import RefData
 from contingency.scenario import Scenario, parse_scenario
+from contingency.scenario.plan import resolve, resolve_centre, resolve_checkpoint
 
 
 def apply_levers(
@@ -34,13 +36,14 @@ def apply_levers(
         transport["buses_per_day"] = int(buses_per_day)
     if onward_buses_per_day is not None:
         transport["onward_buses_per_day"] = int(onward_buses_per_day)
+    plan = resolve(sc, ref)
     for cp, modes in (lanes or {}).items():
-        current = current_lanes(sc, ref, cp)
-        changed = {m: int(v) for m, v in modes.items() if int(v) != current[m]}
+        current = resolve_checkpoint(sc, ref, cp).lanes
+        changed = {m: int(v) for m, v in modes.items() if int(v) != current[LaneMode(m)]}
         if changed:
             lanes_override(data, cp).update(changed)
     for cid, n in (beds or {}).items():
-        if int(n) != current_beds(sc, ref, cid):
+        if int(n) != plan.beds[cid]:
             centre_override(data, cid)["beds"] = int(n)
     if injects:
         data["injects"] = [*data.get("injects", []), *injects]
@@ -48,25 +51,24 @@ def apply_levers(
 
 
 def current_lanes(sc: Scenario, ref: RefData, cp: str) -> dict[str, int]:
-    """Lanes by mode at ``cp`` from the reference data and the scenario's overrides."""
-    from contingency.sim.border import resolve_checkpoint
-
-    return {m.value: n for m, n in resolve_checkpoint(sc, ref, cp).lanes.items()}
+    """Lanes of each simulated mode at ``cp`` from the reference data and the scenario's
+    overrides."""
+    lanes = resolve_checkpoint(sc, ref, cp).lanes
+    return {m.value: lanes[LaneMode(m)] for m in Mode}
 
 
 def current_beds(sc: Scenario, ref: RefData, cid: str) -> int:
-    ov = sc.centre_overrides.get(cid)
-    if ov and ov.beds is not None:
-        return ov.beds
-    return int(ref.centres.at[cid, "beds"])
+    """Beds at centre ``cid`` from the reference data and the scenario's overrides."""
+    return resolve_centre(sc, ref, cid).beds
 
 
-def lanes_override(data: dict, cp: str) -> dict[str, int]:
+def lanes_override(data: dict[str, Any], cp: str) -> dict[str, int]:
     """The lanes override of ``cp`` in a scenario mapping (created empty if missing)."""
     ov = data.setdefault("checkpoint_overrides", {}).setdefault(cp, {})
-    return ov.setdefault("lanes", {})
+    lanes: dict[str, int] = ov.setdefault("lanes", {})
+    return lanes
 
 
-def centre_override(data: dict, cid: str) -> dict:
+def centre_override(data: dict[str, Any], cid: str) -> dict[str, Any]:
     """The override of centre ``cid`` in a scenario mapping (created empty if missing)."""
     return data.setdefault("centre_overrides", {}).setdefault(cid, {})

@@ -184,8 +184,8 @@ CASES = [
     ),
     (
         "processing_inf",
-        _with(checkpoint_overrides__zhibek_zholy__processing={"car_min_per_vehicle": math.inf}),
-        "checkpoint_overrides.zhibek_zholy.processing.car_min_per_vehicle",
+        _with(checkpoint_overrides__zhibek_zholy__processing={"car": {"min_per_vehicle": math.inf}}),
+        "checkpoint_overrides.zhibek_zholy.processing.car.min_per_vehicle",
         "finite number",
     ),
     (
@@ -505,9 +505,9 @@ def test_levers_refuse_50_million_lanes_and_beds(ref):
 
 # ------------------------------------------------------------------ CLI seed
 @pytest.mark.parametrize("seed", ["-1", "1e23", str(MAX_SEED + 1), "7" * 5000, "seven"])
-def test_cli_run_seed_out_of_range_exit_2_one_line(seed):
-    res = _cli_bounded("run", str(SMOKE), "--seed", seed)
-    assert res.returncode == 2, res.stderr[-1000:]
+def test_cli_run_seed_out_of_range_exit_2_one_line(cli, seed):
+    res = cli("run", SMOKE, "--seed", seed)
+    assert res.exit_code == 2, res.stderr[-1000:]
     assert "Traceback" not in res.stderr
     lines = _lines(res.stderr)
     assert len(lines) == 1 and lines[0].startswith(

@@ -129,7 +129,8 @@ def test_bad_cell_names_file_row_and_column(tmp_path):
     table.to_csv(path, index=False)
     with pytest.raises(ReferenceDataError) as err:
         load_refdata(maps)
-    assert f"{path}: row 2 ({first}).lat: not a valid float (got 'north')" in str(err.value)
+    assert f"{path}: line 2: lat: input should be a valid number" in str(err.value)
+    assert "(got 'north')" in str(err.value) and first not in str(err.value)
 
 
 def test_dangling_node_is_reported(tmp_path):
@@ -141,6 +142,6 @@ def test_dangling_node_is_reported(tmp_path):
     )
     with pytest.raises(
         ReferenceDataError,
-        match=r"roads_edges.csv: row \d+\.from: unknown road node \(got 'atlantis'\)",
+        match=r"roads_edges.csv: line \d+: from: unknown road node \(got 'atlantis'\)",
     ):
         load_refdata(maps)

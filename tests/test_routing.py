@@ -108,9 +108,8 @@ def test_closure_reroutes_and_unreachable_is_reported(ref):
     assert sum(p.persons for p in placements) + sum(unplaced.values()) == 100
 
 
-def test_default_scenario_relocates_mostly_north_and_east(ref):
-    sc = load_scenario(SCENARIOS_DIR / "south_conflict.yaml", ref=ref)
-    res = run_scenario(sc, ref)
+def test_default_scenario_relocates_mostly_north_and_east(south_base):
+    _, res = south_base
     regions = res.summary["regions"]
     allocated = sum(r["allocated"] for r in regions.values())
     to_priority = sum(r["allocated"] for r in regions.values() if r["priority"])
@@ -124,9 +123,9 @@ def test_default_scenario_relocates_mostly_north_and_east(ref):
     assert res.summary["corridors"] and res.summary["corridors"][0]["persons"] > 0
 
 
-def test_road_close_inject_changes_routes(ref):
-    sc = load_scenario(SCENARIOS_DIR / "south_conflict.yaml", ref=ref)
-    base = run_scenario(sc, ref).tables["corridors_daily"]
+def test_road_close_inject_changes_routes(ref, south_base):
+    sc, base_run = south_base
+    base = base_run.tables["corridors_daily"]
     used = base.groupby(["from", "to"])["persons"].sum().idxmax()
     cut = sc.model_copy(
         update={

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from contingency import SCENARIOS_DIR
+from contingency import DEFAULT_SCENARIO, SCENARIOS_DIR
 from contingency.errors import ScenarioError
 from contingency.scenario import (
     daily_totals,
@@ -58,6 +57,10 @@ def test_default_checkpoints_are_the_ten(ref):
 
 
 @settings(max_examples=60, deadline=None)
+@example(total=1000, horizon=5, start=4.49, ramp=3.0, plateau=0.0, half=1.0)
+@example(total=1000, horizon=5, start=4.5, ramp=3.0, plateau=0.0, half=1.0)
+@example(total=1000, horizon=5, start=7.0, ramp=0.0, plateau=0.0, half=0.1)
+@example(total=7, horizon=60, start=0.0, ramp=0.0, plateau=0.0, half=0.1)
 @given(
     total=st.integers(0, 5_000_000),
     horizon=st.integers(1, 60),
@@ -78,8 +81,9 @@ def test_curve_totals_are_exact(total, horizon, start, ramp, plateau, half):
     )
     days = daily_totals(spec, horizon)
     assert len(days) == horizon and (days >= 0).all()
-    if (days > 0).any() or start < horizon:
-        assert days.sum() in (total, 0)
+    # Day d counts the curve at its midpoint d + 0.5: every person arrives within the horizon
+    # once some midpoint lies after the start (start < horizon - 0.5), and nobody otherwise.
+    assert days.sum() == (total if start < horizon - 0.5 else 0)
     hours = hourly_totals(days, [1.0] * 24)
     assert hours.sum() == days.sum()
 
@@ -287,27 +291,27 @@ def test_file_too_large(tmp_path, ref):
         load_scenario(f, ref=ref)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "contingency", *args], capture_output=True, text=True, check=False
-    )
-
-
 def test_cli_validate_ok():
-    res = _cli("validate", *map(str, BUNDLED))
+    """The real ``python -m contingency`` entry point, in its own process."""
+    res = subprocess.run(
+        [sys.executable, "-m", "contingency", "validate", *map(str, BUNDLED)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.count(": ok") == len(BUNDLED)
 
 
-def test_cli_validate_bad_exit_2_one_line_each(tmp_path):
+def test_cli_validate_bad_exit_2_one_line_each(cli, tmp_path):
     data = _smoke()
     data["horizon_days"] = -1
     data["influx"]["atlantis"] = {"daily": [1]}
     f = tmp_path / "bad.yaml"
     f.write_text(yaml.safe_dump(data), encoding="utf-8")
     missing = tmp_path / "missing.yaml"
-    res = _cli("validate", str(f), str(missing), str(SMOKE))
-    assert res.returncode == 2
+    res = cli("validate", f, missing, SMOKE)
+    assert res.exit_code == 2
     lines = res.stderr.strip().splitlines()
     assert lines[0] == f"{f}: horizon_days: input should be greater than or equal to 1 (got -1)"
     assert lines[1].startswith(f"{missing}: cannot open file")
@@ -315,13 +319,15 @@ def test_cli_validate_bad_exit_2_one_line_each(tmp_path):
     assert len(lines) == 2
 
 
-def test_cli_bad_yaml_never_tracebacks(tmp_path):
+def test_cli_bad_yaml_never_tracebacks(cli, tmp_path):
     f = tmp_path / "broken.yaml"
     f.write_bytes(b"\xff\xfe garbage: [")
-    res = _cli("validate", str(f))
-    assert res.returncode == 2 and "Traceback" not in res.stderr
+    res = cli("validate", f)
+    assert res.exit_code == 2 and "Traceback" not in res.stderr
     assert res.stderr.startswith(f"{f}: file is not UTF-8 text")
 
 
-def test_scenarios_dir_path_is_project_folder():
-    assert Path(SCENARIOS_DIR).name == "scenarios"
+def test_the_boards_default_is_a_bundled_scenario_that_validates(ref):
+    assert DEFAULT_SCENARIO.name == "south_conflict.yaml"  # named in the README
+    assert DEFAULT_SCENARIO.name in {p.name for p in BUNDLED}
+    assert load_scenario(DEFAULT_SCENARIO, ref=ref).name == "south_conflict"

@@ -7,7 +7,14 @@ import logging
 
 import streamlit as st
 
-from contingency.board.auth import CONTROLLER, check_login, is_loopback, load_users, users_path
+from contingency.board.auth import (
+    CONTROLLER,
+    User,
+    check_login,
+    is_loopback,
+    load_users,
+    users_path,
+)
 from contingency.errors import InputError
 from contingency.i18n import t
 
@@ -53,7 +60,7 @@ def _signed_in(lang: str, name: str, role: str) -> None:
     st.sidebar.button(t("auth.logout", lang), key="logout", on_click=_sign_out)
 
 
-def _login_form(lang: str, users: dict) -> None:
+def _login_form(lang: str, users: dict[str, User]) -> None:
     st.subheader(t("auth.title", lang))
     with st.form("login_form", clear_on_submit=True):
         name = st.text_input(t("auth.username", lang), key="login_user")

@@ -13,7 +13,6 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from contingency import DEFAULT_SCENARIO, SCENARIOS_DIR
 from contingency.board.auth import CONTROLLER
 from contingency.board.login import session_role
 from contingency.board.run import cached_run
@@ -36,7 +35,8 @@ from contingency.mapping.layers import (
 from contingency.mapping.webmap import build_map
 from contingency.metrics.gaps import format_gap_value
 from contingency.refdata import RefData, load_refdata
-from contingency.results import RunResult
+from contingency.resources import DEFAULT_SCENARIO, SCENARIOS_DIR, bundled_scenarios
+from contingency.results import LEDGER_FIELDS, RunResult
 from contingency.scenario import (
     Scenario,
     checkpoints_in_play,
@@ -44,26 +44,25 @@ from contingency.scenario import (
     load_scenario,
     load_scenario_bytes,
 )
-from contingency.scenario.schema import MAX_BEDS, MAX_BUSES_PER_DAY, MAX_LANES, MAX_SEED
-from contingency.sim.engine import LEDGER_FIELDS
+from contingency.scenario.schema import (
+    INJECT_BY_KIND,
+    LIVE_KINDS,
+    MAX_BEDS,
+    MAX_BUSES_PER_DAY,
+    MAX_LANES,
+    MAX_SEED,
+)
+from contingency.scenario.targets import target_choices
 
 LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 _MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 _VIEWER_RUNS = threading.Lock()
 """Viewers' runs go one at a time: many wall displays opening one scenario make one run."""
 STEP_H = 6
-LIVE_KINDS = (
-    "checkpoint_close",
-    "checkpoint_open",
-    "surge",
-    "road_close",
-    "road_open",
-    "mobile_unit",
-)
 
 
 def _scenario_files() -> list[str]:
-    names = sorted(p.name for p in SCENARIOS_DIR.glob("*.yaml"))
+    names = [p.name for p in bundled_scenarios()]
     default = DEFAULT_SCENARIO.name
     return [default, *[n for n in names if n != default]] if default in names else names
 
@@ -81,7 +80,7 @@ def _code(text: str) -> str:
     return f"{fence} {text} {fence}"
 
 
-def _show_problems(lang: str, exc: InputError, header: str = "app.scenario_invalid") -> None:
+def _show_problems(lang: str, exc: InputError, *, header: str = "app.scenario_invalid") -> None:
     st.error(t(header, lang) + "\n\n" + "\n".join(f"- {_code(str(p))}" for p in exc.problems))
 
 
@@ -194,7 +193,7 @@ def _levers(lang: str, sc: Scenario, ref: RefData) -> None:
 def _run(lang: str, sc: Scenario, seed: int) -> RunResult:
     bar = st.progress(0.0, text=t("app.running", lang))
     result = cached_run(
-        dump_scenario(sc),
+        sc,
         seed,
         on_progress=lambda f: bar.progress(min(1.0, f), text=t("app.running", lang)),
     )
@@ -288,15 +287,9 @@ def _exercise(lang: str, sc: Scenario, ref: RefData, time_h: int) -> None:
             key="ex_kind",
             format_func=lambda k: t(f"inject.{k}", lang),
         )
-        if kind in ("checkpoint_close", "checkpoint_open", "surge"):
-            targets = checkpoints_in_play(sc, ref)
-        elif kind in ("road_close", "road_open"):
-            targets = sorted(
-                f"{a}--{b}"
-                for a, b in zip(ref.road_edges["from"], ref.road_edges["to"], strict=True)
-            )
-        else:
-            targets = list(ref.road_nodes.index)
+        targets = target_choices(
+            INJECT_BY_KIND[kind].target_kind, in_play=checkpoints_in_play(sc, ref), ref=ref
+        )
         target = st.selectbox(t("exercise.target", lang), targets, key="ex_target")
         params: dict = {}
         if kind == "surge":
@@ -407,7 +400,7 @@ def _charts(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
     led = res.tables["ledger_hourly"].set_index("time_h")
     names = {k: t(f"ledger.{k}", lang) for k in LEDGER_FIELDS}
     st.area_chart(led[list(LEDGER_FIELDS[1:])].rename(columns=names))
-    now = led.loc[time_h, list(LEDGER_FIELDS)]
+    now = led.loc[[time_h], list(LEDGER_FIELDS)].to_dict("records")[0]
     st.dataframe(
         pd.DataFrame(
             {
@@ -470,6 +463,13 @@ def render() -> None:
         sc = base
         with _VIEWER_RUNS:
             res = _run(lang, sc, sc.seed)
+    _board(lang, sc, res, ref, controller=controller, tiles=tiles)
+
+
+def _board(
+    lang: str, sc: Scenario, res: RunResult, ref: RefData, *, controller: bool, tiles: str
+) -> None:
+    """The board of one run: time, headline, map, gaps, injects, exports and charts."""
     if "day" not in st.session_state:  # open on the moment of greatest pressure
         st.session_state["day"], st.session_state["hour"] = day_hour(peak_hour(res.tables))
     time_h = _time_controls(lang, sc)

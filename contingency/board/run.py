@@ -1,4 +1,4 @@
-"""Runs for the board, kept per scenario text and seed so a repeat is instant.
+"""Runs for the board, kept per scenario and seed so a repeat is instant.
 
 The computation reports progress to the page, so it cannot sit inside ``st.cache_data`` (which
 replays page elements); a small process-wide store shared by all sessions holds the results.
@@ -12,11 +12,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import streamlit as st
-import yaml
 
 from contingency.refdata import load_refdata
 from contingency.results import RunResult, run_scenario
-from contingency.scenario import parse_scenario
+from contingency.scenario import Scenario
 
 MAX_KEPT = 32
 
@@ -32,19 +31,22 @@ def _store() -> _Store:
     return _Store()
 
 
+def scenario_key(sc: Scenario) -> str:
+    """A stable digest of everything in ``sc`` (its JSON form): equal scenarios, equal keys."""
+    return hashlib.sha256(sc.model_dump_json().encode("utf-8")).hexdigest()
+
+
 def cached_run(
-    scenario_yaml: str, seed: int, on_progress: Callable[[float], None] | None = None
+    sc: Scenario, seed: int, *, on_progress: Callable[[float], object] | None = None
 ) -> RunResult:
-    """Run the scenario given as YAML text with ``seed``; the same text and seed are run once."""
-    key = (hashlib.sha256(scenario_yaml.encode("utf-8")).hexdigest(), int(seed))
+    """Run ``sc`` (validated already) with ``seed``; the same scenario and seed are run once."""
+    key = (scenario_key(sc), int(seed))
     store = _store()
     with store.lock:
         if key in store.results:
             store.results.move_to_end(key)
             return store.results[key]
-    ref = load_refdata()
-    sc = parse_scenario(yaml.safe_load(scenario_yaml), file="<board>", ref=ref)
-    result = run_scenario(sc, ref, seed=seed, on_progress=on_progress)
+    result = run_scenario(sc, load_refdata(), seed=seed, on_progress=on_progress)
     try:
         result.store(note="board")
     except OSError as exc:  # the board still shows the run; saving is reported, not fatal

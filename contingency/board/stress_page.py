@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -13,8 +14,8 @@ from contingency.board.auth import CONTROLLER
 from contingency.i18n import t
 from contingency.mapping.layers import facility_label
 from contingency.refdata import RefData
+from contingency.results import LEDGER_FIELDS
 from contingency.scenario import Scenario
-from contingency.sim.engine import LEDGER_FIELDS
 from contingency.store import RunStore
 from contingency.stress.sweep import LEVERS, SweepSpec
 
@@ -70,8 +71,33 @@ def _study(lang: str, sc: Scenario, ref: RefData) -> None:
         _show_study(lang, ref, *st.session_state["study"])
 
 
+def _show_sweep(lang: str, ref: RefData, sweep: dict[str, Any], png: Path) -> None:
+    """The capacity envelope (if drawn) and each facility's breaking point."""
+    st.markdown(f"**{t('stress.envelope', lang)}**")
+    if png.exists():
+        st.image(str(png))
+    bps = sweep["breaking_points"]
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "name": [facility_label(f, lang, ref, {}) for f in bps],
+                t("stress.breaking_point", lang): [
+                    t("stress.never", lang) if v is None else v for v in bps.values()
+                ],
+            }
+        ),
+        hide_index=True,
+        key="st_bps",
+    )
+
+
 def _show_study(
-    lang: str, ref: RefData, summary: dict, tables: dict, run_id: str, path: str
+    lang: str,
+    ref: RefData,
+    summary: dict[str, Any],
+    tables: dict[str, pd.DataFrame],
+    run_id: str,
+    path: str,
 ) -> None:
     st.success(
         t(
@@ -100,23 +126,7 @@ def _show_study(
         )
     )
     if "sweep" in summary:
-        st.markdown(f"**{t('stress.envelope', lang)}**")
-        png = Path(path) / "envelope.png"
-        if png.exists():
-            st.image(str(png))
-        bps = summary["sweep"]["breaking_points"]
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "name": [facility_label(f, lang, ref, {}) for f in bps],
-                    t("stress.breaking_point", lang): [
-                        t("stress.never", lang) if v is None else v for v in bps.values()
-                    ],
-                }
-            ),
-            hide_index=True,
-            key="st_bps",
-        )
+        _show_sweep(lang, ref, summary["sweep"], Path(path) / "envelope.png")
     if "reserves" in summary:
         rv = summary["reserves"]
         st.markdown(f"**{t('stress.reserves', lang)}**")

@@ -10,14 +10,19 @@ import os
 import re
 import textwrap
 import zipfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import yaml
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from pydantic import ValidationError
 
+from contingency.errors import ScenarioError, pydantic_problems
 from contingency.i18n import t
 from contingency.mapping.layers import (
     HEADLINE_KEYS,
@@ -25,15 +30,18 @@ from contingency.mapping.layers import (
     build_layers,
     facility_label,
     headline,
+    item_properties,
     peak_hour,
     to_geojson,
 )
-from contingency.mapping.static import MapText, literal_text, map_figure, plt
+from contingency.mapping.static import MapText, draw_marking, literal_text, map_figure, plt
 from contingency.mapping.webmap import build_map
 from contingency.metrics.gaps import format_gap_value
 from contingency.refdata import RefData, load_refdata
 from contingency.results import load_result
-from contingency.scenario import Scenario, checkpoints_in_play, parse_scenario
+from contingency.scenario import Scenario, checkpoints_in_play
+from contingency.scenario.schema import INJECT_KINDS
+from contingency.summary import RunSummary
 
 FORMATS = ("png", "pdf", "html", "geojson", "csv", "briefing")
 SUFFIX = {
@@ -58,10 +66,10 @@ class Run:
     run_id: str
     scenario: Scenario
     tables: dict[str, pd.DataFrame]
-    summary: dict
+    summary: RunSummary
 
 
-def load_run(run_dir: str | Path, *, ref: RefData | None = None) -> Run:
+def load_run(run_dir: str | Path) -> Run:
     """Load a run folder written by ``run`` (tables, ``summary.json``, ``scenario.yaml``).
 
     The stored scenario is the toolkit's own copy: the size limit for files users hand in does
@@ -71,7 +79,9 @@ def load_run(run_dir: str | Path, *, ref: RefData | None = None) -> Run:
     ------
     ValueError
         The folder is not a simulation run (a stress run has no map tables) or its
-        ``scenario.yaml`` is not YAML; a :class:`ScenarioError` if the scenario is invalid.
+        ``scenario.yaml`` is not YAML; a :class:`ScenarioError` if the scenario does not fit
+        the schema. Its ids are not checked against today's ``maps/``: a run made with
+        checkpoints or centres since renamed or removed still exports.
     """
     run_dir = Path(run_dir)
     tables, summary = load_result(run_dir)
@@ -86,7 +96,10 @@ def load_run(run_dir: str | Path, *, ref: RefData | None = None) -> Run:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ValueError(f"{path.name}: malformed YAML ({exc})") from None
-    sc = parse_scenario(data, file=str(path), ref=ref)
+    try:  # schema only: the run stands on its own, whatever today's maps/ holds
+        sc = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(pydantic_problems(str(path), exc, tags=INJECT_KINDS)) from None
     return Run(summary.get("run_id", run_dir.name), sc, tables, summary)
 
 
@@ -219,17 +232,25 @@ def _csv(df: pd.DataFrame) -> str:
     return _spreadsheet_safe(df).to_csv(index=False, lineterminator="\r\n")
 
 
+_NOT_IN_CSV = frozenset({"groups"})
+"""Tables left out of the CSV zip: one row per arriving group is too large for a spreadsheet
+(it stays in the run folder as Parquet)."""
+
+
 def _csv_zip(run: Run, layers: Layers) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, df in run.tables.items():
-            z.writestr(f"{name}.csv", _csv(df))
-        for layer, items in (
-            ("regions", layers.regions),
-            ("checkpoints", layers.checkpoints),
-            ("centres", layers.centres),
-        ):
-            z.writestr(f"{layer}_at_h{layers.time_h}.csv", _csv(pd.DataFrame(items)))
+            if name not in _NOT_IN_CSV:
+                z.writestr(f"{name}.csv", _csv(df))
+        items: dict[str, Sequence[Mapping[str, Any]]] = {
+            "regions": layers.regions,
+            "checkpoints": layers.checkpoints,
+            "centres": layers.centres,
+        }
+        for layer, rows in items.items():
+            table = pd.DataFrame([item_properties(x) for x in rows])
+            z.writestr(f"{layer}_at_h{layers.time_h}.csv", _csv(table))
         z.writestr("summary.json", json.dumps(run.summary, ensure_ascii=False, indent=2))
     return buf.getvalue()
 
@@ -248,7 +269,7 @@ def _assumptions(run: Run, ref: RefData, lang: str) -> list[str]:
             days=sc.horizon_days,
         ),
         t("briefing.a.influx", lang, total=f"{total:,}", n=len(used), mult=sc.influx_multiplier),
-        t("briefing.a.modes", lang, car=mm.car.share, bus=mm.bus.share, ped=mm.pedestrian.share),
+        t("briefing.a.modes", lang, **{m.value: spec.share for m, spec in mm.items()}),
         t(
             "briefing.a.population",
             lang,
@@ -286,75 +307,76 @@ def _assumptions(run: Run, ref: RefData, lang: str) -> list[str]:
 def briefing_pdf(run: Run, ref: RefData, time_h: int, *, lang: str, marking: str | None) -> bytes:
     """Two A4-landscape pages: headline figures and the map; the top gaps and assumptions."""
     text = _texts(run, time_h, lang, marking)
-    th = run.summary["thresholds"]
     buf = io.BytesIO()
     with PdfPages(buf, metadata=_pdf_meta(run)) as pdf:
-        fig = map_figure(_layers(run, ref, time_h), ref, text, lang=lang, thresholds=th)
-        fig.axes[0].set_position((0.02, 0.09, 0.96, 0.70))
-        fig.text(
-            0.98,
-            0.955,
-            t("briefing.title", lang),
-            ha="right",
-            va="top",
-            fontsize=9,
-            color="#37474f",
-        )
-        figures = headline(run.tables, time_h)
-        for i, key in enumerate(HEADLINE_KEYS):
-            value = figures[key]
-            x = 0.02 + i * 0.195
-            fig.text(
-                x,
-                0.865,
-                f"{value:,.1f}" if isinstance(value, float) else f"{value:,}",
-                fontsize=17,
-                fontweight="bold",
-                va="top",
-            )
-            fig.text(x, 0.82, t(f"head.{key}", lang), fontsize=8, va="top", color="#455a64")
-        pdf.savefig(fig)
-        plt.close(fig)
-
-        fig = plt.figure(figsize=(11.69, 8.27))
-        if marking:
-            fig.text(
-                0.5,
-                0.985,
-                marking,
-                ha="center",
-                va="top",
-                fontsize=9,
-                fontweight="bold",
-                color="#b71c1c",
-            )
-        fig.text(0.04, 0.94, t("briefing.top_gaps", lang), fontsize=13, fontweight="bold", va="top")
-        gaps = run.summary["gaps"][:12]
-        y = 0.89
-        if not gaps:
-            fig.text(0.04, y, t("briefing.no_gaps", lang), fontsize=9, va="top")
-            y -= 0.04
-        for g in gaps:
-            colour = "#c62828" if g["severity"] == "red" else "#f9a825"
-            fig.text(0.04, y, "■", color=colour, fontsize=11, va="top")
-            line = (
-                f"{facility_label(g['facility'], lang, ref, run.summary)} — "
-                f"{t('metric.' + g['metric'], lang)}: {format_gap_value(g)} · "
-                f"{t('gaps.first_time', lang)} {g['first_time'].replace('T', ' ')[:16]}"
-            )
-            wrapped = textwrap.fill(line, width=150)
-            fig.text(0.065, y, wrapped, fontsize=8.5, va="top")
-            y -= 0.037 + 0.022 * wrapped.count("\n")
-        y -= 0.03
-        fig.text(0.04, y, t("briefing.assumptions", lang), fontsize=13, fontweight="bold", va="top")
-        y -= 0.05
-        for line in _assumptions(run, ref, lang):
-            fig.text(0.05, y, "• " + line, fontsize=8.5, va="top")
-            y -= 0.035
-        fig.text(0.04, 0.02, text.footer, fontsize=6, va="bottom", color="#455a64")
-        pdf.savefig(fig)
-        plt.close(fig)
+        for page in (
+            _briefing_map_page(run, ref, time_h, text=text, lang=lang),
+            _briefing_gaps_page(run, ref, text=text, lang=lang),
+        ):
+            pdf.savefig(page)
+            plt.close(page)
     return buf.getvalue()
+
+
+def _briefing_map_page(run: Run, ref: RefData, time_h: int, *, text: MapText, lang: str) -> Figure:
+    """The map with the five headline figures above it."""
+    th = run.summary["thresholds"]
+    fig = map_figure(_layers(run, ref, time_h), ref, text, lang=lang, thresholds=th)
+    fig.axes[0].set_position((0.02, 0.09, 0.96, 0.70))
+    fig.text(
+        0.98,
+        0.955,
+        t("briefing.title", lang),
+        ha="right",
+        va="top",
+        fontsize=9,
+        color="#37474f",
+    )
+    figures = headline(run.tables, time_h)
+    for i, key in enumerate(HEADLINE_KEYS):
+        value = figures[key]
+        x = 0.02 + i * 0.195
+        fig.text(
+            x,
+            0.865,
+            f"{value:,.1f}" if isinstance(value, float) else f"{value:,}",
+            fontsize=17,
+            fontweight="bold",
+            va="top",
+        )
+        fig.text(x, 0.82, t(f"head.{key}", lang), fontsize=8, va="top", color="#455a64")
+    return fig
+
+
+def _briefing_gaps_page(run: Run, ref: RefData, *, text: MapText, lang: str) -> Figure:
+    """The top gaps (red first) and the scenario's assumptions."""
+    fig = plt.figure(figsize=(11.69, 8.27))
+    draw_marking(fig, text.marking)
+    fig.text(0.04, 0.94, t("briefing.top_gaps", lang), fontsize=13, fontweight="bold", va="top")
+    gaps = run.summary["gaps"][:12]
+    y = 0.89
+    if not gaps:
+        fig.text(0.04, y, t("briefing.no_gaps", lang), fontsize=9, va="top")
+        y -= 0.04
+    for g in gaps:
+        colour = "#c62828" if g["severity"] == "red" else "#f9a825"
+        fig.text(0.04, y, "■", color=colour, fontsize=11, va="top")
+        line = (
+            f"{facility_label(g['facility'], lang, ref, run.summary)} — "
+            f"{t('metric.' + g['metric'], lang)}: {format_gap_value(g)} · "
+            f"{t('gaps.first_time', lang)} {g['first_time'].replace('T', ' ')[:16]}"
+        )
+        wrapped = textwrap.fill(line, width=150)
+        fig.text(0.065, y, wrapped, fontsize=8.5, va="top")
+        y -= 0.037 + 0.022 * wrapped.count("\n")
+    y -= 0.03
+    fig.text(0.04, y, t("briefing.assumptions", lang), fontsize=13, fontweight="bold", va="top")
+    y -= 0.05
+    for line in _assumptions(run, ref, lang):
+        fig.text(0.05, y, "• " + line, fontsize=8.5, va="top")
+        y -= 0.035
+    fig.text(0.04, 0.02, text.footer, fontsize=6, va="bottom", color="#455a64")
+    return fig
 
 
 def export(
@@ -369,7 +391,7 @@ def export(
     """Write one export of the run in ``run_dir`` to ``out`` (a file, or a folder to write it
     into under its default name; default ``RUN_DIR/exports/``); return the file written."""
     ref = load_refdata()
-    run = load_run(run_dir, ref=ref)
+    run = load_run(run_dir)
     data = render(run, fmt, lang=lang, day=day, marking=marking, ref=ref)
     if out is None or Path(out).is_dir():
         tag = f"day{day}" if day else "peak"

@@ -4,32 +4,112 @@ figures and status colours. The board and every export draw from these same laye
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict
 
+import numpy as np
 import pandas as pd
 from shapely.geometry import mapping, shape
 
+from contingency.domain import Mode
 from contingency.metrics.gaps import centre_load
 from contingency.refdata import RefData, load_refdata
+from contingency.summary import RunSummary
 
 COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}
 CORRIDOR_COLOUR = "#1565c0"
 
 
+class RegionItem(TypedDict):
+    id: str
+    name_ru: str
+    name_kk: str
+    name_en: str
+    priority: bool
+    capacity: int
+    allocated: int
+    remaining: int
+    utilisation: float | None
+    waiting_onward: int
+    status: str
+    colour: str
+
+
+class CheckpointItem(TypedDict):
+    id: str
+    name_ru: str
+    name_kk: str
+    name_en: str
+    lat: float
+    lon: float
+    modernised: bool
+    wait_h: float
+    queue_persons: int
+    held_beyond_border: int
+    arrived_h: int
+    lanes: dict[str, int]
+    """Open lanes per mode (by the mode's value); flat ``lanes_MODE`` keys in GeoJSON and CSV."""
+    status: str
+    colour: str
+    map_lat: NotRequired[float]
+    map_lon: NotRequired[float]
+
+
+class CentreItem(TypedDict):
+    id: str
+    kind: str
+    name_ru: str
+    name_en: str
+    region: str
+    lat: float
+    lon: float
+    capacity: int
+    in_beds: int
+    overflow: int
+    registering: int
+    present: int
+    waiting_onward: int
+    load: float | None
+    status: str
+    colour: str
+    map_lat: NotRequired[float]
+    map_lon: NotRequired[float]
+
+
+CorridorItem = TypedDict(
+    "CorridorItem",
+    {"from": str, "to": str, "road_ref": str, "persons": int, "coords": list[list[float]]},
+)
+"""Persons moved over one road edge so far; ``coords``: [[lat, lon], [lat, lon]]."""
+
+
 @dataclass(frozen=True)
 class Layers:
     time_h: int
-    regions: list[dict]
-    checkpoints: list[dict]
-    centres: list[dict]
-    corridors: list[dict]
+    regions: list[RegionItem]
+    checkpoints: list[CheckpointItem]
+    centres: list[CentreItem]
+    corridors: list[CorridorItem]
 
 
-def item_name(item: dict, lang: str) -> str:
+def item_properties(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A layer item as GeoJSON properties and CSV rows show it: flat, per-mode lanes as
+    ``lanes_MODE`` in their place."""
+    out: dict[str, Any] = {}
+    for k, v in item.items():
+        if k == "lanes":
+            out.update({f"lanes_{m}": n for m, n in v.items()})
+        else:
+            out[k] = v
+    return out
+
+
+def item_name(item: Mapping[str, Any], lang: str) -> str:
     """A layer item's name in ``lang`` (else Russian, else English, else its id)."""
-    return item.get(f"name_{lang}") or item.get("name_ru") or item.get("name_en") or item["id"]
+    return str(item.get(f"name_{lang}") or item.get("name_ru") or item.get("name_en") or item["id"])
 
 
 def status(value: float, amber: float, red: float) -> str:
@@ -38,13 +118,13 @@ def status(value: float, amber: float, red: float) -> str:
     return "red" if value > red else "amber" if value > amber else "green"
 
 
-def region_shapes(ref: RefData, tolerance_deg: float = 0.0) -> dict[str, dict]:
+def region_shapes(ref: RefData, tolerance_deg: float = 0.0) -> dict[str, dict[str, Any]]:
     """Region geometries (GeoJSON mappings) by ISO code, optionally simplified for display."""
     return _region_shapes(ref.maps_dir, tolerance_deg)
 
 
 @cache
-def _region_shapes(maps_dir: Path, tolerance_deg: float) -> dict[str, dict]:
+def _region_shapes(maps_dir: Path, tolerance_deg: float) -> dict[str, dict[str, Any]]:
     out = {}
     for f in load_refdata(maps_dir).regions_geojson["features"]:
         geom = shape(f["geometry"])
@@ -70,123 +150,165 @@ def routed_by(time_h: int) -> int:
 
 
 def build_layers(
-    tables: dict[str, pd.DataFrame], summary: dict, ref: RefData, time_h: int
+    tables: Mapping[str, pd.DataFrame], summary: RunSummary, ref: RefData, time_h: int
 ) -> Layers:
-    """Everything the map shows at the end of hour ``time_h`` (1-based)."""
-    th = summary["thresholds"]
-    day = routed_by(time_h)
-    flows = tables["flows_daily"]
-    allocated = flows[flows["day"] <= day].groupby("region")["persons"].sum()
+    """Everything the map shows at the end of hour ``time_h`` (1-based).
+
+    A stored run may name checkpoints, centres or road nodes that today's ``maps/`` no longer
+    has: centres are placed from the run's own summary; a checkpoint or corridor that cannot be
+    placed is left off the map (its figures stay in the tables).
+    """
     centres_now = tables["centres_hourly"][tables["centres_hourly"]["time_h"] == time_h]
+    cps_now = tables["checkpoints_hourly"]
+    cps_now = cps_now[cps_now["time_h"] == time_h]
+    checkpoints = _checkpoint_items(cps_now, summary, ref)
+    centres = _centre_items(centres_now, summary)
+    _spread(checkpoints)
+    _spread(centres)
+    return Layers(
+        time_h,
+        _region_items(tables, centres_now, summary, ref, time_h=time_h),
+        checkpoints,
+        centres,
+        _corridor_items(tables["corridors_daily"], ref, time_h=time_h),
+    )
+
+
+def _region_items(
+    tables: Mapping[str, pd.DataFrame],
+    centres_now: pd.DataFrame,
+    summary: RunSummary,
+    ref: RefData,
+    *,
+    time_h: int,
+) -> list[RegionItem]:
+    flows = tables["flows_daily"]
+    allocated = flows[flows["day"] <= routed_by(time_h)].groupby("region")["persons"].sum()
     unmet_by_region = centres_now.groupby("region")["ready_to_leave"].sum()
-    regions = []
-    for iso, row in ref.regions.iterrows():
-        cap = int(summary["regions"][iso]["capacity"])
+    regions: list[RegionItem] = []
+    for row in ref.regions.reset_index(names="_iso").to_dict("records"):
+        iso = str(row["_iso"])
+        stored = summary["regions"].get(iso)
+        cap = int(stored["capacity"]) if stored else 0
         alloc = int(allocated.get(iso, 0))
         use = alloc / cap if cap else float("nan")
         st = "none" if not cap else "red" if use >= 1.0 else "amber" if use >= 0.9 else "green"
         regions.append(
-            {
-                "id": iso,
-                "name_ru": row["name_ru"],
-                "name_kk": row["name_kk"],
-                "name_en": row["name_en"],
-                "priority": bool(row["resettlement_priority"]),
-                "capacity": cap,
-                "allocated": alloc,
-                "remaining": cap - alloc,
-                "utilisation": round(use, 3) if cap else None,
-                "waiting_onward": int(unmet_by_region.get(iso, 0)),
-                "status": st,
-                "colour": COLOURS[st],
-            }
+            RegionItem(
+                id=iso,
+                name_ru=row["name_ru"],
+                name_kk=row["name_kk"],
+                name_en=row["name_en"],
+                priority=bool(row["resettlement_priority"]),
+                capacity=cap,
+                allocated=alloc,
+                remaining=cap - alloc,
+                utilisation=round(use, 3) if cap else None,
+                waiting_onward=int(unmet_by_region.get(iso, 0)),
+                status=st,
+                colour=COLOURS[st],
+            )
         )
-    cps_now = tables["checkpoints_hourly"]
-    cps_now = cps_now[cps_now["time_h"] == time_h].set_index("checkpoint")
-    checkpoints = []
-    for cp, r in cps_now.iterrows():
-        row = ref.checkpoints.loc[cp]
+    return regions
+
+
+def _checkpoint_items(
+    cps_now: pd.DataFrame, summary: RunSummary, ref: RefData
+) -> list[CheckpointItem]:
+    th = summary["thresholds"]
+    places = ref.checkpoints.reset_index(names="_id").to_dict("records")
+    by_id = {str(p["_id"]): p for p in places}
+    checkpoints: list[CheckpointItem] = []
+    for r in cps_now.to_dict("records"):
+        row = by_id.get(str(r["checkpoint"]))
+        if row is None:  # no longer in maps/: nowhere to draw it
+            continue
         wait = float(r["wait_max_h"]) if pd.notna(r["wait_max_h"]) else 0.0
         st = status(wait, th["wait_amber_h"], th["wait_red_h"])
         checkpoints.append(
-            {
-                "id": cp,
-                "name_ru": row["name_ru"],
-                "name_kk": row["name_kk"],
-                "name_en": row["name_en"],
-                "lat": float(row["lat"]),
-                "lon": float(row["lon"]),
-                "modernised": bool(row["modernised"]),
-                "wait_h": round(wait, 2),
-                "queue_persons": int(r["queue_persons"]),
-                "held_beyond_border": int(r["held_beyond_border"]),
-                "arrived_h": int(r["arrived"]),
-                "lanes_car": int(r["lanes_car"]),
-                "lanes_bus": int(r["lanes_bus"]),
-                "lanes_pedestrian": int(r["lanes_pedestrian"]),
-                "status": st,
-                "colour": COLOURS[st],
-            }
+            CheckpointItem(
+                id=str(r["checkpoint"]),
+                name_ru=row["name_ru"],
+                name_kk=row["name_kk"],
+                name_en=row["name_en"],
+                lat=float(row["lat"]),
+                lon=float(row["lon"]),
+                modernised=bool(row["modernised"]),
+                wait_h=round(wait, 2),
+                queue_persons=int(r["queue_persons"]),
+                held_beyond_border=int(r["held_beyond_border"]),
+                arrived_h=int(r["arrived"]),
+                lanes={m.value: int(r[f"lanes_{m.value}"]) for m in Mode},
+                status=st,
+                colour=COLOURS[st],
+            )
         )
-    centres = []
+    return checkpoints
+
+
+def _centre_items(centres_now: pd.DataFrame, summary: RunSummary) -> list[CentreItem]:
+    th = summary["thresholds"]
+    centres: list[CentreItem] = []
     loads = centre_load(centres_now)
-    for r, load in zip(centres_now.itertuples(), loads, strict=True):
-        info = summary["centres"][r.centre]
-        present = int(r.occupancy + r.overflow + r.registration_queue)
+    for r, load in zip(centres_now.to_dict("records"), loads, strict=True):
+        info = summary["centres"][r["centre"]]
+        present = int(r["occupancy"] + r["overflow"] + r["registration_queue"])
         st = (
             "none"
-            if r.capacity == 0 and present == 0
+            if r["capacity"] == 0 and present == 0
             else status(load, th["occupancy_amber"], th["occupancy_red"])
         )
         centres.append(
-            {
-                "id": r.centre,
-                "kind": r.kind,
-                "name_ru": info["name_ru"],
-                "name_en": info["name_en"],
-                "region": r.region,
-                "lat": info["lat"],
-                "lon": info["lon"],
-                "capacity": int(r.capacity),
-                "in_beds": int(r.occupancy),
-                "overflow": int(r.overflow),
-                "registering": int(r.registration_queue),
-                "present": present,
-                "waiting_onward": int(r.ready_to_leave),
-                "load": round(load, 3) if r.capacity and math.isfinite(load) else None,
-                "status": st,
-                "colour": COLOURS[st],
-            }
+            CentreItem(
+                id=r["centre"],
+                kind=r["kind"],
+                name_ru=info["name_ru"],
+                name_en=info["name_en"],
+                region=r["region"],
+                lat=info["lat"],
+                lon=info["lon"],
+                capacity=int(r["capacity"]),
+                in_beds=int(r["occupancy"]),
+                overflow=int(r["overflow"]),
+                registering=int(r["registration_queue"]),
+                present=present,
+                waiting_onward=int(r["ready_to_leave"]),
+                load=round(load, 3) if r["capacity"] and math.isfinite(load) else None,
+                status=st,
+                colour=COLOURS[st],
+            )
         )
-    cor = tables["corridors_daily"]
+    return centres
+
+
+def _corridor_items(cor: pd.DataFrame, ref: RefData, *, time_h: int) -> list[CorridorItem]:
     cor = (
-        cor[cor["day"] <= day].groupby(["from", "to", "road_ref"], as_index=False)["persons"].sum()
+        cor[cor["day"] <= routed_by(time_h)]
+        .groupby(["from", "to", "road_ref"], as_index=False)[["persons"]]
+        .sum()
     )
-    nodes = ref.road_nodes
-    corridors = [
+    nodes = {
+        str(n["_id"]): (float(n["lat"]), float(n["lon"]))
+        for n in ref.road_nodes.reset_index(names="_id").to_dict("records")
+    }
+    return [
         {
             "from": r["from"],
             "to": r["to"],
             "road_ref": r["road_ref"],
             "persons": int(r["persons"]),
-            "coords": [
-                [float(nodes.at[r["from"], "lat"]), float(nodes.at[r["from"], "lon"])],
-                [float(nodes.at[r["to"], "lat"]), float(nodes.at[r["to"], "lon"])],
-            ],
+            "coords": [list(nodes[r["from"]]), list(nodes[r["to"]])],
         }
-        for _, r in cor.iterrows()
-        if r["persons"] > 0
+        for r in cor.to_dict("records")
+        if r["persons"] > 0 and r["from"] in nodes and r["to"] in nodes
     ]
-    _spread(checkpoints)
-    _spread(centres)
-    return Layers(time_h, regions, checkpoints, centres, corridors)
 
 
-def _spread(items: list[dict], radius_deg: float = 0.15) -> None:
+def _spread(items: list[CheckpointItem] | list[CentreItem], radius_deg: float = 0.15) -> None:
     """Points that share one location (proxies such as three checkpoints placed at one town)
     are set apart on a small circle so each stays visible and clickable; ``lat``/``lon`` keep
     the data's own position, ``map_lat``/``map_lon`` the drawn one."""
-    groups: dict[tuple[float, float], list[dict]] = {}
+    groups: dict[tuple[float, float], list[CheckpointItem | CentreItem]] = {}
     for x in items:
         groups.setdefault((round(x["lat"], 4), round(x["lon"], 4)), []).append(x)
     for group in groups.values():
@@ -198,24 +320,31 @@ def _spread(items: list[dict], radius_deg: float = 0.15) -> None:
             x["map_lon"] = x["lon"] + shift * math.cos(angle) / math.cos(math.radians(x["lat"]))
 
 
-def to_geojson(layers: Layers, ref: RefData) -> dict:
+def to_geojson(layers: Layers, ref: RefData) -> dict[str, Any]:
     """One FeatureCollection of regions, checkpoints, centres and corridors with attributes."""
     shapes = region_shapes(ref)
-    feats = []
+    feats: list[dict[str, Any]] = []
     for r in layers.regions:
         feats.append(
             {"type": "Feature", "geometry": shapes[r["id"]], "properties": {"layer": "region", **r}}
         )
-    for layer, items in (("checkpoint", layers.checkpoints), ("centre", layers.centres)):
-        for x in items:
-            props = {k: v for k, v in x.items() if k not in ("lat", "lon", "map_lat", "map_lon")}
-            feats.append(
-                {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [x["lon"], x["lat"]]},
-                    "properties": {"layer": layer, **props},
-                }
-            )
+    points: list[tuple[str, CheckpointItem | CentreItem]] = [
+        *(("checkpoint", x) for x in layers.checkpoints),
+        *(("centre", x) for x in layers.centres),
+    ]
+    for layer, x in points:
+        props = {
+            k: v
+            for k, v in item_properties(x).items()
+            if k not in ("lat", "lon", "map_lat", "map_lon")
+        }
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [x["lon"], x["lat"]]},
+                "properties": {"layer": layer, **props},
+            }
+        )
     for c in layers.corridors:
         coords = [[lon, lat] for lat, lon in c["coords"]]
         props = {k: v for k, v in c.items() if k != "coords"}
@@ -232,11 +361,11 @@ def to_geojson(layers: Layers, ref: RefData) -> dict:
 HEADLINE_KEYS = ("arrived", "waiting_border", "longest_wait", "overflow", "unmet")
 
 
-def headline(tables: dict[str, pd.DataFrame], time_h: int) -> dict[str, float]:
+def headline(tables: Mapping[str, pd.DataFrame], time_h: int) -> dict[str, float]:
     """The five headline figures at the end of hour ``time_h``: arrived, waiting at the border
     (in the queue or held beyond it), longest wait (h), people in overflow, unmet onward demand
     (people ready to move on that the last daily allocation could not place)."""
-    led = tables["ledger_hourly"].set_index("time_h").loc[time_h]
+    led = tables["ledger_hourly"].set_index("time_h").loc[[time_h]].to_dict("records")[0]
     cps = tables["checkpoints_hourly"]
     wait = cps.loc[cps["time_h"] == time_h, "wait_max_h"].max()
     unmet = tables["unmet_daily"]
@@ -253,14 +382,14 @@ def headline(tables: dict[str, pd.DataFrame], time_h: int) -> dict[str, float]:
     }
 
 
-def peak_hour(tables: dict[str, pd.DataFrame]) -> int:
+def peak_hour(tables: Mapping[str, pd.DataFrame]) -> int:
     """The hour with the most people waiting at the border or without a bed."""
     led = tables["ledger_hourly"]
     pressure = led["waiting_at_checkpoints"] + led["held_beyond_border"] + led["overflow_waiting"]
-    return int(led.loc[pressure.idxmax(), "time_h"])
+    return int(led["time_h"].to_numpy()[int(np.argmax(pressure.to_numpy()))])
 
 
-def facility_label(fid: str, lang: str, ref: RefData, summary: dict) -> str:
+def facility_label(fid: str, lang: str, ref: RefData, summary: Mapping[str, Any]) -> str:
     """A facility's name in ``lang``; a centre's name carries its region, since several centres
     share a generic name (Kazakh falls back to Russian where no Kazakh name is recorded)."""
     if fid in ref.checkpoints.index:

@@ -1,51 +1,43 @@
 """Static map (matplotlib) from :class:`Layers`, in the conventions of humanitarian map
 products: title with the scenario and the moment shown, legend, scale bar, north arrow,
 sources and attribution, generation time and run id, a boundary disclaimer and an optional
-marking line. Text is DejaVu Sans (shipped with matplotlib), which has Cyrillic and Kazakh
-letters; PDF text is embedded as TrueType so it stays searchable."""
+marking line. Fonts and literal text: :mod:`contingency.plotting`."""
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, PathPatch
-from matplotlib.path import Path as MplPath
+from matplotlib.patches import Patch
 from shapely.geometry import shape
+from shapely.plotting import patch_from_polygon
 
 from contingency.i18n import t
-from contingency.mapping.layers import COLOURS, CORRIDOR_COLOUR, Layers, item_name, region_shapes
+from contingency.mapping.layers import (
+    COLOURS,
+    CORRIDOR_COLOUR,
+    CentreItem,
+    CheckpointItem,
+    CorridorItem,
+    Layers,
+    RegionItem,
+    item_name,
+    region_shapes,
+)
+from contingency.plotting import literal_text
 from contingency.refdata import RefData
 
-matplotlib.rcParams.update(
-    {
-        "font.family": "DejaVu Sans",
-        "pdf.fonttype": 42,
-        "ps.fonttype": 42,
-    }
-)
+__all__ = ["MapText", "draw_layers", "literal_text", "map_figure", "plt"]
 
 EXTENT = (46.3, 87.6, 40.4, 55.6)  # lon min, lon max, lat min, lat max
 MID_LAT = 48.0
 KM_PER_DEG_LAT = 111.2
-
-
-@contextlib.contextmanager
-def literal_text() -> Iterator[None]:
-    """Draw every text created inside as written: titles, markings and names are user and
-    data text, and ``$`` must not switch matplotlib into mathtext (``$x$`` would render as
-    math, an unbalanced or invalid formula would fail the whole export)."""
-    with matplotlib.rc_context({"text.parse_math": False}):
-        yield
 
 
 @dataclass(frozen=True)
@@ -58,29 +50,41 @@ class MapText:
     marking: str | None = None
 
 
-def _polygon_path(geom) -> MplPath:
-    verts, codes = [], []
-    polys = geom.geoms if geom.geom_type == "MultiPolygon" else [geom]
-    for poly in polys:
-        for ring in [poly.exterior, *poly.interiors]:
-            xs, ys = ring.coords.xy
-            pts = list(zip(xs, ys, strict=True))
-            verts += pts
-            codes += [MplPath.MOVETO] + [MplPath.LINETO] * (len(pts) - 2) + [MplPath.CLOSEPOLY]
-    return MplPath(verts, codes)
-
-
 @literal_text()
 def draw_layers(
-    ax: Axes, layers: Layers, ref: RefData, *, lang: str, thresholds: dict, labels: bool = True
+    ax: Axes,
+    layers: Layers,
+    ref: RefData,
+    *,
+    lang: str,
+    thresholds: Mapping[str, float],
+    labels: bool = True,
 ) -> None:
     """Draw regions, corridors, centres and checkpoints on ``ax`` (lon/lat degrees)."""
+    _draw_regions(ax, layers.regions, ref, lang=lang, labels=labels)
+    _draw_corridors(ax, layers.corridors)
+    _draw_centres(ax, layers.centres)
+    _draw_checkpoints(ax, layers.checkpoints, lang=lang, labels=labels)
+    ax.set_xlim(EXTENT[0], EXTENT[1])
+    ax.set_ylim(EXTENT[2], EXTENT[3])
+    ax.set_aspect(1 / math.cos(math.radians(MID_LAT)))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_facecolor("#eef3f7")
+    _scale_bar(ax)
+    _north_arrow(ax)
+    _legend(ax, lang, thresholds)
+
+
+def _draw_regions(
+    ax: Axes, regions: list[RegionItem], ref: RefData, *, lang: str, labels: bool
+) -> None:
     shapes = region_shapes(ref, 0.005)
-    for r in layers.regions:
+    for r in regions:
         geom = shape(shapes[r["id"]])
         ax.add_patch(
-            PathPatch(
-                _polygon_path(geom),
+            patch_from_polygon(
+                geom,
                 facecolor=r["colour"],
                 alpha=0.35,
                 edgecolor="#37474f",
@@ -101,8 +105,11 @@ def draw_layers(
                 zorder=2,
                 alpha=0.8,
             )
-    top = max((c["persons"] for c in layers.corridors), default=0)
-    for c in layers.corridors:
+
+
+def _draw_corridors(ax: Axes, corridors: list[CorridorItem]) -> None:
+    top = max((c["persons"] for c in corridors), default=0)
+    for c in corridors:
         (la1, lo1), (la2, lo2) = c["coords"]
         ax.plot(
             [lo1, lo2],
@@ -113,7 +120,10 @@ def draw_layers(
             linewidth=0.8 + 5 * math.sqrt(c["persons"] / top),
             zorder=3,
         )
-    for c in layers.centres:
+
+
+def _draw_centres(ax: Axes, centres: list[CentreItem]) -> None:
+    for c in centres:
         if c["capacity"] == 0 and c["present"] == 0:
             continue
         size = 12 + min(260, c["present"] / 25)
@@ -127,7 +137,12 @@ def draw_layers(
             marker="s",
             zorder=4,
         )
-    for c in layers.checkpoints:
+
+
+def _draw_checkpoints(
+    ax: Axes, checkpoints: list[CheckpointItem], *, lang: str, labels: bool
+) -> None:
+    for c in checkpoints:
         size = 40 + min(300, math.sqrt(c["queue_persons"]) * 2)
         ax.scatter(
             c["map_lon"],
@@ -148,15 +163,6 @@ def draw_layers(
                 fontsize=5.5,
                 zorder=6,
             )
-    ax.set_xlim(EXTENT[0], EXTENT[1])
-    ax.set_ylim(EXTENT[2], EXTENT[3])
-    ax.set_aspect(1 / math.cos(math.radians(MID_LAT)))
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_facecolor("#eef3f7")
-    _scale_bar(ax)
-    _north_arrow(ax)
-    _legend(ax, lang, thresholds)
 
 
 def _scale_bar(ax: Axes, km: int = 500) -> None:
@@ -182,8 +188,8 @@ def _north_arrow(ax: Axes) -> None:
     ax.text(x, y + 1.8, "N", ha="center", va="bottom", fontsize=9, fontweight="bold", zorder=8)
 
 
-def _legend(ax: Axes, lang: str, th: dict) -> None:
-    handles = [
+def _legend(ax: Axes, lang: str, th: Mapping[str, float]) -> None:
+    handles: list[Artist] = [
         Patch(facecolor=COLOURS[s], edgecolor="#37474f", label=t(f"legend.{s}", lang))
         for s in ("green", "amber", "red", "none")
     ]
@@ -230,6 +236,21 @@ def _legend(ax: Axes, lang: str, th: dict) -> None:
     leg.set_zorder(9)
 
 
+def draw_marking(fig: Figure, marking: str | None) -> None:
+    """The marking line (e.g. "For official use"), centred at the top of ``fig``."""
+    if marking:
+        fig.text(
+            0.5,
+            0.985,
+            marking,
+            ha="center",
+            va="top",
+            fontsize=9,
+            color="#b71c1c",
+            fontweight="bold",
+        )
+
+
 @literal_text()
 def map_figure(
     layers: Layers,
@@ -237,24 +258,14 @@ def map_figure(
     text: MapText,
     *,
     lang: str,
-    thresholds: dict,
+    thresholds: Mapping[str, float],
     size_in: tuple[float, float] = (11.69, 8.27),
     dpi: int = 150,
 ) -> Figure:
     """An A4-landscape map page: title block, map, footer with sources and disclaimer."""
     fig = plt.figure(figsize=size_in, dpi=dpi)
     fig.patch.set_facecolor("white")
-    if text.marking:
-        fig.text(
-            0.5,
-            0.985,
-            text.marking,
-            ha="center",
-            va="top",
-            fontsize=9,
-            fontweight="bold",
-            color="#b71c1c",
-        )
+    draw_marking(fig, text.marking)
     fig.text(0.02, 0.955, text.title, fontsize=14, fontweight="bold", va="top")
     fig.text(0.02, 0.915, text.subtitle, fontsize=9, va="top", color="#37474f")
     ax = fig.add_axes((0.02, 0.09, 0.96, 0.80))

@@ -7,23 +7,39 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
-from contingency import PROJECT_ROOT
+from contingency.domain import Mode
 from contingency.i18n import t
-from contingency.mapping.layers import COLOURS, CORRIDOR_COLOUR, Layers, item_name, region_shapes
+from contingency.mapping.layers import (
+    COLOURS,
+    CORRIDOR_COLOUR,
+    CentreItem,
+    CheckpointItem,
+    CorridorItem,
+    Layers,
+    RegionItem,
+    item_name,
+    region_shapes,
+)
 from contingency.refdata import RefData
+from contingency.resources import LEAFLET_DIR
 
-LEAFLET_DIR = PROJECT_ROOT / "static" / "vendor" / "leaflet"
 BOARD_STATIC_URL = "/app/static/vendor/leaflet"
 """Where Streamlit serves ``static/`` (``server.enableStaticServing``)."""
 DISPLAY_TOLERANCE_DEG = 0.01
 _JS_TEMPLATE_CHARS = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+
+
+def _page(m: folium.Map) -> Figure:
+    """The HTML page holding ``m`` (a folium map's root is always a branca Figure)."""
+    return cast(Figure, m.get_root())
 
 
 def text_html(text: object) -> str:
@@ -34,7 +50,7 @@ def text_html(text: object) -> str:
     return html.escape(str(text), quote=True).translate(_JS_TEMPLATE_CHARS)
 
 
-def _popup(title: str, rows: list[tuple[str, object]]) -> str:
+def _popup(title: str, rows: Sequence[tuple[str, object]]) -> str:
     e = text_html
     cells = "".join(
         f"<tr><td style='padding-right:8px'>{e(k)}</td><td><b>{e(str(v))}</b></td></tr>"
@@ -78,9 +94,9 @@ class _AttributionPrefix(MacroElement):
 
 def _marker(
     m: folium.Map,
-    item: dict,
+    item: CentreItem | CheckpointItem,
     kind_label: str,
-    rows: list[tuple[str, object]],
+    rows: Sequence[tuple[str, object]],
     *,
     lang: str,
     css_class: str,
@@ -105,7 +121,7 @@ def _marker(
     marker.add_child(_BindPopup(_popup(f"{name} — {kind_label}", rows)))
 
 
-def legend_html(lang: str, thresholds: dict) -> str:
+def legend_html(lang: str, thresholds: Mapping[str, float]) -> str:
     def swatch(colour: str, shape: str = "square") -> str:
         radius = "50%" if shape == "circle" else "2px"
         return (
@@ -147,7 +163,7 @@ def build_map(
     ref: RefData,
     *,
     lang: str = "ru",
-    thresholds: dict,
+    thresholds: Mapping[str, float],
     assets: Literal["board", "inline"] = "board",
     tiles_url: str | None = None,
     title: str | None = None,
@@ -168,7 +184,7 @@ def build_map(
         m.default_css = [("leaflet_css", f"{BOARD_STATIC_URL}/leaflet.css")]
     else:
         m.default_js, m.default_css = [], []
-        root = m.get_root()
+        root = _page(m)
         root.header.add_child(
             Element(f"<style>{(LEAFLET_DIR / 'leaflet.css').read_text()}</style>"),
             name="leaflet_css",
@@ -180,17 +196,28 @@ def build_map(
     if tiles_url:
         folium.TileLayer(tiles=tiles_url, attr=text_html(tiles_url), name="tiles").add_to(m)
     if title:
-        m.get_root().html.add_child(
+        _page(m).html.add_child(
             Element(
                 "<div style='position:absolute;top:8px;left:60px;z-index:1000;"
                 "background:rgba(255,255,255,0.9);padding:4px 8px;font:bold 14px sans-serif;"
                 f"border-radius:4px'>{text_html(title)}</div>"
             )
         )
+    _add_regions(m, layers.regions, ref, lang=lang)
+    _add_corridors(m, layers.corridors, lang=lang)
+    _add_centres(m, layers.centres, lang=lang)
+    _add_checkpoints(m, layers.checkpoints, lang=lang)
+    _page(m).html.add_child(Element(legend_html(lang, thresholds)))
+    m.add_child(_AttributionPrefix())
+    m.fit_bounds([[40.5, 46.5], [55.5, 87.5]])
+    return m
+
+
+def _add_regions(m: folium.Map, regions: list[RegionItem], ref: RefData, *, lang: str) -> None:
     shapes = region_shapes(ref, DISPLAY_TOLERANCE_DEG)
     yes, no = t("f.yes", lang), t("f.no", lang)
     features = []
-    for r in layers.regions:
+    for r in regions:
         popup = _popup(
             item_name(r, lang),
             [
@@ -228,8 +255,11 @@ def build_map(
         className="region",
         attribution=text_html(t("attribution.short", lang)),
     ).add_to(m)
-    top = max((c["persons"] for c in layers.corridors), default=0)
-    for c in layers.corridors:
+
+
+def _add_corridors(m: folium.Map, corridors: list[CorridorItem], *, lang: str) -> None:
+    top = max((c["persons"] for c in corridors), default=0)
+    for c in corridors:
         line = folium.PolyLine(
             c["coords"],
             color=CORRIDOR_COLOUR,
@@ -248,7 +278,10 @@ def build_map(
                 )
             )
         )
-    for c in layers.centres:
+
+
+def _add_centres(m: folium.Map, centres: list[CentreItem], *, lang: str) -> None:
+    for c in centres:
         if c["capacity"] == 0 and c["present"] == 0:
             continue
         rows = [
@@ -271,12 +304,15 @@ def build_map(
             weight=1,
             opacity=0.85,
         )
-    for c in layers.checkpoints:
+
+
+def _add_checkpoints(m: folium.Map, checkpoints: list[CheckpointItem], *, lang: str) -> None:
+    for c in checkpoints:
         rows = [
             (t("f.wait_h", lang), _fmt(c["wait_h"])),
             (t("f.queue_persons", lang), _fmt(c["queue_persons"])),
             (t("f.held_beyond_border", lang), _fmt(c["held_beyond_border"])),
-            (t("f.lanes", lang), f"{c['lanes_car']} / {c['lanes_bus']} / {c['lanes_pedestrian']}"),
+            (t("f.lanes", lang), " / ".join(str(c["lanes"][mode.value]) for mode in Mode)),
         ]
         _marker(
             m,
@@ -290,10 +326,6 @@ def build_map(
             weight=2,
             opacity=0.95,
         )
-    m.get_root().html.add_child(Element(legend_html(lang, thresholds)))
-    m.add_child(_AttributionPrefix())
-    m.fit_bounds([[40.5, 46.5], [55.5, 87.5]])
-    return m
 
 
 def write_html(m: folium.Map, path: str | Path) -> Path:

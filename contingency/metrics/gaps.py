@@ -3,10 +3,36 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal, TypedDict
 
 import pandas as pd
 
 from contingency.scenario.schema import Thresholds
+
+Severity = Literal["red", "amber"]
+GapMetric = Literal["max_wait_h", "occupancy_ratio", "unmet_onward_demand"]
+
+
+class Gap(TypedDict):
+    """A facility over a threshold: its worst value and when it first crossed (``summary.json``
+    ``gaps`` items; the keys are a contract)."""
+
+    facility: str
+    kind: str
+    severity: Severity
+    metric: GapMetric
+    value: float
+    """Worst value: hours (``max_wait_h``), people per bed (``occupancy_ratio``) or persons."""
+    threshold: float
+    first_time: str
+    """ISO date and time of ``first_h``."""
+    first_h: float
+    """Hours from the scenario start."""
+
+
+def gap_order(gap: Gap) -> tuple[bool, float, str]:
+    """Sort key: red first, then by when the gap starts, then by facility."""
+    return (gap["severity"] != "red", gap["first_h"], gap["facility"])
 
 
 def centre_present(centres: pd.DataFrame) -> pd.Series:
@@ -29,91 +55,90 @@ def _first_over(times: pd.Series, values: pd.Series, limit: float) -> float | No
 def _gap(
     facility: str,
     kind: str,
-    metric: str,
-    value: float,
+    metric: GapMetric,
+    *,
     times: pd.Series,
     values: pd.Series,
     amber: float,
     red: float,
     start: datetime,
-) -> dict | None:
-    for severity, limit in (("red", red), ("amber", amber)):
+) -> Gap | None:
+    """The gap of one facility at its worst severity (value: the maximum of ``values``)."""
+    levels: tuple[tuple[Severity, float], ...] = (("red", red), ("amber", amber))
+    for severity, limit in levels:
         first_h = _first_over(times, values, limit)
         if first_h is not None:
-            return {
-                "facility": facility,
-                "kind": kind,
-                "severity": severity,
-                "metric": metric,
-                "value": round(float(value), 3),
-                "threshold": limit,
-                "first_time": (start + timedelta(hours=first_h)).isoformat(),
-                "first_h": first_h,
-            }
+            return Gap(
+                facility=facility,
+                kind=kind,
+                severity=severity,
+                metric=metric,
+                value=round(float(values.max()), 3),
+                threshold=limit,
+                first_time=(start + timedelta(hours=first_h)).isoformat(),
+                first_h=first_h,
+            )
     return None
 
 
 def find_gaps(
     checkpoints: pd.DataFrame, centres: pd.DataFrame, thresholds: Thresholds, start: datetime
-) -> list[dict]:
+) -> list[Gap]:
     """One entry per facility at its worst severity, red first, then by when it starts."""
-    gaps = []
+    gaps: list[Gap] = []
     for cp, t in checkpoints.groupby("checkpoint", sort=False):
         w = t["wait_max_h"].fillna(0.0)
         g = _gap(
-            cp,
+            str(cp),
             "checkpoint",
             "max_wait_h",
-            w.max(),
-            t["time_h"],
-            w,
-            thresholds.wait_amber_h,
-            thresholds.wait_red_h,
-            start,
+            times=t["time_h"],
+            values=w,
+            amber=thresholds.wait_amber_h,
+            red=thresholds.wait_red_h,
+            start=start,
         )
         if g:
             gaps.append(g)
     load = centre_load(centres)
     for cid, t in centres.groupby("centre", sort=False):
-        lo = load.loc[t.index]
         g = _gap(
-            cid,
-            t["kind"].iloc[0],
+            str(cid),
+            str(t["kind"].iloc[0]),
             "occupancy_ratio",
-            lo.max(),
-            t["time_h"],
-            lo,
-            thresholds.occupancy_amber,
-            thresholds.occupancy_red,
-            start,
+            times=t["time_h"],
+            values=load.loc[t.index],
+            amber=thresholds.occupancy_amber,
+            red=thresholds.occupancy_red,
+            start=start,
         )
         if g:
             gaps.append(g)
-    return sorted(gaps, key=lambda g: (g["severity"] != "red", g["first_h"], g["facility"]))
+    return sorted(gaps, key=gap_order)
 
 
-def unmet_gaps(unmet: pd.DataFrame, centres: pd.DataFrame, start: datetime) -> list[dict]:
+def unmet_gaps(unmet: pd.DataFrame, centres: pd.DataFrame, start: datetime) -> list[Gap]:
     """Red gap per centre where people ready to move on found no place or seat."""
     kinds = centres.drop_duplicates("centre").set_index("centre")["kind"]
-    out = []
+    out: list[Gap] = []
     for cid, t in unmet[unmet["persons"] > 0].groupby("centre", sort=False):
         first_h = float(t["time_h"].iloc[0])
         out.append(
-            {
-                "facility": cid,
-                "kind": kinds.get(cid, ""),
-                "severity": "red",
-                "metric": "unmet_onward_demand",
-                "value": int(t["persons"].max()),
-                "threshold": 0,
-                "first_time": (start + timedelta(hours=first_h)).isoformat(),
-                "first_h": first_h,
-            }
+            Gap(
+                facility=str(cid),
+                kind=str(kinds.get(cid, "")),
+                severity="red",
+                metric="unmet_onward_demand",
+                value=int(t["persons"].max()),
+                threshold=0,
+                first_time=(start + timedelta(hours=first_h)).isoformat(),
+                first_h=first_h,
+            )
         )
     return out
 
 
-def format_gap_value(gap: dict) -> str:
+def format_gap_value(gap: Gap) -> str:
     """A gap's worst value as a reader expects it: hours, a percentage of beds, or persons."""
     v = gap["value"]
     if gap["metric"] == "occupancy_ratio":

@@ -70,4 +70,4 @@ def peak_needs(needs: pd.DataFrame, level: str) -> dict[str, dict[str, float]]:
     """{facility: {resource: peak per day}} for one level."""
     sub = needs[needs["level"] == level]
     table = sub.groupby(["facility", "resource"])["value"].max().unstack(fill_value=0)
-    return {f: {r: float(v) for r, v in row.items()} for f, row in table.iterrows()}
+    return {str(f): {str(r): float(v) for r, v in row.items()} for f, row in table.iterrows()}

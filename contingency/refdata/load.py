@@ -1,12 +1,15 @@
 """Read and check the CSV and GeoJSON files in ``maps/``.
 
-Each table is parsed once here, with every problem collected into one
-:class:`~contingency.errors.ReferenceDataError`; code after this trusts the tables.
+Each CSV row is validated by its pydantic row model (:mod:`.rows`), with every problem
+collected into one :class:`~contingency.errors.ReferenceDataError`, one line each
+(``maps/checkpoints.csv: line 7: lat: input should be a valid number (got 'north')``); code
+after this trusts the tables.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -14,159 +17,28 @@ from typing import Any
 
 import networkx as nx
 import pandas as pd
+from pydantic import ValidationError
 
-from contingency import MAPS_DIR
-from contingency.errors import Problem, ReferenceDataError, problem
+from contingency.domain import LaneMode, Mode, ProcessingMinutes
+from contingency.errors import Problem, ReferenceDataError, problem, pydantic_problems
+from contingency.refdata.rows import (
+    TABLES,
+    CheckpointLaneRow,
+    CheckpointProcessingRow,
+    CsvRow,
+)
+from contingency.resources import MAPS_DIR
 
-# column -> kind: str (required text), text (optional text), float, float?, int, int?, bool
-_TABLES: dict[str, tuple[str, dict[str, str]]] = {
-    "regions": (
-        "iso",
-        {
-            "iso": "str",
-            "name_ru": "str",
-            "name_kk": "str",
-            "name_en": "str",
-            "admin_centre_en": "str",
-            "centre_lat": "float",
-            "centre_lon": "float",
-            "centre_node": "str",
-            "population": "int",
-            "macro_region": "str",
-            "resettlement_priority": "bool",
-            "absorption_capacity": "int",
-            "absorption_assumption": "bool",
-            "source": "str",
-        },
-    ),
-    "checkpoints": (
-        "id",
-        {
-            "id": "str",
-            "name_ru": "str",
-            "name_kk": "str",
-            "name_en": "str",
-            "neighbour_country": "str",
-            "oblast_iso": "str",
-            "lat": "float",
-            "lon": "float",
-            "coord_precision": "text",
-            "modernised": "bool",
-            "lanes_car": "int",
-            "lanes_bus": "int",
-            "lanes_truck": "int",
-            "lanes_pedestrian": "int",
-            "lanes_assumption": "bool",
-            "design_vehicles_per_day": "float?",
-            "design_persons_per_day": "float?",
-            "car_min_per_vehicle": "float",
-            "car_min_per_person": "float",
-            "bus_min_per_vehicle": "float",
-            "bus_min_per_person": "float",
-            "pedestrian_min_per_person": "float",
-            "processing_assumption": "bool",
-            "processing_basis": "text",
-            "node": "str",
-            "source": "str",
-            "confidence": "text",
-        },
-    ),
-    "centres": (
-        "id",
-        {
-            "id": "str",
-            "kind": "str",
-            "facility_type": "text",
-            "name_ru": "str",
-            "name_en": "str",
-            "region_iso": "str",
-            "city": "text",
-            "lat": "float",
-            "lon": "float",
-            "node": "str",
-            "beds": "int",
-            "beds_assumption": "bool",
-            "intake_per_hour": "float",
-            "stay_days_mean": "float",
-            "source": "str",
-        },
-    ),
-    "roads_nodes": (
-        "id",
-        {
-            "id": "str",
-            "kind": "str",
-            "name_en": "str",
-            "name_ru": "text",
-            "region_iso": "text",
-            "lat": "float",
-            "lon": "float",
-            "source": "text",
-        },
-    ),
-    "roads_edges": (
-        "",
-        {
-            "from": "str",
-            "to": "str",
-            "road_ref": "text",
-            "length_km": "float",
-            "length_basis": "str",
-            "speed_kmh": "float",
-            "speed_assumption": "bool",
-            "source": "text",
-        },
-    ),
-    "sphere": (
-        "resource",
-        {"resource": "str", "unit": "str", "per_person_per_day": "float", "source": "str"},
-    ),
-}
-_BOOL = {"true": True, "false": False}
-
-
-def _convert(raw: pd.DataFrame, name: str, file: str, problems: list[Problem]) -> pd.DataFrame:
-    key, columns = _TABLES[name]
-    missing = [c for c in columns if c not in raw.columns]
-    for c in missing:
-        problems.append(problem(file, c, "column is missing"))
-    if missing:
-        return raw
-    out = raw.copy()
-    for col, kind in columns.items():
-        values: list[Any] = []
-        for i, text in enumerate(raw[col]):
-            text = text.strip()
-            where = f"row {i + 2}" + (f" ({raw[key].iloc[i]})" if key else "") + f".{col}"
-            optional = kind.endswith("?") or kind == "text"
-            base = kind.rstrip("?")
-            if text == "":
-                if not optional:
-                    problems.append(problem(file, where, "value is required"))
-                values.append(None if base in ("str", "text") else float("nan"))
-                continue
-            try:
-                if base == "float":
-                    values.append(float(text))
-                elif base == "int":
-                    values.append(int(float(text)))
-                elif base == "bool":
-                    values.append(_BOOL[text.lower()])
-                else:
-                    values.append(text)
-            except (ValueError, KeyError):
-                problems.append(problem(file, where, f"not a valid {base}", text))
-                values.append(None)
-        out[col] = values
-    if key and out[key].duplicated().any():
-        for dup in sorted(set(out.loc[out[key].duplicated(), key])):
-            problems.append(problem(file, key, "duplicate id", dup))
-    return out.set_index(key, drop=False) if key else out
+MODERNISED_CHECKPOINTS = 10
 
 
 @dataclass(frozen=True)
 class RefData:
-    """The reference tables, indexed by id. Coordinates are WGS 84 degrees."""
+    """The reference tables, indexed by id. Coordinates are WGS 84 degrees.
+
+    ``lanes`` and ``processing`` hold the per-mode figures of each checkpoint
+    (``maps/checkpoint_lanes.csv``, ``maps/checkpoint_processing.csv``).
+    """
 
     maps_dir: Path
     regions: pd.DataFrame
@@ -175,7 +47,11 @@ class RefData:
     road_nodes: pd.DataFrame
     road_edges: pd.DataFrame
     sphere: pd.DataFrame
-    _geojson: dict = field(default_factory=dict, repr=False)
+    _geojson: dict[str, Any] = field(default_factory=dict, repr=False)
+    lanes: dict[str, dict[LaneMode, int]] = field(default_factory=dict)
+    """Checkpoint id -> lane mode -> lanes."""
+    processing: dict[str, dict[Mode, ProcessingMinutes]] = field(default_factory=dict)
+    """Checkpoint id -> mode -> processing minutes."""
 
     @property
     def modernised_ids(self) -> list[str]:
@@ -183,7 +59,7 @@ class RefData:
         return list(self.checkpoints.index[self.checkpoints["modernised"]])
 
     @property
-    def regions_geojson(self) -> dict:
+    def regions_geojson(self) -> dict[str, Any]:
         return self._geojson
 
     def road_graph(self) -> nx.Graph:
@@ -192,29 +68,105 @@ class RefData:
         g = nx.Graph()
         for nid, row in self.road_nodes.iterrows():
             g.add_node(nid, lat=row["lat"], lon=row["lon"], kind=row["kind"])
-        for row in self.road_edges.itertuples(index=False):
-            a, b = row[0], row[1]
+        e = self.road_edges
+        for a, b, length_km, speed_kmh, road_ref in zip(
+            e["from"], e["to"], e["length_km"], e["speed_kmh"], e["road_ref"], strict=True
+        ):
             g.add_edge(
                 a,
                 b,
-                length_km=row.length_km,
-                speed_kmh=row.speed_kmh,
-                travel_h=row.length_km / row.speed_kmh,
-                road_ref=row.road_ref,
+                length_km=length_km,
+                speed_kmh=speed_kmh,
+                travel_h=length_km / speed_kmh,
+                road_ref=road_ref,
             )
         return g
 
 
-def _read_csv(path: Path, name: str, problems: list[Problem]) -> pd.DataFrame:
+# ---------------------------------------------------------------- reading one table
+def _required_columns(model: type[CsvRow]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items() if f.is_required()]
+
+
+def _read_rows(path: Path, name: str, problems: list[Problem]) -> tuple[list[CsvRow], list[str]]:
+    """The valid rows of ``maps/<name>.csv`` and its header; a problem per bad cell."""
+    model, _ = TABLES[name]
+    file = str(path)
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        problems.append(problem(str(path), "", f"cannot read CSV: {exc}"))
-        return pd.DataFrame()
-    return _convert(raw, name, str(path), problems)
+        problems.append(problem(file, "", f"cannot read CSV: {exc}"))
+        return [], []
+    header = [str(c) for c in raw.columns]
+    missing = [c for c in _required_columns(model) if c not in header]
+    problems.extend(problem(file, c, "column is missing") for c in missing)
+    if missing:
+        return [], header
+    rows = []
+    for i, cells in enumerate(raw.to_dict(orient="records")):
+        try:
+            rows.append(model.model_validate(cells))
+        except ValidationError as exc:
+            problems.extend(pydantic_problems(file, exc, prefix=f"line {i + 2}"))
+    return rows, header
 
 
-def _cross_check(ref: RefData, problems: list[Problem]) -> None:
+def _frame(rows: list[CsvRow], header: list[str], key: str) -> pd.DataFrame:
+    records = [r.model_dump(mode="json", by_alias=True) for r in rows]
+    table = pd.DataFrame(records, columns=header) if records else pd.DataFrame(columns=header)
+    return table.set_index(key, drop=False) if key else table
+
+
+def _duplicates(file: str, table: pd.DataFrame, key: str) -> Iterator[Problem]:
+    if key and table[key].duplicated().any():
+        for dup in sorted(set(table.loc[table[key].duplicated(), key])):
+            yield problem(file, key, "duplicate id", dup)
+
+
+# ---------------------------------------------------------------- per-mode tables
+def _lanes(
+    rows: list[CheckpointLaneRow], file: str, problems: list[Problem]
+) -> dict[str, dict[LaneMode, int]]:
+    out: dict[str, dict[LaneMode, int]] = {}
+    for r in rows:
+        by_mode = out.setdefault(r.checkpoint_id, {})
+        if r.mode in by_mode:
+            problems.append(problem(file, f"{r.checkpoint_id}.{r.mode}", "listed twice"))
+        by_mode[r.mode] = r.lanes
+    return out
+
+
+def _processing(
+    rows: list[CheckpointProcessingRow], file: str, problems: list[Problem]
+) -> dict[str, dict[Mode, ProcessingMinutes]]:
+    out: dict[str, dict[Mode, ProcessingMinutes]] = {}
+    for r in rows:
+        by_mode = out.setdefault(r.checkpoint_id, {})
+        if r.mode in by_mode:
+            problems.append(problem(file, f"{r.checkpoint_id}.{r.mode}", "listed twice"))
+        by_mode[r.mode] = ProcessingMinutes(r.min_per_vehicle or 0.0, r.min_per_person)
+    return out
+
+
+def _check_per_mode(ref: RefData, problems: list[Problem]) -> None:
+    """Every checkpoint has one row per mode in each per-mode table, and nothing else."""
+    known = set(ref.checkpoints.index)
+    tables: tuple[tuple[str, dict[str, Any], tuple[str, ...]], ...] = (
+        ("checkpoint_lanes.csv", ref.lanes, tuple(LaneMode)),
+        ("checkpoint_processing.csv", ref.processing, tuple(Mode)),
+    )
+    for name, table, modes in tables:
+        file = str(ref.maps_dir / name)
+        for cp in sorted(set(table) - known):
+            problems.append(problem(file, "checkpoint_id", "unknown checkpoint", cp))
+        for cp in ref.checkpoints.index:
+            for m in modes:
+                if m not in table.get(cp, {}):
+                    problems.append(problem(file, f"{cp}.{m}", "no row for this mode"))
+
+
+# ---------------------------------------------------------------- cross-references
+def _check_places(ref: RefData, problems: list[Problem]) -> None:
     d = ref.maps_dir
     isos = set(ref.regions.index)
     nodes = set(ref.road_nodes.index)
@@ -241,37 +193,43 @@ def _cross_check(ref: RefData, problems: list[Problem]) -> None:
                     row["centre_node"],
                 )
             )
+
+
+def _cross_check(ref: RefData, problems: list[Problem]) -> None:
+    d = ref.maps_dir
+    _check_places(ref, problems)
+    nodes = set(ref.road_nodes.index)
     for i, row in ref.road_edges.iterrows():
         for end in ("from", "to"):
             if row[end] not in nodes:
                 problems.append(
                     problem(
                         str(d / "roads_edges.csv"),
-                        f"row {i + 2}.{end}",
+                        f"line {int(str(i)) + 2}: {end}",
                         "unknown road node",
                         row[end],
                     )
                 )
-    for rid, row in ref.centres.iterrows():
-        if row["kind"] not in ("reception", "rehabilitation"):
-            problems.append(
-                problem(
-                    str(d / "centres.csv"),
-                    f"{rid}.kind",
-                    "must be reception or rehabilitation",
-                    row["kind"],
-                )
-            )
+    _check_per_mode(ref, problems)
     n_mod = int(ref.checkpoints["modernised"].sum())
-    if n_mod != 10:
+    if n_mod != MODERNISED_CHECKPOINTS:
         problems.append(
             problem(
                 str(d / "checkpoints.csv"),
                 "modernised",
-                "exactly 10 checkpoints must be marked modernised",
+                f"exactly {MODERNISED_CHECKPOINTS} checkpoints must be marked modernised",
                 n_mod,
             )
         )
+
+
+def _read_geojson(path: Path, problems: list[Problem]) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        problems.append(problem(str(path), "", f"cannot read GeoJSON: {exc}"))
+        return {}
+    return data
 
 
 @cache
@@ -285,13 +243,18 @@ def load_refdata(maps_dir: Path = MAPS_DIR) -> RefData:
     """
     maps_dir = Path(maps_dir)
     problems: list[Problem] = []
-    tables = {name: _read_csv(maps_dir / f"{name}.csv", name, problems) for name in _TABLES}
-    geo_path = maps_dir / "regions.geojson"
-    try:
-        geojson = json.loads(geo_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        problems.append(problem(str(geo_path), "", f"cannot read GeoJSON: {exc}"))
-        geojson = {}
+    rows: dict[str, list[Any]] = {}
+    tables: dict[str, pd.DataFrame] = {}
+    for name, (_, key) in TABLES.items():
+        path = maps_dir / f"{name}.csv"
+        rows[name], header = _read_rows(path, name, problems)
+        tables[name] = _frame(rows[name], header, key)
+        problems.extend(_duplicates(str(path), tables[name], key))
+    lanes = _lanes(rows["checkpoint_lanes"], str(maps_dir / "checkpoint_lanes.csv"), problems)
+    processing = _processing(
+        rows["checkpoint_processing"], str(maps_dir / "checkpoint_processing.csv"), problems
+    )
+    geojson = _read_geojson(maps_dir / "regions.geojson", problems)
     if problems:
         raise ReferenceDataError(problems)
     ref = RefData(
@@ -303,6 +266,8 @@ def load_refdata(maps_dir: Path = MAPS_DIR) -> RefData:
         road_edges=tables["roads_edges"],
         sphere=tables["sphere"],
         _geojson=geojson,
+        lanes=lanes,
+        processing=processing,
     )
     _cross_check(ref, problems)
     if problems:

@@ -44,16 +44,18 @@ class Router:
 
     def __post_init__(self) -> None:
         regions = self.ref.regions
+        absorption = {str(k): int(v) for k, v in regions["absorption_capacity"].items()}
+        own = self.sc.region_capacity
         self.capacity = {
-            iso: int(self.sc.region_capacity.get(iso, regions.at[iso, "absorption_capacity"]))
-            for iso in regions.index
+            iso: int(own[iso]) if own.get(iso) is not None else absorption[iso]
+            for iso in absorption
         }
         self.allocated = dict.fromkeys(regions.index, 0)
         self.preferred = dict.fromkeys(regions.index, 0)
         r = self.sc.routing
         self.node = dict(regions["centre_node"])
         self.weight = {
-            iso: r.region_weights.get(iso, r.priority_weight if pri else r.other_weight)
+            str(iso): r.region_weights.get(str(iso), r.priority_weight if pri else r.other_weight)
             for iso, pri in regions["resettlement_priority"].items()
         }
         self.penalty = {
@@ -111,5 +113,6 @@ class Router:
                 }
             )
             for a, b in pairwise(path):
-                self.edges[(day, *sorted((a, b)))] += n
+                lo, hi = sorted((a, b))
+                self.edges[(day, lo, hi)] += n
         return placements, result.unplaced

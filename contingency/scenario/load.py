@@ -13,68 +13,33 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
-from contingency.errors import Problem, ScenarioError, problem, quote
+from contingency.domain import LaneMode
+from contingency.errors import Problem, ScenarioError, problem, pydantic_problems
 from contingency.refdata import RefData, load_refdata
 from contingency.scenario import safe_yaml
 from contingency.scenario.influx import curve_weights, daily_totals, hourly_totals
+from contingency.scenario.plan import Plan, checkpoints_in_play, resolve
 from contingency.scenario.safe_yaml import MAX_FILE_BYTES
 from contingency.scenario.schema import (
     INJECT_KINDS,
     MAX_DAILY_ARRIVALS,
     MAX_TOTAL_PERSONS,
+    RESERVE_TARGETS,
     LanesInject,
     Mode,
     Scenario,
     SurgeInject,
 )
+from contingency.scenario.targets import target_problem
+
+__all__ = ["checkpoints_in_play"]  # re-exported: its home is the plan
 
 MAX_PROBLEMS = 200
 """Problems listed for one file; a flood of them is cut short with a count of the rest."""
 
-_MESSAGES = {
-    "extra_forbidden": "unknown key (check the spelling)",
-    "missing": "is required",
-}
 
-
-def _format_pydantic(file: str, exc: ValidationError) -> list[Problem]:
-    out = []
-    for err in exc.errors():
-        loc = [str(p) for p in err["loc"]]
-        # A tagged union puts the tag in the path (injects.0.surge.params): drop it.
-        loc = [
-            p
-            for i, p in enumerate(loc)
-            if not (p in INJECT_KINDS and i > 0 and loc[i - 1].isdigit())
-        ]
-        field = ".".join(loc) or "(top level)"
-        message = _MESSAGES.get(err["type"], err["msg"].removeprefix("Value error, "))
-        if err["type"] == "union_tag_invalid":  # pydantic quotes the tag, of any length
-            ctx = err.get("ctx", {})
-            message = (
-                f"input tag {quote(ctx.get('tag'))} found using 'kind' does not match any of "
-                f"the expected tags: {ctx.get('expected_tags')}"
-            )
-        message = message[0].lower() + message[1:] if message else message
-        if err["type"] == "missing":
-            out.append(problem(file, field, message))
-        else:
-            out.append(problem(file, field, message, err.get("input")))
-    return out
-
-
-def _edge_key(target: str) -> tuple[str, str] | None:
-    parts = target.split("--")
-    return (parts[0], parts[1]) if len(parts) == 2 else None
-
-
-def checkpoints_in_play(sc: Scenario, ref: RefData) -> list[str]:
-    """The checkpoints a scenario names, or the ten modernised ones when it names none."""
-    return sc.checkpoints if sc.checkpoints is not None else ref.modernised_ids
-
-
-def check_references(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
-    """Problems with ids and numbers that only the reference data can judge."""
+def _check_ids(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
+    """Checkpoint, centre and region ids the scenario names outside injects and reserves."""
     out: list[Problem] = []
     known_cp = set(ref.checkpoints.index)
     used = set(checkpoints_in_play(sc, ref))
@@ -103,49 +68,49 @@ def check_references(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
     for iso in sc.routing.region_weights:
         if iso not in ref.regions.index:
             out.append(problem(file, f"routing.region_weights.{iso}", "unknown region code", iso))
+    return out
+
+
+def _check_injects(file: str, sc: Scenario, ref: RefData, in_play: set[str]) -> list[Problem]:
+    """Each inject within the horizon, its target of the kind its class declares."""
+    out: list[Problem] = []
     graph = ref.road_graph()
+    horizon_h = sc.horizon_days * 24
     for i, inj in enumerate(sc.injects):
-        where = f"injects.{i}.target"
-        if inj.at_h > sc.horizon_days * 24:
-            out.append(
-                problem(
-                    file,
-                    f"injects.{i}.at_h",
-                    f"is after the horizon ({sc.horizon_days * 24} h)",
-                    inj.at_h,
-                )
-            )
-        if inj.kind in ("checkpoint_close", "checkpoint_open", "surge", "lanes"):
-            if inj.target not in used:
-                out.append(problem(file, where, "not a checkpoint in this scenario", inj.target))
-        elif inj.kind == "centre_capacity":
-            if inj.target not in ref.centres.index:
-                out.append(problem(file, where, "unknown centre id", inj.target))
-        elif inj.kind == "mobile_unit":
-            if inj.target not in graph:
-                out.append(problem(file, where, "unknown road node", inj.target))
-        else:
-            edge = _edge_key(inj.target)
-            if edge is None:
-                out.append(problem(file, where, "a road is written as 'node--node'", inj.target))
-            elif not graph.has_edge(*edge):
-                bad = [n for n in edge if n not in graph]
-                msg = f"unknown road node {bad[0]!r}" if bad else "no road joins these nodes"
-                out.append(problem(file, where, msg, inj.target))
+        if inj.at_h > horizon_h:
+            late = f"is after the horizon ({horizon_h} h)"
+            out.append(problem(file, f"injects.{i}.at_h", late, inj.at_h))
+        why = target_problem(inj.target_kind, inj.target, in_play=in_play, ref=ref, graph=graph)
+        if why is not None:
+            out.append(problem(file, f"injects.{i}.target", why, inj.target))
+    return out
+
+
+def _check_reserves(file: str, sc: Scenario, ref: RefData, in_play: set[str]) -> list[Problem]:
+    out: list[Problem] = []
+    graph = ref.road_graph()
     seen: set[str] = set()
     for i, r in enumerate(sc.reserves):
-        where = f"reserves.{i}.target"
         if r.id in seen:
             out.append(problem(file, f"reserves.{i}.id", "reserve id used twice", r.id))
         seen.add(r.id)
-        if r.kind == "lanes" and r.target not in used:
-            out.append(problem(file, where, "not a checkpoint in this scenario", r.target))
-        elif r.kind == "beds" and r.target not in ref.centres.index:
-            out.append(problem(file, where, "unknown centre id", r.target))
-        elif r.kind == "mobile_unit" and r.target not in graph:
-            out.append(problem(file, where, "unknown road node", r.target))
-    out += _check_volumes(file, sc, ref, used)
-    out += _check_budget(file, sc, used & known_cp)
+        kind = RESERVE_TARGETS[r.kind]
+        if kind is None or r.target is None:
+            continue
+        why = target_problem(kind, r.target, in_play=in_play, ref=ref, graph=graph)
+        if why is not None:
+            out.append(problem(file, f"reserves.{i}.target", why, r.target))
+    return out
+
+
+def check_references(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
+    """Problems with ids and numbers that only the reference data can judge."""
+    in_play = set(checkpoints_in_play(sc, ref))
+    out = _check_ids(file, sc, ref)
+    out += _check_injects(file, sc, ref, in_play)
+    out += _check_reserves(file, sc, ref, in_play)
+    out += _check_volumes(file, sc, resolve(sc, ref))
+    out += _check_budget(file, sc, in_play & set(ref.checkpoints.index))
     return out
 
 
@@ -172,11 +137,20 @@ def _curve_outside_horizon(file: str, cp: str, sc: Scenario) -> Problem | None:
     )
 
 
-def _check_volumes(file: str, sc: Scenario, ref: RefData, used: set[str]) -> list[Problem]:
+def _lanes_ever(sc: Scenario, plan: Plan, cp: str) -> dict[Mode, int]:
+    """Most lanes of each mode ``cp`` has at any time: its base lanes or a lanes inject."""
+    lanes = {m: plan.checkpoints[cp].lanes[LaneMode(m)] for m in Mode}
+    for inj in sc.injects:
+        if isinstance(inj, LanesInject) and inj.target == cp:
+            for m in Mode:
+                lanes[m] = max(lanes[m], inj.params.get(LaneMode(m), 0))
+    return lanes
+
+
+def _check_volumes(file: str, sc: Scenario, plan: Plan) -> list[Problem]:
     out: list[Problem] = []
-    lane_cols = {Mode.car: "lanes_car", Mode.bus: "lanes_bus", Mode.pedestrian: "lanes_pedestrian"}
     for cp, spec in sc.influx.items():
-        if cp not in used or cp not in ref.checkpoints.index:
+        if cp not in plan.checkpoints:
             continue
         if (lost := _curve_outside_horizon(file, cp, sc)) is not None:
             out.append(lost)
@@ -193,19 +167,8 @@ def _check_volumes(file: str, sc: Scenario, ref: RefData, used: set[str]) -> lis
             )
         if days.sum() == 0:
             continue
-        override = sc.checkpoint_overrides.get(cp)
-        lanes_ever = {m: int(ref.checkpoints.at[cp, col]) for m, col in lane_cols.items()}
-        if override and override.lanes:
-            for m in lane_cols:
-                v = getattr(override.lanes, m.value)
-                if v is not None:
-                    lanes_ever[m] = v
-        for inj in sc.injects:
-            if isinstance(inj, LanesInject) and inj.target == cp:
-                for m in lane_cols:
-                    lanes_ever[m] = max(lanes_ever[m], getattr(inj.params, m.value) or 0)
-        for m in lane_cols:
-            if sc.mode_mix.spec(m).share > 0 and lanes_ever[m] == 0:
+        for m, n in _lanes_ever(sc, plan, cp).items():
+            if sc.mode_mix[m].share > 0 and n == 0:
                 out.append(
                     problem(
                         file,
@@ -225,7 +188,7 @@ def _check_budget(file: str, sc: Scenario, used: set[str]) -> list[Problem]:
         for cp, spec in sc.influx.items()
         if cp in used
     }
-    per_cp = {cp: int(d.sum()) for cp, d in days.items()}
+    per_cp: dict[str, float] = {cp: int(d.sum()) for cp, d in days.items()}
     total = sum(per_cp.values())
     if total > MAX_TOTAL_PERSONS:
         return [
@@ -339,7 +302,8 @@ def parse_scenario(
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_at_most(_format_pydantic(file, exc), file)) from None
+        problems = pydantic_problems(file, exc, tags=INJECT_KINDS)
+        raise ScenarioError(_at_most(problems, file)) from None
     problems = check_references(file, sc, ref or load_refdata())
     if problems:
         raise ScenarioError(_at_most(problems, file))

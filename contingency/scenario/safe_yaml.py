@@ -68,8 +68,8 @@ class _ScenarioLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        event = self.peek_event()
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
             raise _Refused("YAML aliases and anchors are not allowed", event.start_mark)
         if self._depth >= MAX_YAML_DEPTH:
@@ -243,7 +243,8 @@ def read_mapping_bounded(
     payload, why = _run_child(raw, timeout_s, memory_bytes)
     if payload is None:
         return None, [("(top level)", why, ())]
-    return _PlainData(io.BytesIO(payload)).load()
+    loaded: tuple[dict[str, Any] | None, list[RawProblem]] = _PlainData(io.BytesIO(payload)).load()
+    return loaded
 
 
 def _address_space_bytes() -> int:

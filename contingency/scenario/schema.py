@@ -13,9 +13,19 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from contingency.domain import CentreKind, LaneMode, Mode, TargetKind
 
 MAX_DAILY_ARRIVALS = 10_000_000
 """More arrivals than this at one checkpoint on one day is treated as a typo."""
@@ -71,12 +81,6 @@ class Trigger(StrEnum):
     other = "other"
 
 
-class Mode(StrEnum):
-    car = "car"
-    bus = "bus"
-    pedestrian = "pedestrian"
-
-
 # ---------------------------------------------------------------- influx
 class InfluxCurve(_Model):
     """Ramp up linearly, hold a plateau, then decay with a half-life; scaled to a total."""
@@ -126,20 +130,34 @@ class ModeSpec(_Model):
         return sum(k * w for k, w in self.occupancy.items())
 
 
-class ModeMix(_Model):
-    car: ModeSpec = ModeSpec(share=0.7, occupancy={1: 0.15, 2: 0.25, 3: 0.25, 4: 0.2, 5: 0.15})
-    bus: ModeSpec = ModeSpec(share=0.2, occupancy={20: 0.2, 30: 0.3, 40: 0.3, 50: 0.2})
-    pedestrian: ModeSpec = ModeSpec(share=0.1, occupancy={1: 0.3, 2: 0.2, 3: 0.2, 4: 0.2, 5: 0.1})
+def default_mode_mix() -> dict[Mode, ModeSpec]:
+    """The mode mix a scenario gets for every mode it does not give (a planning assumption)."""
+    return {
+        Mode.car: ModeSpec(share=0.7, occupancy={1: 0.15, 2: 0.25, 3: 0.25, 4: 0.2, 5: 0.15}),
+        Mode.bus: ModeSpec(share=0.2, occupancy={20: 0.2, 30: 0.3, 40: 0.3, 50: 0.2}),
+        Mode.pedestrian: ModeSpec(share=0.1, occupancy={1: 0.3, 2: 0.2, 3: 0.2, 4: 0.2, 5: 0.1}),
+    }
 
-    @model_validator(mode="after")
-    def _shares_sum_to_one(self) -> ModeMix:
-        total = self.car.share + self.bus.share + self.pedestrian.share
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"car + bus + pedestrian shares must sum to 1 (sum is {total:.6g})")
-        return self
 
-    def spec(self, mode: Mode) -> ModeSpec:
-        return getattr(self, mode.value)
+def _fill_modes(v: Any) -> Any:
+    """Modes a mapping leaves out take their default."""
+    if not isinstance(v, dict):
+        return v
+    return {**{m.value: s for m, s in default_mode_mix().items() if m.value not in v}, **v}
+
+
+def _shares_sum_to_one(v: dict[Mode, ModeSpec]) -> dict[Mode, ModeSpec]:
+    total = sum(spec.share for spec in v.values())
+    if abs(total - 1.0) > 1e-6:
+        names = " + ".join(m.value for m in Mode)
+        raise ValueError(f"{names} shares must sum to 1 (sum is {total:.6g})")
+    return {m: v[m] for m in Mode}  # in mode order
+
+
+ModeMix = Annotated[
+    dict[Mode, ModeSpec], BeforeValidator(_fill_modes), AfterValidator(_shares_sum_to_one)
+]
+"""Share and group sizes of every mode, keyed by the mode (modes not given take defaults)."""
 
 
 class PopulationMix(_Model):
@@ -165,25 +183,78 @@ class PopulationMix(_Model):
 
 
 # ---------------------------------------------------------------- facilities
-class Lanes(_Model):
-    """Lanes by mode. ``truck`` is recorded (freight is not simulated)."""
+def _drop_unset(v: Any) -> Any:
+    """``car: null`` in a lanes mapping means the same as leaving ``car`` out."""
+    return {k: n for k, n in v.items() if n is not None} if isinstance(v, dict) else v
 
-    car: LaneCount | None = None
-    bus: LaneCount | None = None
-    truck: LaneCount | None = None
-    pedestrian: LaneCount | None = None
+
+Lanes = Annotated[dict[LaneMode, LaneCount], BeforeValidator(_drop_unset)]
+"""Lanes by lane mode (``car``, ``bus``, ``truck``, ``pedestrian``); a mode left out keeps what
+it had. ``truck`` is recorded (freight is not simulated)."""
+
+PerPersonMinutes = Annotated[float, Field(ge=0, le=MAX_MINUTES)]
+
+
+class ModeProcessing(_Model):
+    """Minutes per group (the vehicle: a fixed part) and per person, for one mode."""
+
+    min_per_vehicle: Minutes | None = None
+    min_per_person: PerPersonMinutes | None = None
+
+
+ON_FOOT = Mode.pedestrian
+"""The mode with no vehicle: its groups take per-person time only, which must be above 0."""
+
+
+def _nest_flat_processing(v: Any) -> Any:
+    """The earlier flat keys (``car_min_per_vehicle``, ``pedestrian_min_per_person``, ...) read
+    as ``{car: {min_per_vehicle: ...}}``, so older scenarios and stored runs still load."""
+    if not isinstance(v, dict):
+        return v
+    out: dict[str, Any] = {}
+    for key, value in v.items():
+        mode, _, part = str(key).partition("_min_per_")
+        if part in ("vehicle", "person") and mode in Mode.__members__:
+            nested = out.setdefault(mode, {})
+            if isinstance(nested, dict):
+                nested[f"min_per_{part}"] = value
+        else:
+            out[key] = value
+    return out
 
 
 class Processing(_Model):
-    """Minutes per group (fixed part) and per person, by mode."""
+    """Processing minutes by mode (``car: {min_per_vehicle, min_per_person}``, ...) and the
+    coefficient of variation shared by all modes. Modes are the keys beside ``cv``."""
 
-    car_min_per_vehicle: Minutes | None = None
-    car_min_per_person: Annotated[float, Field(ge=0, le=MAX_MINUTES)] | None = None
-    bus_min_per_vehicle: Minutes | None = None
-    bus_min_per_person: Annotated[float, Field(ge=0, le=MAX_MINUTES)] | None = None
-    pedestrian_min_per_person: Minutes | None = None
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, ModeProcessing] = Field(init=False)
+
     cv: Annotated[float, Field(ge=0, le=3)] | None = None
     """Coefficient of variation of processing time (0 = fixed; 1 = exponential)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_keys(cls, v: Any) -> Any:
+        return _nest_flat_processing(v)
+
+    @model_validator(mode="after")
+    def _modes_known(self) -> Processing:
+        extra = self.__pydantic_extra__ or {}
+        unknown = [k for k in extra if k not in Mode.__members__]
+        if unknown:
+            modes = ", ".join(m.value for m in Mode)
+            raise ValueError(f"unknown key {unknown[0]!r} (cv or a mode: {modes})")
+        on_foot = extra.get(ON_FOOT.value)
+        if on_foot is not None and on_foot.min_per_vehicle is not None:
+            raise ValueError(f"{ON_FOOT.value} has no vehicle: give min_per_person only")
+        if on_foot is not None and on_foot.min_per_person == 0:
+            raise ValueError(f"{ON_FOOT.value}.min_per_person must be greater than 0")
+        return self
+
+    def for_mode(self, mode: Mode) -> ModeProcessing | None:
+        """The minutes this override gives for ``mode`` (None: none given)."""
+        return (self.__pydantic_extra__ or {}).get(mode.value)
 
 
 class Shift(_Model):
@@ -262,6 +333,13 @@ class Thresholds(_Model):
 
 # ---------------------------------------------------------------- injects
 class _InjectBase(_Model):
+    """An inject: its class declares what its ``target`` names and whether the board offers
+    it during a live exercise; what it does lives in ``contingency.sim.injects``."""
+
+    target_kind: ClassVar[TargetKind]
+    live: ClassVar[bool] = True
+    """Offered on the board's live exercise control."""
+
     at_h: Hours
     """Hours from the scenario start."""
     target: str
@@ -284,17 +362,19 @@ class CentreCapacityParams(_Model):
 
 class MobileUnitParams(_Model):
     beds: Annotated[int, Field(ge=1, le=100_000)]
-    centre_kind: Literal["reception", "rehabilitation"] = "reception"
+    centre_kind: CentreKind = CentreKind.reception
     intake_per_hour: IntakePerHour = 50.0
     stay_days_mean: Annotated[float, Field(gt=0, le=365)] = 14.0
 
 
 class CheckpointClose(_InjectBase):
+    target_kind = TargetKind.checkpoint
     kind: Literal["checkpoint_close"]
     params: NoParams = NoParams()
 
 
 class CheckpointOpen(_InjectBase):
+    target_kind = TargetKind.checkpoint
     kind: Literal["checkpoint_open"]
     params: NoParams = NoParams()
 
@@ -303,6 +383,7 @@ class SurgeInject(_InjectBase):
     """Arrivals at ``target`` multiplied from ``at_h`` (a whole hour, since arrivals are
     planned per hour) for ``duration_h`` hours (to the end if not given)."""
 
+    target_kind = TargetKind.checkpoint
     kind: Literal["surge"]
     params: SurgeParams
 
@@ -317,21 +398,27 @@ class SurgeInject(_InjectBase):
 
 
 class LanesInject(_InjectBase):
+    target_kind = TargetKind.checkpoint
+    live = False
     kind: Literal["lanes"]
     params: Lanes
 
 
 class RoadClose(_InjectBase):
+    target_kind = TargetKind.road
     kind: Literal["road_close"]
     params: NoParams = NoParams()
 
 
 class RoadOpen(_InjectBase):
+    target_kind = TargetKind.road
     kind: Literal["road_open"]
     params: NoParams = NoParams()
 
 
 class CentreCapacity(_InjectBase):
+    target_kind = TargetKind.centre
+    live = False
     kind: Literal["centre_capacity"]
     params: CentreCapacityParams
 
@@ -339,11 +426,12 @@ class CentreCapacity(_InjectBase):
 class MobileUnit(_InjectBase):
     """A mobile reception unit opens at a road node (``target``) with ``beds``."""
 
+    target_kind = TargetKind.node
     kind: Literal["mobile_unit"]
     params: MobileUnitParams
 
 
-Inject = Annotated[
+AnyInject = (
     CheckpointClose
     | CheckpointOpen
     | SurgeInject
@@ -351,22 +439,43 @@ Inject = Annotated[
     | RoadClose
     | RoadOpen
     | CentreCapacity
-    | MobileUnit,
-    Field(discriminator="kind"),
-]
-INJECT_KINDS = (
-    "checkpoint_close",
-    "checkpoint_open",
-    "surge",
-    "lanes",
-    "road_close",
-    "road_open",
-    "centre_capacity",
-    "mobile_unit",
+    | MobileUnit
 )
+"""Every inject kind: the one registry. A new kind is a class above, added here, plus its
+handlers in ``contingency.sim.injects`` and its strings (``inject.<kind>``)."""
+Inject = Annotated[AnyInject, Field(discriminator="kind")]
+INJECT_CLASSES: tuple[type[_InjectBase], ...] = get_args(AnyInject)
+
+
+def inject_kind(cls: type[_InjectBase]) -> str:
+    """The ``kind`` tag of an inject class."""
+    tag: str = get_args(cls.model_fields["kind"].annotation)[0]
+    return tag
+
+
+INJECT_KINDS: tuple[str, ...] = tuple(inject_kind(c) for c in INJECT_CLASSES)
+INJECT_BY_KIND: dict[str, type[_InjectBase]] = dict(zip(INJECT_KINDS, INJECT_CLASSES, strict=True))
+LIVE_KINDS: tuple[str, ...] = tuple(inject_kind(c) for c in INJECT_CLASSES if c.live)
+"""Kinds the board offers during a live exercise, in registry order."""
 
 
 # ---------------------------------------------------------------- reserves
+def _either(values: type[StrEnum]) -> str:
+    """``car, bus or pedestrian``."""
+    names = [v.value for v in values]
+    return f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
+
+
+ReserveKind = Literal["lanes", "mobile_unit", "beds", "buses"]
+RESERVE_TARGETS: dict[str, TargetKind | None] = {
+    "lanes": TargetKind.checkpoint,
+    "beds": TargetKind.centre,
+    "mobile_unit": TargetKind.node,
+    "buses": None,
+}
+"""What a reserve's ``target`` names, by its kind (``buses`` has none)."""
+
+
 class Reserve(_Model):
     """A reserve a planner could commit, with its unit cost (any one currency, used for all).
 
@@ -377,9 +486,9 @@ class Reserve(_Model):
     """
 
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+$", max_length=60)]
-    kind: Literal["lanes", "mobile_unit", "beds", "buses"]
+    kind: ReserveKind
     target: str | None = None
-    mode: Literal["car", "bus", "pedestrian"] | None = None
+    mode: Mode | None = None
     amount: Annotated[int, Field(ge=1, le=100_000)]
     unit_cost: Annotated[float, Field(gt=0, le=MAX_COST)]
 
@@ -393,7 +502,7 @@ class Reserve(_Model):
         if self.kind != "buses" and not self.target:
             raise ValueError(f"a {self.kind} reserve needs a 'target'")
         if self.kind == "lanes" and self.mode is None:
-            raise ValueError("a lanes reserve needs a 'mode' (car, bus or pedestrian)")
+            raise ValueError(f"a lanes reserve needs a 'mode' ({_either(Mode)})")
         if self.kind == "lanes" and self.amount > MAX_LANES:
             raise ValueError(
                 f"a lanes reserve adds at most {MAX_LANES} lanes (amount {self.amount})"
@@ -420,7 +529,7 @@ class Scenario(_Model):
     hourly_profile: list[Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] = Field(
         default_factory=_default_hourly_profile
     )
-    mode_mix: ModeMix = ModeMix()
+    mode_mix: ModeMix = Field(default_factory=default_mode_mix)
     population: PopulationMix = PopulationMix()
     checkpoint_overrides: dict[str, CheckpointOverride] = {}
     centre_overrides: dict[str, CentreOverride] = {}
@@ -434,14 +543,15 @@ class Scenario(_Model):
 
     def title_in(self, lang: str) -> str:
         """The title in ``lang`` (else Russian, else English, else the name)."""
-        t = self.title or {}
+        t: dict[str, str] = {k: v for k, v in (self.title or {}).items()}
         return t.get(lang) or t.get("ru") or t.get("en") or self.name
 
     def description_in(self, lang: str) -> str:
         d = self.description
         if isinstance(d, str):
             return d
-        return d.get(lang) or d.get("ru") or d.get("en") or ""
+        by_lang: dict[str, str] = {k: v for k, v in d.items()}
+        return by_lang.get(lang) or by_lang.get("ru") or by_lang.get("en") or ""
 
     @field_validator("start")
     @classmethod

@@ -57,7 +57,7 @@ def hourly_persons(sc: Scenario, checkpoint: str) -> np.ndarray:
 
 def split_by_mode(persons: np.ndarray, sc: Scenario) -> dict[Mode, np.ndarray]:
     """Split each hour's persons exactly over the modes by their shares."""
-    shares = np.array([sc.mode_mix.spec(m).share for m in Mode])
+    shares = np.array([sc.mode_mix[m].share for m in Mode])
     out = np.zeros((len(persons), len(Mode)), dtype=np.int64)
     for h in np.flatnonzero(persons):
         out[h] = largest_remainder(shares, int(persons[h]))
@@ -75,10 +75,10 @@ def make_groups(persons_per_hour: np.ndarray, sc: Scenario, mode: Mode, *names: 
     if total == 0:
         z = np.zeros(0, dtype=np.int64)
         return Groups(np.zeros(0), z, z, z, z, z, z)
-    occ = sc.mode_mix.spec(mode).occupancy
+    occ = sc.mode_mix[mode].occupancy
     sizes_k = np.fromiter(occ.keys(), dtype=np.int64)
     weights = np.fromiter(occ.values(), dtype=float)
-    spec = sc.mode_mix.spec(mode)
+    spec = sc.mode_mix[mode]
     n_draw = min(int(total / sizes_k.min()) + 1, int(total / spec.mean_group_size * 1.2) + 64)
     rng_size = stream(sc.seed, *names, "size")
     ends = np.cumsum(rng_size.choice(sizes_k, size=n_draw, p=weights / weights.sum()))

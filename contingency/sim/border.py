@@ -8,86 +8,23 @@ all hourly tables are computed afterwards.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import simpy
 
+from contingency.domain import LaneMode
 from contingency.refdata import RefData
-from contingency.scenario import Mode, Scenario, checkpoints_in_play
-from contingency.scenario.schema import (
-    CheckpointClose,
-    CheckpointOpen,
-    LanesInject,
-    Shift,
-    Surge,
-)
+from contingency.scenario import Mode, Scenario
+from contingency.scenario.plan import CheckpointPlan, Plan, resolve
+from contingency.scenario.schema import LanesInject
 from contingency.sim.arrivals import Groups, checkpoint_groups
 from contingency.sim.checkpoint import LanePool
+from contingency.sim.injects import BorderAction, border_action
 from contingency.sim.rng import stream
 
-DEFAULT_CV = 0.5
-"""Coefficient of variation of processing time when neither data nor scenario gives one."""
-DEFAULT_WAITING_AREA = 5000
-"""Persons a checkpoint's waiting area holds when maps/ gives no figure (assumption)."""
-
-
-@dataclass(frozen=True)
-class CheckpointSetup:
-    """Resolved parameters of one checkpoint: reference data, then scenario overrides."""
-
-    id: str
-    lanes: dict[Mode, int]
-    min_per_group: dict[Mode, float]
-    min_per_person: dict[Mode, float]
-    cv: float
-    waiting_area_persons: int
-    shifts: list[Shift] | None
-    surge: Surge | None
-
-
-def resolve_checkpoint(sc: Scenario, ref: RefData, cp: str) -> CheckpointSetup:
-    row = ref.checkpoints.loc[cp]
-    ov = sc.checkpoint_overrides.get(cp)
-    lanes = {m: int(row[f"lanes_{m.value}"]) for m in Mode}
-    per_group = {
-        Mode.car: float(row["car_min_per_vehicle"]),
-        Mode.bus: float(row["bus_min_per_vehicle"]),
-        Mode.pedestrian: 0.0,
-    }
-    per_person = {
-        Mode.car: float(row["car_min_per_person"]),
-        Mode.bus: float(row["bus_min_per_person"]),
-        Mode.pedestrian: float(row["pedestrian_min_per_person"]),
-    }
-    cv = DEFAULT_CV
-    area = row.get("waiting_area_persons", DEFAULT_WAITING_AREA)
-    area = DEFAULT_WAITING_AREA if area is None or pd.isna(area) else int(area)
-    if ov:
-        if ov.lanes:
-            lanes.update({m: v for m in Mode if (v := getattr(ov.lanes, m.value)) is not None})
-        if (p := ov.processing) is not None:
-            for m, key in ((Mode.car, "car_min_per_vehicle"), (Mode.bus, "bus_min_per_vehicle")):
-                if getattr(p, key) is not None:
-                    per_group[m] = getattr(p, key)
-            for m in Mode:
-                if (v := getattr(p, f"{m.value}_min_per_person")) is not None:
-                    per_person[m] = v
-            cv = p.cv if p.cv is not None else cv
-        if ov.waiting_area_persons is not None:
-            area = ov.waiting_area_persons
-    return CheckpointSetup(
-        id=cp,
-        lanes=lanes,
-        min_per_group=per_group,
-        min_per_person=per_person,
-        cv=cv,
-        waiting_area_persons=area,
-        shifts=ov.shifts if ov else None,
-        surge=ov.surge if ov else None,
-    )
+Process = Generator[simpy.Event, object, None]
 
 
 def service_hours(
@@ -107,13 +44,14 @@ def service_hours(
 
 
 def group_service_hours(
-    sc: Scenario, setup: CheckpointSetup, mode: Mode, groups: Groups
+    sc: Scenario, setup: CheckpointPlan, *, mode: Mode, groups: Groups
 ) -> np.ndarray:
     """Processing hours of each group of ``mode`` at a checkpoint, from its own stream."""
+    minutes = setup.processing[mode]
     return service_hours(
         groups.persons,
-        setup.min_per_group[mode],
-        setup.min_per_person[mode],
+        minutes.min_per_vehicle,
+        minutes.min_per_person,
         setup.cv,
         stream(sc.seed, "service", setup.id, mode.value),
     )
@@ -123,7 +61,7 @@ def group_service_hours(
 class CheckpointRun:
     """One checkpoint's controller and, after the run, its per-group results."""
 
-    setup: CheckpointSetup
+    setup: CheckpointPlan
     pools: dict[Mode, LanePool]
     groups: dict[Mode, Groups]
     n_hours: int
@@ -134,7 +72,7 @@ class CheckpointRun:
     lanes_log: dict[Mode, np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.base_lanes = dict(self.setup.lanes)
+        self.base_lanes = {m: self.setup.lanes[LaneMode(m)] for m in Mode}
         self.lanes_log = {m: np.zeros(self.n_hours, dtype=np.int64) for m in Mode}
 
     def shift_share(self, now: float) -> float:
@@ -162,7 +100,7 @@ class CheckpointRun:
             else:
                 n = max(1, math.floor(base * share + 0.5)) if base else 0
                 if self.surge_on and self.setup.surge:
-                    n += getattr(self.setup.surge.extra_lanes, m.value) or 0
+                    n += self.setup.surge.extra_lanes.get(LaneMode(m), 0)
             pool.set_open_lanes(n)
 
     @property
@@ -170,7 +108,7 @@ class CheckpointRun:
         return sum(p.queued_persons for p in self.pools.values())
 
 
-def _hourly(env: simpy.Environment, cp: CheckpointRun):
+def _hourly(env: simpy.Environment, cp: CheckpointRun) -> Process:
     surge = cp.setup.surge
     for h in range(cp.n_hours):
         cp.refresh(env.now)
@@ -187,65 +125,54 @@ def _hourly(env: simpy.Environment, cp: CheckpointRun):
         yield env.timeout(1.0)
 
 
-def _activate_surge(env: simpy.Environment, cp: CheckpointRun, delay_h: float):
+def _activate_surge(env: simpy.Environment, cp: CheckpointRun, delay_h: float) -> Process:
     yield env.timeout(delay_h)
     cp.surge_pending = False
     cp.surge_on = True
     cp.refresh(env.now)
 
 
-def _inject(env: simpy.Environment, cp: CheckpointRun, at_h: float, apply: Callable[[], None]):
+def _inject(env: simpy.Environment, cp: CheckpointRun, at_h: float, apply: BorderAction) -> Process:
     yield env.timeout(at_h)
-    apply()
+    apply(cp)
     cp.refresh(env.now)
 
 
-def _apply_lanes(cp: CheckpointRun, inj: LanesInject) -> Callable[[], None]:
-    def apply() -> None:
-        for m in Mode:
-            v = getattr(inj.params, m.value)
-            if v is not None:
-                cp.base_lanes[m] = v
+def _pools(
+    env: simpy.Environment, sc: Scenario, setup: CheckpointPlan, groups: dict[Mode, Groups]
+) -> dict[Mode, LanePool]:
+    """One lane pool per mode, with a lane process for every lane that may ever open (base
+    lanes or a lanes inject, plus surge lanes)."""
+    lane_injects = [i for i in sc.injects if isinstance(i, LanesInject) and i.target == setup.id]
+    pools = {}
+    for m in Mode:
+        g = groups[m]
+        lm = LaneMode(m)
+        most = max([setup.lanes[lm]] + [i.params.get(lm, 0) for i in lane_injects])
+        if setup.surge:
+            most += setup.surge.extra_lanes.get(lm, 0)
+        svc = group_service_hours(sc, setup, mode=m, groups=g)
+        pools[m] = LanePool(env, g.arrive_h, g.persons, svc, max_lanes=most)
+    return pools
 
-    return apply
 
-
-def _set_closed(cp: CheckpointRun, closed: bool) -> Callable[[], None]:
-    def apply() -> None:
-        cp.closed = closed
-
-    return apply
-
-
-def build_border(env: simpy.Environment, sc: Scenario, ref: RefData) -> dict[str, CheckpointRun]:
-    """Create every checkpoint's groups, lane pools and controllers in ``env``."""
+def build_border(
+    env: simpy.Environment, sc: Scenario, ref: RefData, *, plan: Plan | None = None
+) -> dict[str, CheckpointRun]:
+    """Create every checkpoint's groups, lane pools and controllers in ``env`` (``plan``:
+    the scenario resolved against ``ref``, resolved here when not given)."""
     n_hours = sc.horizon_days * 24
-    used = checkpoints_in_play(sc, ref)
+    plan = plan or resolve(sc, ref)
     runs: dict[str, CheckpointRun] = {}
-    for cp_id in used:
-        setup = resolve_checkpoint(sc, ref, cp_id)
+    for cp_id, setup in plan.checkpoints.items():
         groups = checkpoint_groups(sc, cp_id)
-        lane_injects = [i for i in sc.injects if isinstance(i, LanesInject) and i.target == cp_id]
-        pools = {}
-        for m in Mode:
-            g = groups[m]
-            most = max([setup.lanes[m]] + [getattr(i.params, m.value) or 0 for i in lane_injects])
-            if setup.surge:
-                most += getattr(setup.surge.extra_lanes, m.value) or 0
-            svc = group_service_hours(sc, setup, m, g)
-            pools[m] = LanePool(env, g.arrive_h, g.persons, svc, max_lanes=most)
+        pools = _pools(env, sc, setup, groups)
         run = CheckpointRun(setup, pools, groups, n_hours)
         for pool in pools.values():
             pool.start()
         env.process(_hourly(env, run))
         for inj in sc.injects:
-            if inj.target != cp_id:
-                continue
-            if isinstance(inj, CheckpointClose):
-                env.process(_inject(env, run, inj.at_h, _set_closed(run, True)))
-            elif isinstance(inj, CheckpointOpen):
-                env.process(_inject(env, run, inj.at_h, _set_closed(run, False)))
-            elif isinstance(inj, LanesInject):
-                env.process(_inject(env, run, inj.at_h, _apply_lanes(run, inj)))
+            if inj.target == cp_id and (action := border_action(inj)) is not None:
+                env.process(_inject(env, run, inj.at_h, action))
         runs[cp_id] = run
     return runs

@@ -13,20 +13,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
+from contingency.domain import CentreKind
 from contingency.refdata import RefData
 from contingency.routing.network import RoadNetwork
 from contingency.routing.onward import Router
 from contingency.scenario import Scenario
 from contingency.scenario.influx import largest_remainder
-from contingency.scenario.schema import CentreCapacity, MobileUnit, RoadClose, RoadOpen
+from contingency.scenario.plan import CentrePlan, Plan, resolve
+from contingency.scenario.schema import AnyInject, MobileUnit
+from contingency.sim.injects import DownstreamAction, downstream_action
 from contingency.sim.rng import stream
 
 STAY_CV = 0.5
 """Coefficient of variation of length of stay (assumption)."""
-KINDS = ("reception", "rehabilitation")
+KINDS: tuple[str, ...] = tuple(k.value for k in CentreKind)
+DISPATCH_ORDER = (CentreKind.rehabilitation, CentreKind.reception)
+"""Seats go first to people triaged to rehabilitation."""
 
 
 @dataclass
@@ -85,43 +91,28 @@ class Downstream:
         checkpoints: list[str],
         *,
         route: bool = True,
+        plan: Plan | None = None,
     ):
         self.sc, self.ref = sc, ref
         self.n_hours = sc.horizon_days * 24
         self.rng = stream(sc.seed, "centres")
-        self.centres: dict[str, Centre] = {}
-        for cid, row in ref.centres.iterrows():
-            ov = sc.centre_overrides.get(cid)
-            if ov is not None and not ov.active:
-                continue
-            stay = ov.stay_days_mean if ov and ov.stay_days_mean else float(row["stay_days_mean"])
-            self.centres[cid] = Centre(
-                id=cid,
-                kind=row["kind"],
-                node=row["node"],
-                region=row["region_iso"],
-                beds=ov.beds if ov and ov.beds is not None else int(row["beds"]),
-                intake_per_hour=ov.intake_per_hour
-                if ov and ov.intake_per_hour
-                else float(row["intake_per_hour"]),
-                pmf=stay_pmf(stay, self.n_hours),
-                departures=np.zeros(self.n_hours + 2, dtype=np.int64),
-            )
+        plan = plan or resolve(sc, ref)
+        self.centres = {cid: self._centre(c) for cid, c in plan.centres.items()}
         self._mobile: dict[int, str] = {}
         for i, inj in enumerate(i for i in sc.injects if isinstance(i, MobileUnit)):
             cid = self._mobile[id(inj)] = mobile_unit_id(i, inj.target)
             self.centres[cid] = Centre(
                 id=cid,
-                kind=inj.params.centre_kind,
+                kind=inj.params.centre_kind.value,
                 node=inj.target,
-                region=ref.road_nodes.at[inj.target, "region_iso"],
+                region=cast(str, ref.road_nodes.at[inj.target, "region_iso"]),
                 beds=0,
                 intake_per_hour=inj.params.intake_per_hour,
                 pmf=stay_pmf(inj.params.stay_days_mean, self.n_hours),
                 departures=np.zeros(self.n_hours + 2, dtype=np.int64),
                 is_open=False,
             )
-        self.transfers = {cp: Transfer(ref.checkpoints.at[cp, "node"]) for cp in checkpoints}
+        self.transfers = {cp: Transfer(str(ref.checkpoints.at[cp, "node"])) for cp in checkpoints}
         self.in_flight = np.zeros((self.n_hours + 2, len(self.centres)), dtype=np.int64)
         self._col = {cid: j for j, cid in enumerate(self.centres)}
         self.inbound = np.zeros(len(self.centres), dtype=np.int64)
@@ -135,30 +126,31 @@ class Downstream:
         self.onward = np.zeros(self.n_hours + 2, dtype=np.int64)
         """Persons on the road to their region, by hour of arrival."""
         self.unmet_log: list[tuple[int, str, int]] = []
-        self._events = sorted(
-            (
-                i
-                for i in sc.injects
-                if isinstance(i, CentreCapacity | RoadClose | RoadOpen | MobileUnit)
-            ),
-            key=lambda i: i.at_h,
-        )
+        self._events = _after_border_events(sc.injects)
         self.transported = np.zeros((sc.horizon_days, len(self.centres)), dtype=np.int64)
         """Persons put on buses per day, by destination centre."""
 
+    def _centre(self, c: CentrePlan) -> Centre:
+        return Centre(
+            id=c.id,
+            kind=c.kind,
+            node=c.node,
+            region=c.region,
+            beds=c.beds,
+            intake_per_hour=c.intake_per_hour,
+            pmf=stay_pmf(c.stay_days_mean, self.n_hours),
+            departures=np.zeros(self.n_hours + 2, dtype=np.int64),
+        )
+
+    def mobile_unit(self, inj: MobileUnit) -> Centre:
+        """The (closed until it fires) centre of a mobile unit inject of this scenario."""
+        return self.centres[self._mobile[id(inj)]]
+
     # ------------------------------------------------------------ helpers
     def _apply_events(self, h: int) -> None:
-        while self._events and self._events[0].at_h < h:  # happened before this hour ends
-            inj = self._events.pop(0)
-            if isinstance(inj, CentreCapacity):
-                if inj.target in self.centres:
-                    self.centres[inj.target].beds = inj.params.beds
-            elif isinstance(inj, MobileUnit):
-                unit = self.centres[self._mobile[id(inj)]]
-                unit.beds, unit.is_open = inj.params.beds, True
-            else:
-                a, b = inj.target.split("--")
-                (self.network.close if isinstance(inj, RoadClose) else self.network.open)(a, b)
+        while self._events and self._events[0][0].at_h < h:  # happened before this hour ends
+            _, apply = self._events.pop(0)
+            apply(self)
 
     def _destinations(self, node: str, kind: str, n: int) -> list[tuple[Centre, int, float]]:
         """Fill the nearest centres of ``kind`` with free beds; the rest to the nearest one."""
@@ -187,8 +179,8 @@ class Downstream:
         self, cp: str, *, reception: int, rehabilitation: int, self_arranged: int, leaving: int
     ) -> None:
         t = self.transfers[cp]
-        t.waiting["reception"] += reception
-        t.waiting["rehabilitation"] += rehabilitation
+        t.waiting[CentreKind.reception] += reception
+        t.waiting[CentreKind.rehabilitation] += rehabilitation
         self.self_arranged += self_arranged
         self.left_country += leaving
 
@@ -251,7 +243,7 @@ class Downstream:
             return
         give = np.minimum(largest_remainder(want, min(seats, int(want.sum()))), want).astype(int)
         for t, n in zip(self.transfers.values(), give, strict=True):
-            for kind in ("rehabilitation", "reception"):  # people triaged to rehabilitation first
+            for kind in DISPATCH_ORDER:
                 k = min(n, t.waiting[kind])
                 if k == 0:
                     continue
@@ -275,10 +267,16 @@ class Downstream:
             by_kind[c.kind] += c.reg_queue + c.occupied
         return {
             "in_transit": waiting_transfer + int(self.in_flight.sum()) + int(self.onward.sum()),
-            "in_reception": by_kind["reception"],
-            "in_rehabilitation": by_kind["rehabilitation"],
+            "in_reception": by_kind[CentreKind.reception],
+            "in_rehabilitation": by_kind[CentreKind.rehabilitation],
             "overflow_waiting": sum(c.overflow for c in self.centres.values()),
             "relocated": self.relocated,
             "self_arranged": self.self_arranged,
             "left_country": self.left_country,
         }
+
+
+def _after_border_events(injects: list[AnyInject]) -> list[tuple[AnyInject, DownstreamAction]]:
+    """The injects that act after the border, with what each does, in time order."""
+    acting = [(inj, a) for inj in injects if (a := downstream_action(inj)) is not None]
+    return sorted(acting, key=lambda e: e[0].at_h)

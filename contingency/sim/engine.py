@@ -6,7 +6,7 @@ The ledger is checked at every hour: everyone who arrived is in exactly one plac
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -14,23 +14,17 @@ import simpy
 from tqdm import tqdm
 
 from contingency.errors import LedgerError
+from contingency.ledger import LEDGER_FIELDS
 from contingency.refdata import RefData
 from contingency.scenario import Mode, Scenario
+from contingency.scenario.plan import resolve
 from contingency.sim.border import CheckpointRun, build_border
 from contingency.sim.centres import Downstream
 
-LEDGER_FIELDS = (
-    "arrived",
-    "waiting_at_checkpoints",
-    "held_beyond_border",
-    "in_transit",
-    "in_reception",
-    "in_rehabilitation",
-    "overflow_waiting",
-    "relocated",
-    "self_arranged",
-    "left_country",
-)
+GROUP_FIELDS = ("vulnerable", "to_reception", "to_rehabilitation", "self_arranged", "leaving")
+"""Who the persons of a group are (counts per group), as the groups table records them."""
+_CROSSING_FIELDS = ("to_reception", "to_rehabilitation", "self_arranged", "leaving")
+P95 = 0.95
 
 
 @dataclass(frozen=True)
@@ -53,89 +47,163 @@ class SimOutput:
     """Per centre and daily allocation (``time_h`` of the allocation): persons ready to leave
     that no region or seat could take."""
     unreachable: pd.DataFrame
+    groups: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """One row per arriving group at each checkpoint (see :func:`groups_table`)."""
 
 
-def _checkpoint_tables(runs: dict[str, CheckpointRun], n_hours: int):
+@dataclass(frozen=True)
+class _CheckpointGroups:
+    """One checkpoint's groups over all modes (in :class:`Mode` order), as flat arrays."""
+
+    mode: np.ndarray
+    arrive_h: np.ndarray
+    persons: np.ndarray
+    start_h: np.ndarray
+    """Service start (``inf`` if never started)."""
+    service_h: np.ndarray
+    who: dict[str, np.ndarray]
+
+    @property
+    def end_h(self) -> np.ndarray:
+        return self.start_h + self.service_h
+
+    @classmethod
+    def of(cls, run: CheckpointRun) -> _CheckpointGroups:
+        pools, groups = run.pools, run.groups
+        return cls(
+            mode=np.concatenate([np.full(len(pools[m].arrive_h), m.value) for m in Mode]),
+            arrive_h=np.concatenate([pools[m].arrive_h for m in Mode]),
+            persons=np.concatenate([pools[m].persons for m in Mode]),
+            start_h=np.concatenate([pools[m].start_h for m in Mode]),
+            service_h=np.concatenate([pools[m].service_h for m in Mode]),
+            who={k: np.concatenate([getattr(groups[m], k) for m in Mode]) for k in GROUP_FIELDS},
+        )
+
+
+def groups_table(cp: str, g: _CheckpointGroups) -> pd.DataFrame:
+    """One row per group: ``checkpoint``, ``mode``, ``arrive_h``, ``persons``, who they are
+    (:data:`GROUP_FIELDS`), ``start_h``, ``service_h`` and ``end_h`` (hours from the scenario
+    start; ``start_h`` and ``end_h`` are NaN for a group whose service never started)."""
+    started = np.isfinite(g.start_h)
+    return pd.DataFrame(
+        {
+            "checkpoint": cp,
+            "mode": g.mode,
+            "arrive_h": g.arrive_h,
+            "persons": g.persons,
+            **g.who,
+            "start_h": np.where(started, g.start_h, np.nan),
+            "service_h": g.service_h,
+            "end_h": np.where(started, g.end_h, np.nan),
+        }
+    )
+
+
+def _crossings(g: _CheckpointGroups, n_hours: int) -> dict[str, np.ndarray]:
+    """Persons of each kind whose crossing ends in each hour (index = hour)."""
+    end = g.end_h
+    done = end <= n_hours
+    end_bin = np.ceil(end[done]).astype(int)
+    return {
+        k: np.bincount(end_bin, weights=g.who[k][done], minlength=n_hours + 1).astype(np.int64)
+        for k in _CROSSING_FIELDS
+    }
+
+
+def _cum_at(times: np.ndarray, weights: np.ndarray, hours: np.ndarray) -> np.ndarray:
+    """Sum of ``weights`` whose time is at or before each of ``hours``."""
+    if len(times) == 0:
+        return np.zeros(len(hours), dtype=np.int64)
+    order = np.argsort(times, kind="stable")
+    t, c = times[order], np.cumsum(weights[order])
+    idx = np.searchsorted(t, hours, side="right")
+    return np.where(idx > 0, c[np.maximum(idx - 1, 0)], 0)
+
+
+def _waits(g: _CheckpointGroups, n_hours: int) -> np.ndarray:
+    """Each group's wait (h): to its service start, or to the horizon if it never started."""
+    return np.where(np.isfinite(g.start_h), g.start_h - g.arrive_h, n_hours - g.arrive_h)
+
+
+def _hourly_waits(g: _CheckpointGroups, hours: np.ndarray) -> dict[str, np.ndarray]:
+    """Per hour: median and p95 wait of the groups starting service in it, and the longest
+    wait (started in it, or still waiting at its end)."""
+    n_hours = len(hours)
+    started = np.isfinite(g.start_h)
+    sb = np.ceil(g.start_h[started]).astype(int).clip(1, n_hours)
+    frame = pd.DataFrame({"h": sb, "w": _waits(g, n_hours)[started]})
+    q = (
+        frame.groupby("h")["w"].quantile(np.array([0.5, P95])).unstack()
+        if len(frame)
+        else pd.DataFrame(columns=[0.5, 0.95])
+    )
+    mx = frame.groupby("h")["w"].max() if len(frame) else pd.Series(dtype=float)
+    oldest = _oldest_waiting(g.arrive_h, g.start_h, hours)
+    every_hour = range(1, n_hours + 1)
+    return {
+        "wait_p50_h": q.get(0.5, pd.Series(dtype=float)).reindex(every_hour).to_numpy(),
+        "wait_p95_h": q.get(0.95, pd.Series(dtype=float)).reindex(every_hour).to_numpy(),
+        "wait_max_h": np.fmax(mx.reindex(every_hour).to_numpy(), oldest),
+    }
+
+
+def _hourly_table(cp: str, g: _CheckpointGroups, run: CheckpointRun, n_hours: int) -> pd.DataFrame:
+    """One row per hour of one checkpoint (see ``checkpoints_hourly``)."""
     hours = np.arange(1, n_hours + 1, dtype=float)
-    rows, crossings, waits = [], {}, []
+    ones = np.ones_like(g.persons)
+    arrived_c = _cum_at(g.arrive_h, g.persons, hours)
+    started_c = _cum_at(g.start_h, g.persons, hours)
+    ended_c = _cum_at(g.end_h, g.persons, hours)
+    queue_p = arrived_c - started_c
+    queue_g = _cum_at(g.arrive_h, ones, hours) - _cum_at(g.start_h, ones, hours)
+    return pd.DataFrame(
+        {
+            "time_h": hours.astype(int),
+            "checkpoint": cp,
+            "arrived": np.diff(np.concatenate([[0], arrived_c])),
+            "processed": np.diff(np.concatenate([[0], ended_c])),
+            "queue_persons": queue_p,
+            "queue_groups": queue_g,
+            "at_checkpoint": arrived_c - ended_c,
+            "held_beyond_border": np.maximum(queue_p - run.setup.waiting_area_persons, 0),
+            **_hourly_waits(g, hours),
+            **{f"lanes_{m.value}": run.lanes_log[m] for m in Mode},
+        }
+    )
+
+
+def weighted_p95(values: np.ndarray, weights: np.ndarray) -> float:
+    """The persons-weighted 95th percentile of ``values`` (the smallest value at or below which
+    at least 95 % of the weight lies); 0.0 when there are no values."""
+    if len(values) == 0:
+        return 0.0
+    return float(np.quantile(values, P95, weights=weights, method="inverted_cdf"))
+
+
+def _checkpoint_tables(
+    runs: dict[str, CheckpointRun], n_hours: int
+) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]], pd.DataFrame, pd.DataFrame]:
+    """The hourly checkpoint table, crossings per checkpoint, whole-run waits and the groups."""
+    rows, crossings, waits, groups = [], {}, [], []
     for cp, run in runs.items():
-        arrive = np.concatenate([run.pools[m].arrive_h for m in Mode])
-        persons = np.concatenate([run.pools[m].persons for m in Mode])
-        start = np.concatenate([run.pools[m].start_h for m in Mode])
-        end = start + np.concatenate([run.pools[m].service_h for m in Mode])
-        g = {
-            k: np.concatenate([getattr(run.groups[m], k) for m in Mode])
-            for k in ("to_reception", "to_rehabilitation", "self_arranged", "leaving")
-        }
-        done = end <= n_hours
-        end_bin = np.ceil(end[done]).astype(int)
-        crossings[cp] = {
-            k: np.bincount(end_bin, weights=v[done], minlength=n_hours + 1).astype(np.int64)
-            for k, v in g.items()
-        }
-
-        def cum_at(times: np.ndarray, weights: np.ndarray) -> np.ndarray:
-            if len(times) == 0:
-                return np.zeros(n_hours, dtype=np.int64)
-            order = np.argsort(times, kind="stable")
-            t, c = times[order], np.cumsum(weights[order])
-            idx = np.searchsorted(t, hours, side="right")
-            return np.where(idx > 0, c[np.maximum(idx - 1, 0)], 0)
-
-        ones = np.ones_like(persons)
-        arrived_c = cum_at(arrive, persons)
-        started_c = cum_at(start, persons)
-        ended_c = cum_at(end, persons)
-        queue_p = arrived_c - started_c
-        queue_g = cum_at(arrive, ones) - cum_at(start, ones)
-        area = run.setup.waiting_area_persons
-        held = np.maximum(queue_p - area, 0)
-
-        started = np.isfinite(start)
-        wait = np.where(started, start - arrive, n_hours - arrive)
-        sb = np.ceil(start[started]).astype(int).clip(1, n_hours)
-        frame = pd.DataFrame({"h": sb, "w": wait[started]})
-        q = (
-            frame.groupby("h")["w"].quantile([0.5, 0.95]).unstack()
-            if len(frame)
-            else pd.DataFrame(columns=[0.5, 0.95])
-        )
-        mx = frame.groupby("h")["w"].max() if len(frame) else pd.Series(dtype=float)
-        oldest = _oldest_waiting(arrive, start, hours)
-        p50 = q.get(0.5, pd.Series(dtype=float)).reindex(range(1, n_hours + 1)).to_numpy()
-        p95 = q.get(0.95, pd.Series(dtype=float)).reindex(range(1, n_hours + 1)).to_numpy()
-        wmax = np.fmax(mx.reindex(range(1, n_hours + 1)).to_numpy(), oldest)
-        arr_h = np.diff(np.concatenate([[0], arrived_c]))
-        proc_h = np.diff(np.concatenate([[0], ended_c]))
-        table = pd.DataFrame(
-            {
-                "time_h": hours.astype(int),
-                "checkpoint": cp,
-                "arrived": arr_h,
-                "processed": proc_h,
-                "queue_persons": queue_p,
-                "queue_groups": queue_g,
-                "at_checkpoint": arrived_c - ended_c,
-                "held_beyond_border": held,
-                "wait_p50_h": p50,
-                "wait_p95_h": p95,
-                "wait_max_h": wmax,
-                **{f"lanes_{m.value}": run.lanes_log[m] for m in Mode},
-            }
-        )
-        rows.append(table)
-        weights = persons.astype(float)
-        order = np.argsort(wait)
-        cw = np.cumsum(weights[order])
-        p95_all = float(wait[order][np.searchsorted(cw, 0.95 * cw[-1])]) if len(wait) else 0.0
+        g = _CheckpointGroups.of(run)
+        crossings[cp] = _crossings(g, n_hours)
+        rows.append(_hourly_table(cp, g, run, n_hours))
+        groups.append(groups_table(cp, g))
+        wait = _waits(g, n_hours)
         waits.append(
             {
                 "checkpoint": cp,
-                "p95_wait_h": p95_all,
+                "p95_wait_h": weighted_p95(wait, g.persons.astype(float)),
                 "max_wait_h": float(wait.max()) if len(wait) else 0.0,
             }
         )
-    return pd.concat(rows, ignore_index=True), crossings, pd.DataFrame(waits)
+    return (
+        pd.concat(rows, ignore_index=True),
+        crossings,
+        pd.DataFrame(waits),
+        pd.concat(groups, ignore_index=True),
+    )
 
 
 def _oldest_waiting(arrive: np.ndarray, start: np.ndarray, hours: np.ndarray) -> np.ndarray:
@@ -158,7 +226,7 @@ def simulate(
     *,
     progress: bool = False,
     route: bool = True,
-    on_progress: Callable[[float], None] | None = None,
+    on_progress: Callable[[float], object] | None = None,
 ) -> SimOutput:
     """Simulate ``sc`` over its horizon.
 
@@ -179,15 +247,67 @@ def simulate(
     """
     n_hours = sc.horizon_days * 24
     env = simpy.Environment()
-    runs = build_border(env, sc, ref)
+    plan = resolve(sc, ref)
+    runs = build_border(env, sc, ref, plan=plan)
     bar = tqdm(total=2 * sc.horizon_days, desc=sc.name, unit="day", delay=2.0, disable=not progress)
-    for day in range(1, sc.horizon_days + 1):
-        env.run(until=day * 24)
+
+    def day_done(fraction: float) -> None:
         bar.update(1)
         if on_progress is not None:
-            on_progress(day / (2 * sc.horizon_days))
-    cp_table, crossings, waits = _checkpoint_tables(runs, n_hours)
-    down = Downstream(sc, ref, list(runs), route=route)
+            on_progress(fraction)
+
+    for day in range(1, sc.horizon_days + 1):
+        env.run(until=day * 24)
+        day_done(day / (2 * sc.horizon_days))
+    cp_table, crossings, waits, groups = _checkpoint_tables(runs, n_hours)
+    down = Downstream(sc, ref, list(runs), route=route, plan=plan)
+    ledger, centres = _downstream_hours(sc, down, cp_table, crossings, day_done=day_done)
+    bar.close()
+    transported = pd.DataFrame(down.transported, columns=list(down.centres))
+    transported.insert(0, "day", np.arange(sc.horizon_days))
+    flows, corridors, regions, unmet, unreachable = _routing_tables(down, ref)
+    return SimOutput(
+        checkpoints=cp_table,
+        centres=centres,
+        ledger=ledger,
+        transported=transported,
+        waits=waits,
+        flows=flows,
+        corridors=corridors,
+        regions=regions,
+        unmet=unmet,
+        unreachable=unreachable,
+        groups=groups,
+    )
+
+
+CENTRE_COLUMNS = (
+    "time_h",
+    "centre",
+    "kind",
+    "region",
+    "node",
+    "capacity",
+    "occupancy",
+    "overflow",
+    "registration_queue",
+    "ready_to_leave",
+    "intake",
+)
+"""Columns of the ``centres_hourly`` table."""
+
+
+def _downstream_hours(
+    sc: Scenario,
+    down: Downstream,
+    cp_table: pd.DataFrame,
+    crossings: dict[str, dict[str, np.ndarray]],
+    *,
+    day_done: Callable[[float], None],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Step transfers and centres hour by hour; the ledger (checked every hour) and the
+    centres table."""
+    n_hours = sc.horizon_days * 24
     totals = cp_table.groupby("time_h")[["arrived", "held_beyond_border", "at_checkpoint"]].sum()
     arrived_cum = totals["arrived"].cumsum().to_numpy()
     held_h = totals["held_beyond_border"].to_numpy()
@@ -218,53 +338,25 @@ def simulate(
                 f"accounted for {accounted}: {row}"
             )
         ledger_rows.append(row)
-        for c in down.centres.values():
-            centre_rows.append(
-                (
-                    h,
-                    c.id,
-                    c.kind,
-                    c.region,
-                    c.node,
-                    c.beds,
-                    c.occupied,
-                    c.overflow,
-                    c.reg_queue,
-                    c.ready,
-                    c.intake_last_h,
-                )
+        centre_rows += [
+            (
+                h,
+                c.id,
+                c.kind,
+                c.region,
+                c.node,
+                c.beds,
+                c.occupied,
+                c.overflow,
+                c.reg_queue,
+                c.ready,
+                c.intake_last_h,
             )
+            for c in down.centres.values()
+        ]
         if h % 24 == 0:
-            bar.update(1)
-            if on_progress is not None:
-                on_progress(0.5 + h / (48 * sc.horizon_days))
-    bar.close()
-    centres = pd.DataFrame(
-        centre_rows,
-        columns=[
-            "time_h",
-            "centre",
-            "kind",
-            "region",
-            "node",
-            "capacity",
-            "occupancy",
-            "overflow",
-            "registration_queue",
-            "ready_to_leave",
-            "intake",
-        ],
-    )
-    transported = pd.DataFrame(down.transported, columns=list(down.centres))
-    transported.insert(0, "day", np.arange(sc.horizon_days))
-    return SimOutput(
-        cp_table,
-        centres,
-        pd.DataFrame(ledger_rows),
-        transported,
-        waits,
-        *_routing_tables(down, ref),
-    )
+            day_done(0.5 + h / (48 * sc.horizon_days))
+    return pd.DataFrame(ledger_rows), pd.DataFrame(centre_rows, columns=list(CENTRE_COLUMNS))
 
 
 def _routing_tables(down: Downstream, ref: RefData) -> tuple[pd.DataFrame, ...]:

@@ -21,13 +21,17 @@ import platform
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from contingency.store.folders import TMP_PREFIX, write_folder
+
+if TYPE_CHECKING:
+    from contingency.results import RunResult
 
 RUNS_ENV = "CONTINGENCY_RUNS"
 INDEX = "index.sqlite"
@@ -80,7 +84,7 @@ class StoredRun:
     path: Path
 
 
-def _figures(summary: dict) -> tuple[int | None, int, int]:
+def _figures(summary: Mapping[str, Any]) -> tuple[int | None, int, int]:
     """Arrived, red gaps and amber gaps of a run summary, as listings show them."""
     ledger = summary.get("ledger")
     gaps = [g for g in summary.get("gaps") or [] if isinstance(g, dict)]
@@ -91,7 +95,15 @@ def _figures(summary: dict) -> tuple[int | None, int, int]:
     )
 
 
-def _row(r: StoredRun) -> tuple:
+def _indexed(row: tuple[Any, ...], path: Path) -> StoredRun:
+    """A run as the index lists it (a row in ``_SCHEMA`` order) in the folder ``path``."""
+    run_id, kind, scenario, seed, created, arrived, red_gaps, amber_gaps, note = row
+    return StoredRun(
+        run_id, kind, scenario, seed, created, arrived, red_gaps, amber_gaps, note, path=path
+    )
+
+
+def _row(r: StoredRun) -> tuple[object, ...]:
     return (
         r.run_id,
         r.kind,
@@ -128,7 +140,7 @@ class RunStore:
     def index_path(self) -> Path:
         return self.root / INDEX
 
-    def _read_index(self, query: str, args: tuple = ()) -> list[tuple]:
+    def _read_index(self, query: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows of the index, opened read-only; [] (with ``index_error``) when unreadable."""
         if not self.index_path.is_file():
             return []
@@ -199,7 +211,7 @@ class RunStore:
         )
 
     # ---------------------------------------------------------------- public
-    def new_id(self, scenario: str, seed: int | None, kind: str = "run") -> str:
+    def new_id(self, scenario: str, seed: int | None, *, kind: str = "run") -> str:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         return f"{stamp}-{kind}-{scenario}" + (f"-s{seed}" if seed is not None else "")
 
@@ -210,7 +222,7 @@ class RunStore:
         scenario: str,
         seed: int | None,
         kind: str = "run",
-        summary: dict | None = None,
+        summary: Mapping[str, Any] | None = None,
         note: str | None = None,
         run_id: str | None = None,
     ) -> StoredRun:
@@ -220,13 +232,14 @@ class RunStore:
         The folder is complete before the index is touched: if indexing fails the run is still
         saved and listed, and ``index_error`` says what failed.
         """
-        run_id = run_id or self.new_id(scenario, seed, kind)
+        run_id = run_id or self.new_id(scenario, seed, kind=kind)
+        created = datetime.now().isoformat(timespec="seconds")
         meta = {
             "run_id": run_id,
             "kind": kind,
             "scenario": scenario,
             "seed": seed,
-            "created": datetime.now().isoformat(timespec="seconds"),
+            "created": created,
             "versions": versions(),
             "note": note,
         }
@@ -237,7 +250,7 @@ class RunStore:
 
         final = write_folder(self.root / run_id, write_all)
         stored = StoredRun(
-            run_id, kind, scenario, seed, meta["created"], *_figures(summary or {}), note, final
+            run_id, kind, scenario, seed, created, *_figures(summary or {}), note, final
         )
         try:
             self._write_index(lambda db: db.execute(_INSERT, _row(stored)))
@@ -248,11 +261,21 @@ class RunStore:
             )
         return stored
 
+    def save_result(self, result: RunResult, *, note: str | None = None) -> StoredRun:
+        """Save a simulated run (its tables, scenario and summary) and index it."""
+        return self.save(
+            result.write_files,
+            scenario=result.scenario.name,
+            seed=result.scenario.seed,
+            summary=result.summary,
+            note=note,
+        )
+
     def list(self, *, kind: str | None = None, scenario: str | None = None) -> list[StoredRun]:
         """Complete runs, newest first: the index's rows whose folder is there, and complete
         folders the index lacks."""
         rows = self._read_index("SELECT * FROM runs")
-        runs = {r[0]: StoredRun(*r, path=self.root / r[0]) for r in rows}
+        runs = {r[0]: _indexed(r, self.root / r[0]) for r in rows}
         runs = {k: r for k, r in runs.items() if (r.path / "meta.json").is_file()}
         for path in self._run_folders():
             if path.name not in runs and (found := self._from_folder(path)) is not None:
@@ -271,7 +294,7 @@ class RunStore:
         plain_name = Path(run_id).name == run_id and not run_id.startswith(".")
         if plain_name and (path / "meta.json").is_file():
             rows = self._read_index("SELECT * FROM runs WHERE run_id = ?", (run_id,))
-            found = StoredRun(*rows[0], path=path) if rows else self._from_folder(path)
+            found = _indexed(rows[0], path) if rows else self._from_folder(path)
         if found is None:
             raise KeyError(f"{self.root}: no complete run {run_id!r}")
         return found

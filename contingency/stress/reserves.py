@@ -24,9 +24,12 @@ def with_reserves(sc: Scenario, ref: RefData, reserves: list[Reserve]) -> Scenar
     injects = data.setdefault("injects", [])
     for r in reserves:
         if r.kind == "lanes":
+            assert r.target is not None and r.mode is not None  # the schema requires both
             lanes = lanes_override(data, r.target)
-            lanes[r.mode] = lanes.get(r.mode, current_lanes(sc, ref, r.target)[r.mode]) + r.amount
+            mode = r.mode.value
+            lanes[mode] = lanes.get(mode, current_lanes(sc, ref, r.target)[mode]) + r.amount
         elif r.kind == "beds":
+            assert r.target is not None
             ov = centre_override(data, r.target)
             ov["beds"] = ov.get("beds", current_beds(sc, ref, r.target)) + r.amount
         elif r.kind == "buses":
@@ -62,9 +65,8 @@ class Recommendation:
     """The greedy steps: chosen reserve, its marginal gain and the package's red person-hours."""
 
 
-def recommend(sc: Scenario, ref: RefData, evaluate: Evaluate, *, budget: float) -> Recommendation:
-    """Rank ``sc.reserves`` and propose a package costing at most ``budget``."""
-    base = _mean_rph(evaluate(sc))
+def _ranking(sc: Scenario, ref: RefData, evaluate: Evaluate, *, base: float) -> pd.DataFrame:
+    """Each candidate alone against the baseline, best removed per unit cost first."""
     rows = []
     for r in sc.reserves:
         rph = _mean_rph(evaluate(with_reserves(sc, ref, [r])))
@@ -93,9 +95,15 @@ def recommend(sc: Scenario, ref: RefData, evaluate: Evaluate, *, budget: float) 
             "removed_per_cost",
         ],
     )
-    ranking = ranking.sort_values("removed_per_cost", ascending=False, kind="stable").reset_index(
+    return ranking.sort_values("removed_per_cost", ascending=False, kind="stable").reset_index(
         drop=True
     )
+
+
+def recommend(sc: Scenario, ref: RefData, evaluate: Evaluate, *, budget: float) -> Recommendation:
+    """Rank ``sc.reserves`` and propose a package costing at most ``budget``."""
+    base = _mean_rph(evaluate(sc))
+    ranking = _ranking(sc, ref, evaluate, base=base)
     chosen: list[Reserve] = []
     current, spent, steps = base, 0.0, []
     gains = dict(zip(ranking["reserve"], ranking["removed"], strict=True))  # first step: alone

@@ -8,11 +8,15 @@ import contextlib
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
 
-from contingency.scenario import Scenario, dump_scenario
+from contingency.scenario import Scenario
+
+if TYPE_CHECKING:
+    from dask.distributed import Client
 
 RETRIES = 2
 
@@ -23,19 +27,20 @@ def seeds_for(base_seed: int, n: int) -> list[int]:
     return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
 
 
-def replicate(scenario_yaml: str, seed: int) -> dict:
-    """One replication (runs on a worker): returns its figures or its seed and error."""
-    import yaml
+Record = dict[str, Any]
+"""What one replication sends back: its figures (:func:`replication_record`), or its seed and
+error."""
 
+
+def replicate(sc: Scenario, seed: int) -> Record:
+    """One replication of ``sc`` (validated already; runs on a worker, which receives it
+    pickled): returns its figures or its seed and error."""
     from contingency.refdata import load_refdata
     from contingency.results import run_scenario
-    from contingency.scenario import parse_scenario
     from contingency.stress.metrics import replication_record
 
     try:
-        ref = load_refdata()
-        sc = parse_scenario(yaml.safe_load(scenario_yaml), file="<stress>", ref=ref)
-        return replication_record(run_scenario(sc, ref, seed=seed))
+        return replication_record(run_scenario(sc, load_refdata(), seed=seed))
     except Exception as exc:  # reported per replication; the others go on
         return {
             "seed": seed,
@@ -46,8 +51,8 @@ def replicate(scenario_yaml: str, seed: int) -> dict:
 
 @dataclass
 class Replications:
-    records: list[dict]
-    failures: list[dict]
+    records: list[Record]
+    failures: list[Record]
 
 
 class SchedulerUnreachable(ConnectionError):
@@ -61,7 +66,7 @@ class SchedulerUnreachable(ConnectionError):
 @contextlib.contextmanager
 def dask_client(
     *, workers: int | None = None, scheduler: str | None = None, connect_timeout_s: float = 10.0
-) -> Iterator:
+) -> Iterator[Client]:
     """A Dask client: to ``scheduler`` if given (:class:`SchedulerUnreachable` when it does not
     answer within ``connect_timeout_s`` seconds or the address is malformed), else to a new
     LocalCluster of ``workers`` single-threaded worker processes (the simulation holds the GIL)."""
@@ -91,19 +96,20 @@ def dask_client(
 def run_replications(
     sc: Scenario,
     seeds: list[int],
-    client,
+    client: Client,
     *,
     progress: bool = False,
-    on_progress: Callable[[float], None] | None = None,
-    func: Callable[[str, int], dict] = replicate,
+    on_progress: Callable[[float], object] | None = None,
+    func: Callable[[Scenario, int], Record] = replicate,
 ) -> Replications:
-    """Run one replication per seed on ``client``; collect records and failures."""
+    """Run one replication per seed on ``client`` (``func(sc, seed)`` on a worker); collect
+    records and failures."""
     from dask.distributed import as_completed
 
-    text = dump_scenario(sc)
-    futures = [client.submit(func, text, s, pure=False, retries=RETRIES) for s in seeds]
+    futures = [client.submit(func, sc, s, pure=False, retries=RETRIES) for s in seeds]
     seed_of = {f.key: s for f, s in zip(futures, seeds, strict=True)}
-    records, failures = [], []
+    records: list[Record] = []
+    failures: list[Record] = []
     bar = tqdm(
         total=len(futures),
         desc=f"{sc.name} x{len(seeds)}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 
@@ -20,7 +21,7 @@ def facility_stats(long: pd.DataFrame) -> pd.DataFrame:
             columns=["facility", "kind", "metric", "p50", "p90", "p95", "p_red", "red_person_hours"]
         )
     g = long.groupby(["facility", "kind", "metric"], sort=False)
-    out = g["peak"].quantile([0.5, 0.9, 0.95]).unstack()
+    out = g["peak"].quantile(np.array([0.5, 0.9, 0.95])).unstack()
     out.columns = ["p50", "p90", "p95"]
     out["p_red"] = g["red"].mean()
     out["red_person_hours"] = g["red_person_hours"].mean()

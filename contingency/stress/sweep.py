@@ -8,13 +8,17 @@ arrivals (red above the breaking point); ``lanes``, ``beds`` and ``buses`` multi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from contingency.levers import centre_override, current_beds, current_lanes, lanes_override
+from contingency.plotting import literal_text
 from contingency.refdata import RefData
 from contingency.scenario import Scenario, checkpoints_in_play, parse_scenario
 from contingency.stress.stats import long_table
@@ -76,8 +80,12 @@ def apply_lever(sc: Scenario, ref: RefData, lever: str, x: float) -> Scenario:
     return parse_scenario(data, file=f"<{sc.name} {lever}x{x:g}>", ref=ref)
 
 
-Evaluate = Callable[[Scenario], list[dict]]
+Evaluate = Callable[[Scenario], list[dict[str, Any]]]
 """Runs the replications of a scenario and returns their records."""
+
+Bracket = tuple[float, float] | float
+"""A facility's breaking point so far: an open interval (low, high) still to bisect, or a
+settled value (NaN: never red in the range; a range end: red throughout)."""
 
 
 def breaking_points(
@@ -100,56 +108,26 @@ def breaking_points(
             cache[key] = long.groupby("facility", sort=False)["red"].mean()
         return cache[key]
 
-    xs = np.linspace(spec.lo, spec.hi, grid)
-    grid_p = {x: p_red(x) for x in xs}
-    facilities = list(dict.fromkeys(f for s in grid_p.values() for f in s.index))
-
     def red(x: float, f: str) -> bool:
         return bool(p_red(x).get(f, 0.0) >= RED_SHARE)
 
-    brackets: dict[str, tuple[float, float] | float] = {}
-    for f in facilities:
-        states = [red(x, f) for x in xs]
-        if spec.red_above:
-            if not any(states):
-                brackets[f] = float("nan")
-            elif states[0]:
-                brackets[f] = float(xs[0])
-            else:
-                k = states.index(True)
-                brackets[f] = (float(xs[k - 1]), float(xs[k]))
-        else:
-            if not any(states):
-                brackets[f] = float("nan")
-            elif states[-1]:
-                brackets[f] = float(xs[-1])
-            else:
-                k = len(states) - 1 - states[::-1].index(True)
-                brackets[f] = (float(xs[k]), float(xs[k + 1]))
-    # bisect every open bracket; facilities sharing a bracket share each midpoint
-    while True:
-        open_ = {f: b for f, b in brackets.items() if isinstance(b, tuple) and b[1] - b[0] > tol}
-        if not open_:
-            break
-        for f, (a, b) in open_.items():
-            mid = (a + b) / 2
-            is_red = red(mid, f)
-            if spec.red_above:
-                brackets[f] = (a, mid) if is_red else (mid, b)
-            else:
-                brackets[f] = (mid, b) if is_red else (a, mid)
-    rows = []
-    for f, b in brackets.items():
-        value = (b[1] if spec.red_above else b[0]) if isinstance(b, tuple) else b
-        rows.append(
-            {
-                "facility": f,
-                "breaking_point": value,
-                "lever": spec.lever,
-                "red_above": spec.red_above,
-                "red_throughout": not isinstance(b, tuple) and not pd.isna(b),
-            }
-        )
+    xs = [float(x) for x in np.linspace(spec.lo, spec.hi, grid)]
+    grid_p = {x: p_red(x) for x in xs}
+    facilities = list(dict.fromkeys(str(f) for s in grid_p.values() for f in s.index))
+    brackets = {
+        f: _grid_bracket([red(x, f) for x in xs], xs, red_above=spec.red_above) for f in facilities
+    }
+    _bisect(brackets, red, red_above=spec.red_above, tol=tol)
+    rows = [
+        {
+            "facility": f,
+            "breaking_point": (b[1] if spec.red_above else b[0]) if isinstance(b, tuple) else b,
+            "lever": spec.lever,
+            "red_above": spec.red_above,
+            "red_throughout": not isinstance(b, tuple) and not pd.isna(b),
+        }
+        for f, b in brackets.items()
+    ]
     points = pd.DataFrame(
         [
             {"x": x, "facility": f, "p_red": p}
@@ -161,23 +139,60 @@ def breaking_points(
     return table.reset_index(drop=True), points
 
 
-def envelope_png(
-    table: pd.DataFrame, spec: SweepSpec, path, *, title: str, labels: dict[str, str]
-) -> None:
-    """The capacity envelope: per facility the safe and the red part of the lever range."""
-    from contingency.mapping.static import literal_text, plt
+def _grid_bracket(states: list[bool], xs: list[float], *, red_above: bool) -> Bracket:
+    """Where a facility turns red on the grid ``xs`` (``states``: red at each point)."""
+    if not any(states):
+        return float("nan")
+    if red_above:
+        if states[0]:
+            return xs[0]
+        k = states.index(True)
+        return (xs[k - 1], xs[k])
+    if states[-1]:
+        return xs[-1]
+    k = len(states) - 1 - states[::-1].index(True)
+    return (xs[k], xs[k + 1])
 
+
+def _bisect(
+    brackets: dict[str, Bracket],
+    red: Callable[[float, str], bool],
+    *,
+    red_above: bool,
+    tol: float,
+) -> None:
+    """Halve every open bracket until narrower than ``tol``; facilities sharing a bracket share
+    each midpoint (``red`` caches evaluations)."""
+    while True:
+        open_ = {f: b for f, b in brackets.items() if isinstance(b, tuple) and b[1] - b[0] > tol}
+        if not open_:
+            return
+        for f, (a, b) in open_.items():
+            mid = (a + b) / 2
+            is_red = red(mid, f)
+            if red_above:
+                brackets[f] = (a, mid) if is_red else (mid, b)
+            else:
+                brackets[f] = (mid, b) if is_red else (a, mid)
+
+
+def envelope_figure(
+    table: pd.DataFrame, spec: SweepSpec, *, title: str, labels: Mapping[str, str]
+) -> Figure:
+    """The capacity envelope: per facility the safe and the red part of the lever range."""
     with literal_text():  # facility names and titles are drawn as written, `$` too
         shown = table.dropna(subset=["breaking_point"])
-        fig, ax = plt.subplots(figsize=(9, 0.35 * max(4, len(shown)) + 1.5), dpi=120)
-        for i, row in enumerate(shown.itertuples()):
-            bp = row.breaking_point
+        fig = Figure(figsize=(9, 0.35 * max(4, len(shown)) + 1.5), dpi=120)
+        ax = fig.subplots()
+        points = [float(x) for x in shown["breaking_point"]]
+        throughout = [bool(x) for x in shown["red_throughout"]]
+        for i, (bp, red_throughout) in enumerate(zip(points, throughout, strict=True)):
             safe, red = (
                 ((spec.lo, bp), (bp, spec.hi)) if spec.red_above else ((bp, spec.hi), (spec.lo, bp))
             )
             ax.barh(i, safe[1] - safe[0], left=safe[0], color="#2e7d32", alpha=0.7)
             ax.barh(i, red[1] - red[0], left=red[0], color="#c62828", alpha=0.8)
-            mark = ("≤" if spec.red_above else "≥") if row.red_throughout else ""
+            mark = ("≤" if spec.red_above else "≥") if red_throughout else ""
             ax.text(bp, i, f" {mark}{bp:.2f}", va="center", fontsize=7)
         ax.set_yticks(range(len(shown)), [labels.get(f, f) for f in shown["facility"]], fontsize=7)
         ax.set_xlim(spec.lo, spec.hi)
@@ -185,5 +200,16 @@ def envelope_png(
         ax.set_title(title, fontsize=10)
         ax.invert_yaxis()
         fig.tight_layout()
-        fig.savefig(path)
-        plt.close(fig)
+    return fig
+
+
+def envelope_png(
+    table: pd.DataFrame,
+    spec: SweepSpec,
+    path: str | Path,
+    *,
+    title: str,
+    labels: Mapping[str, str],
+) -> None:
+    """Save :func:`envelope_figure` as a PNG file at ``path``."""
+    envelope_figure(table, spec, title=title, labels=labels).savefig(path)

@@ -1,0 +1,157 @@
+"""One pydantic model per row of each CSV file in ``maps/``.
+
+Cells arrive as text; an empty cell is ``None`` (an optional field) or a "field required"
+problem. Columns a model does not name (notes, sources, confidence) are kept as text.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from contingency.domain import CentreKind, LaneMode, Mode
+
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+
+
+class CsvRow(BaseModel):
+    """A row of a ``maps/`` table: text cells, empty cells as missing values."""
+
+    model_config = ConfigDict(
+        extra="allow", frozen=True, allow_inf_nan=False, str_strip_whitespace=True
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_missing(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        named = {f.alias or name for name, f in cls.model_fields.items()}
+        out = {}
+        for k, v in data.items():
+            text = v.strip() if isinstance(v, str) else v
+            if k in named and text == "":
+                continue  # missing: the field's default, or a "field required" problem
+            out[k] = text
+        return out
+
+
+class RegionRow(CsvRow):
+    iso: str
+    name_ru: str
+    name_kk: str
+    name_en: str
+    admin_centre_en: str
+    centre_lat: Latitude
+    centre_lon: Longitude
+    centre_node: str
+    population: Annotated[int, Field(ge=0)]
+    macro_region: str
+    resettlement_priority: bool
+    absorption_capacity: Annotated[int, Field(ge=0)]
+    absorption_assumption: bool
+    source: str
+
+
+class CheckpointRow(CsvRow):
+    id: str
+    name_ru: str
+    name_kk: str
+    name_en: str
+    neighbour_country: str
+    oblast_iso: str
+    lat: Latitude
+    lon: Longitude
+    coord_precision: str | None = None
+    modernised: bool
+    design_vehicles_per_day: NonNegative | None = None
+    design_persons_per_day: NonNegative | None = None
+    node: str
+    source: str
+    confidence: str | None = None
+
+
+class CheckpointLaneRow(CsvRow):
+    """Lanes of one mode at one checkpoint (``maps/checkpoint_lanes.csv``)."""
+
+    checkpoint_id: str
+    mode: LaneMode
+    lanes: Annotated[int, Field(ge=0)]
+    lanes_assumption: bool
+    lanes_basis: str | None = None
+
+
+class CheckpointProcessingRow(CsvRow):
+    """Processing minutes of one mode at one checkpoint (``maps/checkpoint_processing.csv``);
+    no ``min_per_vehicle`` where the mode has no vehicle (on foot)."""
+
+    checkpoint_id: str
+    mode: Mode
+    min_per_vehicle: NonNegative | None = None
+    min_per_person: NonNegative
+    processing_assumption: bool
+    processing_basis: str | None = None
+
+
+class CentreRow(CsvRow):
+    id: str
+    kind: CentreKind
+    facility_type: str | None = None
+    name_ru: str
+    name_en: str
+    region_iso: str
+    city: str | None = None
+    lat: Latitude
+    lon: Longitude
+    node: str
+    beds: Annotated[int, Field(ge=0)]
+    beds_assumption: bool
+    intake_per_hour: Positive
+    stay_days_mean: Positive
+    source: str
+
+
+class RoadNodeRow(CsvRow):
+    id: str
+    kind: str
+    name_en: str
+    name_ru: str | None = None
+    region_iso: str | None = None
+    lat: Latitude
+    lon: Longitude
+    source: str | None = None
+
+
+class RoadEdgeRow(CsvRow):
+    from_: str = Field(alias="from")
+    to: str
+    road_ref: str | None = None
+    length_km: Positive
+    length_basis: str
+    speed_kmh: Positive
+    speed_assumption: bool
+    source: str | None = None
+
+
+class SphereRow(CsvRow):
+    resource: str
+    unit: str
+    per_person_per_day: NonNegative
+    source: str
+
+
+TABLES: dict[str, tuple[type[CsvRow], str]] = {
+    "regions": (RegionRow, "iso"),
+    "checkpoints": (CheckpointRow, "id"),
+    "checkpoint_lanes": (CheckpointLaneRow, ""),
+    "checkpoint_processing": (CheckpointProcessingRow, ""),
+    "centres": (CentreRow, "id"),
+    "roads_nodes": (RoadNodeRow, "id"),
+    "roads_edges": (RoadEdgeRow, ""),
+    "sphere": (SphereRow, "resource"),
+}
+"""File stem in ``maps/`` -> (row model, id column; empty when rows have no single id)."""

@@ -1,0 +1,107 @@
+"""What each inject kind does, one dispatcher per stage.
+
+Each dispatcher matches every kind of :data:`~contingency.scenario.schema.AnyInject` and ends
+in ``assert_never``, so the type checker names a kind a stage forgot. A kind that does not act
+at a stage returns ``None`` there (surges act on arrivals: ``contingency.sim.arrivals``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, assert_never
+
+from contingency.domain import LaneMode, Mode
+from contingency.scenario.schema import (
+    AnyInject,
+    CentreCapacity,
+    CheckpointClose,
+    CheckpointOpen,
+    LanesInject,
+    MobileUnit,
+    RoadClose,
+    RoadOpen,
+    SurgeInject,
+)
+
+if TYPE_CHECKING:
+    from contingency.sim.border import CheckpointRun
+    from contingency.sim.centres import Downstream
+
+BorderAction = Callable[["CheckpointRun"], None]
+DownstreamAction = Callable[["Downstream"], None]
+
+
+def border_action(inj: AnyInject) -> BorderAction | None:
+    """What ``inj`` does to the checkpoint it targets at ``inj.at_h`` (None: nothing)."""
+    match inj:
+        case CheckpointClose():
+            return _set_closed(closed=True)
+        case CheckpointOpen():
+            return _set_closed(closed=False)
+        case LanesInject():
+            return _set_lanes(inj)
+        case SurgeInject() | RoadClose() | RoadOpen() | CentreCapacity() | MobileUnit():
+            return None
+        case _:
+            assert_never(inj)
+
+
+def downstream_action(inj: AnyInject) -> DownstreamAction | None:
+    """What ``inj`` does after the border, in the hour it happens (None: nothing)."""
+    match inj:
+        case CentreCapacity():
+            return _set_beds(inj)
+        case MobileUnit():
+            return _open_mobile_unit(inj)
+        case RoadClose():
+            return _road(inj.target, is_open=False)
+        case RoadOpen():
+            return _road(inj.target, is_open=True)
+        case CheckpointClose() | CheckpointOpen() | LanesInject() | SurgeInject():
+            return None
+        case _:
+            assert_never(inj)
+
+
+# ---------------------------------------------------------------- at the border
+def _set_closed(*, closed: bool) -> BorderAction:
+    def apply(run: CheckpointRun) -> None:
+        run.closed = closed
+
+    return apply
+
+
+def _set_lanes(inj: LanesInject) -> BorderAction:
+    def apply(run: CheckpointRun) -> None:
+        for m in Mode:
+            v = inj.params.get(LaneMode(m))
+            if v is not None:
+                run.base_lanes[m] = v
+
+    return apply
+
+
+# ---------------------------------------------------------------- after the border
+def _set_beds(inj: CentreCapacity) -> DownstreamAction:
+    def apply(down: Downstream) -> None:
+        if inj.target in down.centres:
+            down.centres[inj.target].beds = inj.params.beds
+
+    return apply
+
+
+def _open_mobile_unit(inj: MobileUnit) -> DownstreamAction:
+    def apply(down: Downstream) -> None:
+        unit = down.mobile_unit(inj)
+        unit.beds, unit.is_open = inj.params.beds, True
+
+    return apply
+
+
+def _road(target: str, *, is_open: bool) -> DownstreamAction:
+    a, b = target.split("--")
+
+    def apply(down: Downstream) -> None:
+        (down.network.open if is_open else down.network.close)(a, b)
+
+    return apply
