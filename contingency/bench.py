@@ -104,7 +104,7 @@ def full_pipeline(sc: Scenario, ref: RefData) -> int:
     return res.summary["ledger"]["arrived"]
 
 
-def bare_simpy(persons: int = 200_000, lanes: int = 4, seed: int = 1) -> int:
+def bare_simpy(persons: int = 200_000, lanes: int = 4, *, seed: int = 1) -> int:
     """One SimPy process per person through one queue of ``lanes`` servers at rho = 0.9."""
     rng = np.random.default_rng(seed)
     gaps = rng.exponential(1 / (0.9 * lanes), persons)

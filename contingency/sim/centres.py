@@ -57,7 +57,7 @@ class Centre:
     departures: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
-def stay_pmf(mean_days: float, n_hours: int, cv: float = STAY_CV) -> np.ndarray:
+def stay_pmf(mean_days: float, n_hours: int, *, cv: float = STAY_CV) -> np.ndarray:
     """Log-normal length of stay discretised to whole hours 1..n_hours, plus a tail cell."""
     sigma2 = math.log(1 + cv**2)
     mu = math.log(mean_days * 24) - sigma2 / 2
