@@ -22,7 +22,7 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 validate: $(STAMP)
-	$(BIN)/python -m contingency validate scenarios/*.yaml
+	$(BIN)/python -m contingency validate scenarios/*.yaml scenarios/history/*/scenario.yaml
 
 # This machine only (127.0.0.1:8501). For the HQ network, with a login:
 #   make run BOARD_ARGS="--host 0.0.0.0 --users /etc/contingency/users.toml"

@@ -84,9 +84,9 @@ def validate(
     """Check scenario files; print one line per problem and exit 2 if any."""
     from contingency.scenario import validate_files
 
-    try:
+    try:  # each file against its map pack; a broken pack's files are reported too
         problems = validate_files(files)
-    except InputError as exc:  # reference data in maps/ is broken
+    except InputError as exc:
         _fail(exc)
     if problems:
         for p in problems:
@@ -201,14 +201,12 @@ def run(
     import errno
     import os
 
-    from contingency.refdata import load_refdata
     from contingency.results import check_run_folder, run_scenario
-    from contingency.scenario import load_scenario
+    from contingency.scenario import load_scenario_with_ref
     from contingency.store import RunStore
 
-    try:
-        ref = load_refdata()
-        sc = load_scenario(scenario, ref=ref)
+    try:  # the scenario's map pack (`maps:`), else the bundled one
+        sc, ref = load_scenario_with_ref(scenario)
     except InputError as exc:
         _fail(exc)
     try:  # refuse before simulating: nothing is written when a folder is wrong
@@ -381,29 +379,32 @@ def _stress_inputs(
     budget: float | None,
 ) -> tuple[RefData, Scenario, SweepSpec | None]:
     """Check every stress option and load the scenario; print every problem and exit 2."""
-    from contingency.refdata import load_refdata
-    from contingency.scenario import load_scenario
+    from contingency.scenario import load_scenario_with_ref
     from contingency.stress.sweep import apply_lever
 
     problems, spec = _stress_option_problems(
         workers=workers, scheduler=scheduler, sweep=sweep, budget=budget
     )
-    try:
-        ref = load_refdata()
-        sc = load_scenario(scenario, ref=ref)
+    loaded = None
+    try:  # the scenario's map pack (`maps:`), else the bundled one
+        loaded = load_scenario_with_ref(scenario)
     except InputError as exc:
         problems += [str(p) for p in exc.problems]
-        sc = None
-    if sc is not None and budget is not None and not sc.reserves:
+    if loaded is None:
+        for p in problems:
+            typer.echo(p, err=True)
+        raise typer.Exit(code=2)
+    sc, ref = loaded
+    if budget is not None and not sc.reserves:
         problems.append(f"{scenario}: reserves: the scenario lists no candidate reserves")
-    if sc is not None and spec is not None:
+    if spec is not None:
         for x in (spec.lo, spec.hi):  # the sweep's ends must give valid scenarios
             try:
                 apply_lever(sc, ref, spec.lever, x)
             except InputError as exc:
                 why = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
                 problems.append(f"--sweep: {spec.lever} x{x:g} gives an invalid scenario: {why}")
-    if problems or sc is None:
+    if problems:
         for p in problems:
             typer.echo(p, err=True)
         raise typer.Exit(code=2)
@@ -740,3 +741,208 @@ def _board_env(*, host: str, users: Path | None) -> dict[str, str]:
 def main() -> None:
     """Entry point of the console script."""
     app()
+
+
+# ---------------------------------------------------------------- replaying past influxes
+DEFAULT_LOO_PARAMS = "processing,shelter_share"
+MAX_REPLAY_REPLICATIONS = 100
+
+
+def _history_params(text: str) -> list[str]:
+    """``--params a,b``: names of calibration parameters, else one line and exit 2."""
+    from contingency.history.calibrate import PARAMS
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in PARAMS]
+    if not names or unknown or len(set(names)) != len(names):
+        typer.echo(
+            f"--params: give distinct names from {', '.join(PARAMS)}, separated by commas "
+            f"(got {text!r})",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    return names
+
+
+@app.command()
+def replay(
+    case_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A case folder (scenarios/history/<case>); with --all, a folder of cases "
+            "(default: the bundled history)."
+        ),
+    ] = None,
+    *,
+    all_cases: Annotated[
+        bool, typer.Option("--all", help="Replay every case and print the scores.")
+    ] = False,
+    replications: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=MAX_REPLAY_REPLICATIONS,
+            help="Replications; each modelled value is their median.",
+        ),
+    ] = 1,
+    leave_one_out: Annotated[
+        bool,
+        typer.Option(
+            "--leave-one-out",
+            help="With --all: also score each case with the mean of the other cases' fits.",
+        ),
+    ] = False,
+    params: Annotated[
+        str, typer.Option(help="Parameters fitted for --leave-one-out.")
+    ] = DEFAULT_LOO_PARAMS,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Replay a past influx and compare the model with what was observed.
+
+    Prints observable | target | observed band | modelled | log ratio | inside band, and
+    stores a run of kind `replay` with replay.json. Exit 0 whatever the score; 2 for a
+    malformed case folder.
+    """
+    from contingency.history.case import load_case
+    from contingency.history.replay import observation_lines, replay_case, score_text
+    from contingency.store import RunStore
+
+    if all_cases:
+        _replay_all(
+            case_dir,
+            replications=replications,
+            loo_params=_history_params(params) if leave_one_out else None,
+            runs_dir=runs_dir,
+        )
+        return
+    if case_dir is None or leave_one_out:
+        why = "--leave-one-out goes with --all" if leave_one_out else "give CASE_DIR or --all"
+        typer.echo(why, err=True)
+        raise typer.Exit(code=2)
+    try:
+        case = load_case(case_dir)
+    except InputError as exc:
+        _fail(exc)
+    try:
+        store = RunStore(runs_dir)
+    except OSError as exc:
+        _fail_os(exc)
+    done = replay_case(case, replications=replications)
+    stored = done.store(store)
+    typer.echo(f"{case.name}: {len(done.seeds)} replication(s), seeds {done.seeds}")
+    for line in observation_lines(done):
+        typer.echo(f"  {line}")
+    typer.echo(f"  score: median |ln ratio|, within x2, inside band, n:{score_text(done.score)}")
+    typer.echo(f"  stored as {stored.run_id}")
+
+
+def _replay_all(
+    root: Path | None,
+    *,
+    replications: int,
+    loo_params: list[str] | None,
+    runs_dir: Path | None,
+) -> None:
+    """Every case under ``root`` (default: the bundled history): the scores per case and
+    pooled; exit 2 after the table when a case folder is malformed."""
+    from contingency.history.calibrate import leave_one_out
+    from contingency.history.case import Case, case_folders, load_case
+    from contingency.history.replay import SCORE_HEADER, replay_case, score_text
+    from contingency.history.score import Score, pooled_score
+    from contingency.resources import HISTORY_DIR
+    from contingency.store import RunStore
+
+    folder = root if root is not None else HISTORY_DIR
+    folders = case_folders(folder)
+    if not folders:
+        typer.echo(f"{folder}: no case folders", err=True)
+        raise typer.Exit(code=2)
+    problems: list[str] = []
+    cases: list[Case] = []
+    for f in folders:
+        try:
+            cases.append(load_case(f))
+        except InputError as exc:
+            problems += [str(p) for p in exc.problems]
+    try:
+        store = RunStore(runs_dir)
+    except OSError as exc:
+        _fail_os(exc)
+    scores: dict[str, Score] = {}
+    ratios: list[list[float | None]] = []
+    typer.echo(f"{'case':<34}{SCORE_HEADER}")
+    for case in cases:
+        done = replay_case(case, replications=replications)
+        done.store(store)
+        scores[case.name] = done.score
+        ratios.append([r["log_ratio"] for r in done.records])
+        typer.echo(f"{case.name:<34}{score_text(done.score)}")
+    typer.echo(f"{'pooled (before any fitting)':<34}{score_text(pooled_score(ratios))}")
+    if loo_params is not None and len(cases) > 1:
+        typer.echo(f"\nleave-one-out ({', '.join(loo_params)} fitted on the other cases):")
+        typer.echo(f"{'case':<34}{'before':>33}{'with the others fit':>33}  values")
+        for row in leave_one_out(cases, loo_params, before=scores):
+            values = ", ".join(f"{k}={v:.3g}" for k, v in row.values.items())
+            typer.echo(
+                f"{row.case:<34}{score_text(row.before):>33}{score_text(row.after):>33}  {values}"
+            )
+    if problems:
+        for p in problems:
+            typer.echo(p, err=True)
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def calibrate(
+    case_dir: Annotated[Path, typer.Argument(help="A case folder (scenarios/history/<case>).")],
+    *,
+    params: Annotated[
+        str,
+        typer.Option(help="Parameters to fit: processing, lanes, shelter_share, influx."),
+    ],
+    runs_dir: RunsDir = None,
+) -> None:
+    """Fit a few named parameters to a case's observations (stored as a run of kind
+    `calibrate` with calibration.json). Fitted values never score the case they were fitted on:
+    `replay --all --leave-one-out` uses them on the other cases."""
+    import json
+
+    from contingency.history.calibrate import apply_params
+    from contingency.history.calibrate import calibrate as fit_case
+    from contingency.history.case import load_case
+    from contingency.history.replay import SCORE_HEADER, score_text
+    from contingency.scenario import dump_scenario
+    from contingency.store import RunStore
+
+    names = _history_params(params)
+    try:
+        case = load_case(case_dir)
+    except InputError as exc:
+        _fail(exc)
+    try:
+        store = RunStore(runs_dir)
+    except OSError as exc:
+        _fail_os(exc)
+    fit = fit_case(case, names)
+    fitted = apply_params(case.scenario, case.ref, fit.values)
+
+    def write(folder: Path) -> None:
+        (folder / "calibration.json").write_text(
+            json.dumps(fit.as_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        (folder / "scenario.yaml").write_text(dump_scenario(fitted), encoding="utf-8")
+
+    stored = store.save(
+        write,
+        scenario=case.scenario.name,
+        seed=case.scenario.seed,
+        kind="calibrate",
+        note=f"calibration of {case.name}: {', '.join(names)}",
+    )
+    typer.echo(f"{case.name}: {len(fit.evaluations)} evaluations")
+    for name, value in fit.values.items():
+        typer.echo(f"  {name:<16}{value:.4g}")
+    typer.echo(f"  {'':<16}{SCORE_HEADER}")
+    typer.echo(f"  {'before':<16}{score_text(fit.before)}")
+    typer.echo(f"  {'fitted':<16}{score_text(fit.after)}  (not a score of the case: see README)")
+    typer.echo(f"  stored as {stored.run_id}")

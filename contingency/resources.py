@@ -31,6 +31,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 installed package, the folder that holds it."""
 MAPS_DIR = _data_dir("maps")
 SCENARIOS_DIR = _data_dir("scenarios")
+HISTORY_DIR = SCENARIOS_DIR / "history"
+"""Cases of past influxes (``scenarios/history/<case>/``), replayed by ``contingency replay``."""
 LEAFLET_DIR = _data_dir("leaflet")
 DEFAULT_SCENARIO = SCENARIOS_DIR / f"{DEFAULT_SCENARIO_NAME}{SCENARIO_SUFFIX}"
 SCHEMA_FILE_NAME = "scenario.schema.json"

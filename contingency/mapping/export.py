@@ -81,7 +81,8 @@ def load_run(run_dir: str | Path) -> Run:
         The folder is not a simulation run (a stress run has no map tables) or its
         ``scenario.yaml`` is not YAML; a :class:`ScenarioError` if the scenario does not fit
         the schema. Its ids are not checked against today's ``maps/``: a run made with
-        checkpoints or centres since renamed or removed still exports.
+        checkpoints or centres since renamed or removed still exports. Its ``maps`` (the
+        absolute path of the run's map pack, if any) is kept: see :func:`run_refdata`.
     """
     run_dir = Path(run_dir)
     tables, summary = load_result(run_dir)
@@ -101,6 +102,14 @@ def load_run(run_dir: str | Path) -> Run:
     except ValidationError as exc:
         raise ScenarioError(pydantic_problems(str(path), exc, tags=INJECT_KINDS)) from None
     return Run(summary.get("run_id", run_dir.name), sc, tables, summary)
+
+
+def run_refdata(run: Run) -> RefData:
+    """The geography a run is drawn with: the map pack its scenario named, while that folder
+    exists, else the bundled pack (a run whose pack has since gone still exports)."""
+    if run.scenario.maps is not None and Path(run.scenario.maps).is_dir():
+        return load_refdata(run.scenario.maps)
+    return load_refdata()
 
 
 def moment(run: Run, day: int | None) -> int:
@@ -390,9 +399,8 @@ def export(
 ) -> Path:
     """Write one export of the run in ``run_dir`` to ``out`` (a file, or a folder to write it
     into under its default name; default ``RUN_DIR/exports/``); return the file written."""
-    ref = load_refdata()
     run = load_run(run_dir)
-    data = render(run, fmt, lang=lang, day=day, marking=marking, ref=ref)
+    data = render(run, fmt, lang=lang, day=day, marking=marking, ref=run_refdata(run))
     if out is None or Path(out).is_dir():
         tag = f"day{day}" if day else "peak"
         kind = "briefing" if fmt == "briefing" else "map" if fmt in ("png", "pdf", "html") else fmt

@@ -1,9 +1,11 @@
-"""Read and check the CSV and GeoJSON files in ``maps/``.
+"""Read and check a map pack: the CSV and GeoJSON files of ``maps/`` or of any folder with the
+same files and columns (a scenario names one with ``maps: <folder>``).
 
 Each CSV row is validated by its pydantic row model (:mod:`.rows`), with every problem
 collected into one :class:`~contingency.errors.ReferenceDataError`, one line each
-(``maps/checkpoints.csv: line 7: lat: input should be a valid number (got 'north')``); code
-after this trusts the tables.
+(``maps/checkpoints.csv: line 7: lat: input should be a valid number (got 'north')``, or the
+pack's own file: ``scenarios/history/x/pack/checkpoints.csv: line 3: ...``); code after this
+trusts the tables.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,18 @@ from contingency.refdata.rows import (
 from contingency.resources import MAPS_DIR
 
 MODERNISED_CHECKPOINTS = 10
+"""Checkpoints the bundled Kazakhstan pack marks modernised (checked for that pack only)."""
+PACK_FILES = (
+    *(f"{name}.csv" for name in TABLES),
+    "regions.geojson",
+)
+"""The files every map pack holds (``SOURCES.md`` beside them says where they come from)."""
 
 
 @dataclass(frozen=True)
 class RefData:
-    """The reference tables, indexed by id. Coordinates are WGS 84 degrees.
+    """The reference tables of one map pack, indexed by id. Coordinates are WGS 84 degrees.
+    ``maps_dir`` is the pack's folder, resolved (absolute).
 
     ``lanes`` and ``processing`` hold the per-mode figures of each checkpoint
     (``maps/checkpoint_lanes.csv``, ``maps/checkpoint_processing.csv``).
@@ -54,8 +62,14 @@ class RefData:
     """Checkpoint id -> mode -> processing minutes."""
 
     @property
+    def is_bundled(self) -> bool:
+        """True for the bundled Kazakhstan pack (``maps/``)."""
+        return self.maps_dir == MAPS_DIR.resolve()
+
+    @property
     def modernised_ids(self) -> list[str]:
-        """The ten modernised road checkpoints, in file order."""
+        """The checkpoints marked modernised, in file order: the ten modernised road
+        checkpoints in the bundled pack; a scenario that lists no checkpoints uses these."""
         return list(self.checkpoints.index[self.checkpoints["modernised"]])
 
     @property
@@ -88,10 +102,13 @@ def _required_columns(model: type[CsvRow]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items() if f.is_required()]
 
 
-def _read_rows(path: Path, name: str, problems: list[Problem]) -> tuple[list[CsvRow], list[str]]:
-    """The valid rows of ``maps/<name>.csv`` and its header; a problem per bad cell."""
+def _read_rows(
+    path: Path, name: str, problems: list[Problem], *, shown: Path
+) -> tuple[list[CsvRow], list[str]]:
+    """The valid rows of ``<pack>/<name>.csv`` and its header; a problem per bad cell, naming
+    the file inside ``shown`` (the pack folder as the caller named it)."""
     model, _ = TABLES[name]
-    file = str(path)
+    file = str(shown / path.name)
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -148,7 +165,7 @@ def _processing(
     return out
 
 
-def _check_per_mode(ref: RefData, problems: list[Problem]) -> None:
+def _check_per_mode(ref: RefData, d: Path, problems: list[Problem]) -> None:
     """Every checkpoint has one row per mode in each per-mode table, and nothing else."""
     known = set(ref.checkpoints.index)
     tables: tuple[tuple[str, dict[str, Any], tuple[str, ...]], ...] = (
@@ -156,7 +173,7 @@ def _check_per_mode(ref: RefData, problems: list[Problem]) -> None:
         ("checkpoint_processing.csv", ref.processing, tuple(Mode)),
     )
     for name, table, modes in tables:
-        file = str(ref.maps_dir / name)
+        file = str(d / name)
         for cp in sorted(set(table) - known):
             problems.append(problem(file, "checkpoint_id", "unknown checkpoint", cp))
         for cp in ref.checkpoints.index:
@@ -166,8 +183,7 @@ def _check_per_mode(ref: RefData, problems: list[Problem]) -> None:
 
 
 # ---------------------------------------------------------------- cross-references
-def _check_places(ref: RefData, problems: list[Problem]) -> None:
-    d = ref.maps_dir
+def _check_places(ref: RefData, d: Path, problems: list[Problem]) -> None:
     isos = set(ref.regions.index)
     nodes = set(ref.road_nodes.index)
     for table, file, iso_col in (
@@ -195,9 +211,9 @@ def _check_places(ref: RefData, problems: list[Problem]) -> None:
             )
 
 
-def _cross_check(ref: RefData, problems: list[Problem]) -> None:
-    d = ref.maps_dir
-    _check_places(ref, problems)
+def _cross_check(ref: RefData, d: Path, problems: list[Problem]) -> None:
+    """Dangling ids between the tables; ``d`` is the pack folder as the caller named it."""
+    _check_places(ref, d, problems)
     nodes = set(ref.road_nodes.index)
     for i, row in ref.road_edges.iterrows():
         for end in ("from", "to"):
@@ -210,9 +226,9 @@ def _cross_check(ref: RefData, problems: list[Problem]) -> None:
                         row[end],
                     )
                 )
-    _check_per_mode(ref, problems)
+    _check_per_mode(ref, d, problems)
     n_mod = int(ref.checkpoints["modernised"].sum())
-    if n_mod != MODERNISED_CHECKPOINTS:
+    if ref.is_bundled and n_mod != MODERNISED_CHECKPOINTS:
         problems.append(
             problem(
                 str(d / "checkpoints.csv"),
@@ -223,42 +239,76 @@ def _cross_check(ref: RefData, problems: list[Problem]) -> None:
         )
 
 
-def _read_geojson(path: Path, problems: list[Problem]) -> dict[str, Any]:
+def _read_geojson(path: Path, problems: list[Problem], *, shown: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        problems.append(problem(str(path), "", f"cannot read GeoJSON: {exc}"))
+        problems.append(problem(str(shown / path.name), "", f"cannot read GeoJSON: {exc}"))
         return {}
     return data
 
 
-@cache
-def load_refdata(maps_dir: Path = MAPS_DIR) -> RefData:
-    """Load and check every reference file in ``maps_dir`` (cached per folder).
+_CACHE: dict[Path, tuple[tuple[tuple[int, int], ...], RefData]] = {}
+"""Resolved pack folder -> (the files' modification stamps, its reference data)."""
+
+
+def _stamp(folder: Path) -> tuple[tuple[int, int], ...]:
+    """Modification time and size of each pack file (a changed file is read again)."""
+    out = []
+    for name in PACK_FILES:
+        try:
+            st = (folder / name).stat()
+        except OSError:
+            out.append((-1, -1))
+        else:
+            out.append((st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+def load_refdata(maps_dir: str | Path | None = None) -> RefData:
+    """Load and check the map pack in ``maps_dir`` (None: the bundled Kazakhstan pack,
+    ``maps/``). Cached per resolved folder while its files stay unchanged.
+
+    Problems name the pack's files as ``maps_dir`` names them
+    (``scenarios/history/x/pack/checkpoints.csv: line 3: lat: ...``).
 
     Raises
     ------
     ReferenceDataError
-        With one problem per bad cell, missing column, duplicate id or dangling reference.
+        With one problem per bad cell, missing column, duplicate id or dangling reference,
+        or one line when ``maps_dir`` is not a folder.
     """
-    maps_dir = Path(maps_dir)
+    shown = MAPS_DIR if maps_dir is None else Path(maps_dir)
+    folder = shown.resolve()
+    if not folder.is_dir():
+        raise ReferenceDataError([problem(str(shown), "", "no such map pack folder")])
+    stamp = _stamp(folder)
+    hit = _CACHE.get(folder)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    ref = _load(folder, shown)
+    _CACHE[folder] = (stamp, ref)
+    return ref
+
+
+def _load(folder: Path, shown: Path) -> RefData:
+    """Read and check every file of the pack in ``folder``; problems name ``shown``."""
     problems: list[Problem] = []
     rows: dict[str, list[Any]] = {}
     tables: dict[str, pd.DataFrame] = {}
     for name, (_, key) in TABLES.items():
-        path = maps_dir / f"{name}.csv"
-        rows[name], header = _read_rows(path, name, problems)
+        rows[name], header = _read_rows(folder / f"{name}.csv", name, problems, shown=shown)
         tables[name] = _frame(rows[name], header, key)
-        problems.extend(_duplicates(str(path), tables[name], key))
-    lanes = _lanes(rows["checkpoint_lanes"], str(maps_dir / "checkpoint_lanes.csv"), problems)
+        problems.extend(_duplicates(str(shown / f"{name}.csv"), tables[name], key))
+    lanes = _lanes(rows["checkpoint_lanes"], str(shown / "checkpoint_lanes.csv"), problems)
     processing = _processing(
-        rows["checkpoint_processing"], str(maps_dir / "checkpoint_processing.csv"), problems
+        rows["checkpoint_processing"], str(shown / "checkpoint_processing.csv"), problems
     )
-    geojson = _read_geojson(maps_dir / "regions.geojson", problems)
+    geojson = _read_geojson(folder / "regions.geojson", problems, shown=shown)
     if problems:
         raise ReferenceDataError(problems)
     ref = RefData(
-        maps_dir=maps_dir,
+        maps_dir=folder,
         regions=tables["regions"],
         checkpoints=tables["checkpoints"],
         centres=tables["centres"],
@@ -269,7 +319,7 @@ def load_refdata(maps_dir: Path = MAPS_DIR) -> RefData:
         lanes=lanes,
         processing=processing,
     )
-    _cross_check(ref, problems)
+    _cross_check(ref, shown, problems)
     if problems:
         raise ReferenceDataError(problems)
     return ref

@@ -6,7 +6,9 @@ from contingency.scenario.load import (
     dump_scenario,
     load_scenario,
     load_scenario_bytes,
+    load_scenario_with_ref,
     parse_scenario,
+    scenario_refdata,
     validate_files,
 )
 from contingency.scenario.schema import Mode, Scenario
@@ -20,6 +22,8 @@ __all__ = [
     "hourly_totals",
     "load_scenario",
     "load_scenario_bytes",
+    "load_scenario_with_ref",
     "parse_scenario",
+    "scenario_refdata",
     "validate_files",
 ]

@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from contingency.domain import LaneMode
-from contingency.errors import Problem, ScenarioError, problem, pydantic_problems
+from contingency.errors import InputError, Problem, ScenarioError, problem, pydantic_problems
 from contingency.refdata import RefData, load_refdata
 from contingency.scenario import safe_yaml
 from contingency.scenario.influx import curve_weights, daily_totals, hourly_totals
@@ -36,6 +36,7 @@ __all__ = ["checkpoints_in_play"]  # re-exported: its home is the plan
 
 MAX_PROBLEMS = 200
 """Problems listed for one file; a flood of them is cut short with a count of the rest."""
+MAPS_NOT_ON_DISK = "only scenario files on disk may name a map pack"
 
 
 def _check_ids(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
@@ -274,11 +275,14 @@ def parse_yaml_bytes_bounded(
 def load_scenario_bytes(raw: bytes, *, file: str, ref: RefData | None = None) -> Scenario:
     """Load, validate and cross-check a scenario given as bytes (e.g. an upload). The YAML is
     read in a child process with limits on time and memory
-    (:func:`parse_yaml_bytes_bounded`)."""
+    (:func:`parse_yaml_bytes_bounded`). A ``maps:`` key is refused: only a scenario file on
+    disk may name a map pack."""
     data, problems = parse_yaml_bytes_bounded(raw, file=file)
     if problems:
         raise ScenarioError(problems)
     assert data is not None
+    if data.get("maps") is not None:  # bytes have no folder for a pack to be relative to
+        raise ScenarioError([problem(file, "maps", MAPS_NOT_ON_DISK, data["maps"])])
     return parse_scenario(data, file=file, ref=ref)
 
 
@@ -289,45 +293,91 @@ def _at_most(problems: list[Problem], file: str) -> list[Problem]:
     return [*problems[:MAX_PROBLEMS], problem(file, "(top level)", f"and {rest:,} more problems")]
 
 
+def _pack(file: str, sc: Scenario, base_dir: Path | None) -> tuple[Scenario, RefData]:
+    """The map pack ``sc.maps`` names (relative to ``base_dir``, the scenario file's folder)
+    and the scenario with ``maps`` made absolute, so that it names the same pack wherever it is
+    stored or sent (a stored run's ``scenario.yaml``, a stress worker)."""
+    assert sc.maps is not None
+    given = Path(sc.maps)
+    if not given.is_absolute() and base_dir is None:
+        raise ScenarioError([problem(file, "maps", MAPS_NOT_ON_DISK, sc.maps)])
+    shown = given if base_dir is None else base_dir / given  # absolute `given` wins
+    if not shown.is_dir():
+        raise ScenarioError([problem(file, "maps", "no such folder", sc.maps)])
+    ref = load_refdata(shown)  # ReferenceDataError names the pack's own files
+    return sc.model_copy(update={"maps": str(ref.maps_dir)}), ref
+
+
 def parse_scenario(
-    data: dict[str, Any], *, file: str = "<scenario>", ref: RefData | None = None
+    data: dict[str, Any],
+    *,
+    file: str = "<scenario>",
+    ref: RefData | None = None,
+    base_dir: Path | None = None,
 ) -> Scenario:
     """Validate a mapping (e.g. from YAML or the board) into a :class:`Scenario`.
+
+    The scenario is checked against the map pack its ``maps`` names (relative to
+    ``base_dir``; an absolute path needs none), else against ``ref`` (default: the bundled
+    pack). The returned scenario's ``maps`` is the pack's absolute path, or None.
 
     Raises
     ------
     ScenarioError
         Listing every schema and cross-reference problem.
+    ReferenceDataError
+        When the pack the scenario names is malformed (its files, lines and fields).
     """
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = pydantic_problems(file, exc, tags=INJECT_KINDS)
         raise ScenarioError(_at_most(problems, file)) from None
+    if sc.maps is not None:
+        sc, ref = _pack(file, sc, base_dir)
     problems = check_references(file, sc, ref or load_refdata())
     if problems:
         raise ScenarioError(_at_most(problems, file))
     return sc
 
 
+def scenario_refdata(sc: Scenario, *, ref: RefData | None = None) -> RefData:
+    """The reference data a loaded scenario runs with: the map pack its ``maps`` names (an
+    absolute path after loading), else ``ref``, else the bundled pack."""
+    if sc.maps is not None:
+        return load_refdata(sc.maps)
+    return ref or load_refdata()
+
+
 def load_scenario(path: str | Path, *, ref: RefData | None = None) -> Scenario:
-    """Load, validate and cross-check one scenario YAML file."""
+    """Load, validate and cross-check one scenario YAML file, against the map pack its
+    ``maps`` names (relative to the file's folder) or else ``ref`` (default: bundled)."""
     path = Path(path)
     data, problems = read_yaml(path)
     if problems:
         raise ScenarioError(problems)
     assert data is not None
-    return parse_scenario(data, file=str(path), ref=ref)
+    return parse_scenario(data, file=str(path), ref=ref, base_dir=path.parent)
+
+
+def load_scenario_with_ref(
+    path: str | Path, *, ref: RefData | None = None
+) -> tuple[Scenario, RefData]:
+    """:func:`load_scenario` and the reference data the scenario runs with (its map pack, else
+    ``ref``, else the bundled pack): what every command that runs a scenario file needs."""
+    sc = load_scenario(path, ref=ref)
+    return sc, scenario_refdata(sc, ref=ref)
 
 
 def validate_files(paths: list[Path], *, ref: RefData | None = None) -> list[Problem]:
-    """Every problem in every file (empty when all are valid)."""
+    """Every problem in every file, the map packs they name included (empty when all are
+    valid). A problem shared by several files (a broken pack) is listed once."""
     out: list[Problem] = []
     for p in paths:
         try:
             load_scenario(p, ref=ref)
-        except ScenarioError as exc:
-            out += exc.problems
+        except InputError as exc:
+            out += [q for q in exc.problems if q not in out]
     return out
 
 

@@ -522,8 +522,12 @@ class Scenario(_Model):
     start: datetime
     horizon_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)]
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
+    maps: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    """The map pack (a folder with the files and columns of ``maps/``), relative to the
+    scenario file; the bundled Kazakhstan pack when omitted. After loading, its absolute path."""
     checkpoints: list[str] | None = None
-    """Checkpoints in play; the ten modernised ones when omitted."""
+    """Checkpoints in play; those the map pack marks modernised (in the bundled pack, the ten
+    modernised ones) when omitted."""
     influx: dict[str, InfluxSpec]
     influx_multiplier: Annotated[float, Field(gt=0, le=100)] = 1.0
     hourly_profile: list[Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] = Field(

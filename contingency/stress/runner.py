@@ -34,13 +34,14 @@ error."""
 
 def replicate(sc: Scenario, seed: int) -> Record:
     """One replication of ``sc`` (validated already; runs on a worker, which receives it
-    pickled): returns its figures or its seed and error."""
-    from contingency.refdata import load_refdata
+    pickled, and reads the map pack its ``maps`` names, an absolute path, else the bundled
+    one): returns its figures or its seed and error."""
     from contingency.results import run_scenario
+    from contingency.scenario import scenario_refdata
     from contingency.stress.metrics import replication_record
 
     try:
-        return replication_record(run_scenario(sc, load_refdata(), seed=seed))
+        return replication_record(run_scenario(sc, scenario_refdata(sc), seed=seed))
     except Exception as exc:  # reported per replication; the others go on
         return {
             "seed": seed,

@@ -1,0 +1,1 @@
+"""Replaying past influxes: case folders, observables, scores, replay and calibration."""
