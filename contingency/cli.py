@@ -292,12 +292,16 @@ def runs(
     if not rows:
         typer.echo(f"{store.root}: no runs yet")
         return
-    typer.echo(f"{'run id':<62}{'kind':<8}{'seed':>12}{'arrived':>12}{'red':>5}{'amber':>6}")
+    width = max(62, *(len(r.run_id) + 2 for r in rows))  # a whole id, then a gap
+    kinds = max(8, *(len(r.kind) + 2 for r in rows))
+    typer.echo(
+        f"{'run id':<{width}}{'kind':<{kinds}}{'seed':>12}{'arrived':>12}{'red':>5}{'amber':>6}"
+    )
     for r in rows:
         seed = "" if r.seed is None else str(r.seed)
         arrived = "" if r.arrived is None else f"{r.arrived:,}"
         gaps = f"{r.red_gaps or 0:>5}{r.amber_gaps or 0:>6}"
-        typer.echo(f"{r.run_id:<62}{r.kind:<8}{seed:>12}{arrived:>12}{gaps}")
+        typer.echo(f"{r.run_id:<{width}}{r.kind:<{kinds}}{seed:>12}{arrived:>12}{gaps}")
 
 
 @app.command()
@@ -803,10 +807,6 @@ def replay(
     stores a run of kind `replay` with replay.json. Exit 0 whatever the score; 2 for a
     malformed case folder.
     """
-    from contingency.history.case import load_case
-    from contingency.history.replay import observation_lines, replay_case, score_text
-    from contingency.store import RunStore
-
     if all_cases:
         _replay_all(
             case_dir,
@@ -819,6 +819,14 @@ def replay(
         why = "--leave-one-out goes with --all" if leave_one_out else "give CASE_DIR or --all"
         typer.echo(why, err=True)
         raise typer.Exit(code=2)
+    _replay_one(case_dir, replications=replications, runs_dir=runs_dir)
+
+
+def _replay_one(case_dir: Path, *, replications: int, runs_dir: Path | None) -> None:
+    from contingency.history.case import load_case
+    from contingency.history.replay import observation_lines, replay_case, score_text
+    from contingency.store import RunStore
+
     try:
         case = load_case(case_dir)
     except InputError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from contingency.metrics.gaps import (
     unmet_gaps,
 )
 from contingency.metrics.needs import daily_needs, peak_needs
-from contingency.refdata import RefData
+from contingency.refdata import PACK_FILES, RefData
 from contingency.scenario import Scenario, dump_scenario
 from contingency.sim.engine import SimOutput, simulate
 from contingency.summary import (
@@ -67,6 +68,9 @@ _ZSTD_TABLES = frozenset({"groups"})
 """Tables stored with zstd, which pays for large ones (the groups table: ~40 bytes a group)."""
 TOP_CORRIDORS = 15
 RUN_FILES = ("scenario.yaml", "summary.json")
+RUN_PACK = "pack"
+"""Where a run keeps a copy of the map pack its scenario named, so it stays drawable."""
+RUN_PACK_FILES = (*PACK_FILES, "SOURCES.md")
 """Files every saved run has: a folder holding them and nothing foreign is an earlier run."""
 
 
@@ -81,9 +85,18 @@ def write_run_files(
         compression: Literal["zstd", "snappy"] = "zstd" if name in _ZSTD_TABLES else "snappy"
         df.to_parquet(folder / f"{name}.parquet", index=False, compression=compression)
     (folder / "scenario.yaml").write_text(dump_scenario(scenario), encoding="utf-8")
+    if scenario.maps is not None:  # a foreign pack travels with the run
+        _copy_pack(Path(scenario.maps), folder / RUN_PACK)
     (folder / "summary.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
     )
+
+
+def _copy_pack(pack: Path, dest: Path) -> None:
+    dest.mkdir()
+    for name in RUN_PACK_FILES:
+        if (pack / name).is_file():
+            shutil.copyfile(pack / name, dest / name)
 
 
 @dataclass(frozen=True)

@@ -638,3 +638,48 @@ def test_mutated_bundled_scenarios_validate_or_name_the_field(name, changes, thr
 def test_bundled_scenarios_are_inside_every_bound(path, ref):
     sc = load_scenario(Path(path), ref=ref)
     assert 0 < _total_persons(sc, ref) <= MAX_TOTAL_PERSONS
+
+
+def _mutated(name: str, changes: list[tuple[int, object]]) -> dict:
+    data = copy.deepcopy(_BUNDLED_DATA[name])
+    leaves = _LEAVES[name]
+    for pick, value in changes:
+        path = leaves[pick % len(leaves)]
+        node = data
+        for k in path[:-1]:
+            node = node[k]
+        node[path[-1]] = value
+    return data
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    batch=st.lists(
+        st.tuples(
+            st.sampled_from(sorted(_BUNDLED_DATA)),
+            st.lists(st.tuples(st.integers(0, 10**6), HOSTILE), min_size=1, max_size=3),
+        ),
+        min_size=30,
+        max_size=30,
+    )
+)
+def test_mutated_scenarios_through_the_cli_under_resource_limits(batch, tmp_path_factory):
+    """The same mutations as above, as files a user hands to ``validate`` in one process
+    bounded by 1 GiB and 60 CPU seconds: exit 0 or 2, never a traceback, every line
+    ``FILE: field: problem``."""
+    folder = tmp_path_factory.mktemp("mutated")
+    files = []
+    for i, (name, changes) in enumerate(batch):
+        f = folder / f"m{i:02d}.yaml"
+        f.write_text(yaml.safe_dump(_mutated(name, changes), allow_unicode=True), encoding="utf-8")
+        files.append(f)
+    res = _cli_bounded("validate", *map(str, files), memory_bytes=1 << 30, cpu_s=60)
+    assert res.returncode in (0, 2), (res.returncode, res.stderr[-2000:])
+    assert "Traceback" not in res.stderr and "Traceback" not in res.stdout
+    for line in _lines(res.stderr):
+        assert line.startswith(str(folder)), line
+        file, field, message = [*line.split(": ", 2), "", ""][:3]
+        assert file.endswith(".yaml") and field and message, line
+    ok = {line.split(": ")[0] for line in res.stdout.splitlines() if line.endswith(": ok")}
+    bad = {line.split(": ")[0] for line in _lines(res.stderr)}
+    assert ok | bad == {str(f) for f in files}

@@ -89,27 +89,72 @@ def test_a_stress_replication_runs_on_the_scenario_pack():
     assert {f["facility"] for f in rec["facilities"]} >= PACK_CHECKPOINTS
 
 
-def test_an_export_uses_the_run_pack_and_falls_back_to_the_bundled_one(cli, tmp_path):
+def _region_lons(path: Path) -> dict[str, list[float]]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        f["properties"]["id"]: [x for x, _ in f["geometry"]["coordinates"][0]]
+        for f in data["features"]
+        if f["properties"]["layer"] == "region"
+    }
+
+
+def test_a_run_carries_its_pack_and_never_exports_on_another_map(cli, tmp_path):
     from contingency.mapping.export import load_run, run_refdata
 
     path = _case(tmp_path)
     out = tmp_path / "run"
     assert cli("run", path, "--out", out, "--runs-dir", tmp_path / "runs").exit_code == 0
+    assert sorted(p.name for p in (out / "pack").iterdir()) == sorted(
+        [*(p.name for p in PACK.iterdir() if p.suffix in (".csv", ".geojson")), "SOURCES.md"]
+    )
+    shutil.rmtree(tmp_path / "pack_min")  # the pack the run was made with is gone
+    ref = run_refdata(load_run(out))
+    assert not ref.is_bundled and ref.maps_dir == (out / "pack").resolve()
     res = cli("export", out, "--format", "geojson", "--out", tmp_path / "a.geojson")
     assert res.exit_code == 0, res.stderr
-    data = json.loads((tmp_path / "a.geojson").read_text(encoding="utf-8"))
-    shapes = {
-        f["properties"]["id"]: f["geometry"]
-        for f in data["features"]
-        if f["properties"]["layer"] == "region"
-    }
-    assert set(shapes) == {"TL-A", "TL-B"}
-    lons = [x for x, _ in shapes["TL-A"]["coordinates"][0]]
-    assert min(lons) == pytest.approx(60.0) and max(lons) == pytest.approx(61.0)  # the pack's
-    shutil.rmtree(tmp_path / "pack_min")  # the pack is gone: the run still exports
-    assert run_refdata(load_run(out)).is_bundled
-    res = cli("export", out, "--format", "csv", "--out", tmp_path / "b.zip")
-    assert res.exit_code == 0, res.stderr
+    lons = _region_lons(tmp_path / "a.geojson")
+    assert set(lons) == {"TL-A", "TL-B"}
+    assert min(lons["TL-A"]) == pytest.approx(60.0) and max(lons["TL-A"]) == pytest.approx(61.0)
+    # a run folder moved without its pack copy: refused, never drawn on Kazakhstan's map
+    shutil.rmtree(out / "pack")
+    res = cli("export", out, "--format", "geojson", "--out", tmp_path / "b.geojson")
+    assert res.exit_code == 2 and "map pack is gone" in res.stderr
+    assert not (tmp_path / "b.geojson").exists()
+
+
+def test_a_run_with_its_pack_can_be_replaced_by_a_new_one(cli, tmp_path):
+    path = _case(tmp_path)
+    out = tmp_path / "run"
+    for _ in range(2):
+        res = cli("run", path, "--out", out, "--runs-dir", tmp_path / "runs")
+        assert res.exit_code == 0, res.stderr
+    assert (out / "pack" / "checkpoints.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["empty_folder", "junk_header", "empty_file", "missing_file", "missing_column"],
+)
+def test_a_pack_with_missing_parts_exits_2_naming_the_file(cli, tmp_path, monkeypatch, damage):
+    _case(tmp_path)
+    pack = tmp_path / "pack_min"
+    if damage == "empty_folder":
+        for f in pack.iterdir():
+            f.unlink()
+    elif damage == "junk_header":
+        (pack / "checkpoints.csv").write_text("nonsense\n1\n", encoding="utf-8")
+    elif damage == "empty_file":
+        (pack / "sphere.csv").write_bytes(b"")
+    elif damage == "missing_file":
+        (pack / "sphere.csv").unlink()
+    else:
+        table = pd.read_csv(pack / "centres.csv", dtype=str, keep_default_na=False)
+        table.drop(columns=["id"]).to_csv(pack / "centres.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    for command in ("validate", "run"):
+        res = cli(command, "pack_min.yaml")
+        assert res.exit_code == 2, res.stderr
+        assert res.stderr.startswith("pack_min/"), res.stderr
 
 
 @pytest.mark.parametrize(

@@ -55,8 +55,7 @@ def _processing(data: dict[str, Any], sc: Scenario, ref: RefData, x: float) -> N
             m: dict[str, float] = {"min_per_person": p.min_per_person * x}
             if p.min_per_vehicle > 0:
                 m["min_per_vehicle"] = p.min_per_vehicle * x
-            if mode.value == "pedestrian":
-                m.pop("min_per_vehicle", None)
+            else:  # a mode on foot: minutes per person only, and never zero
                 m["min_per_person"] = max(m["min_per_person"], 1e-3)
             minutes[mode.value] = m
         ov["processing"] = minutes

@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from contingency.domain import LaneMode
+
 COLUMNS = (
     "observable",
     "target",
@@ -37,7 +39,7 @@ OPTIONAL_COLUMNS = ("mode", "scope")
 ALL = "all"
 """The target (and the mode) that means the whole run."""
 
-ObsMode = Literal["car", "bus", "pedestrian", "truck", "all"]
+ObsMode = LaneMode | Literal["all"]
 Scope = Literal["influx", "gross"]
 """``influx``: the displaced people only; ``gross``: ordinary travellers included, as most
 published border counts are."""

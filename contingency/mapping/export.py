@@ -38,7 +38,7 @@ from contingency.mapping.static import MapText, draw_marking, literal_text, map_
 from contingency.mapping.webmap import build_map
 from contingency.metrics.gaps import format_gap_value
 from contingency.refdata import RefData, load_refdata
-from contingency.results import load_result
+from contingency.results import RUN_PACK, load_result
 from contingency.scenario import Scenario, checkpoints_in_play
 from contingency.scenario.schema import INJECT_KINDS
 from contingency.summary import RunSummary
@@ -82,7 +82,8 @@ def load_run(run_dir: str | Path) -> Run:
         ``scenario.yaml`` is not YAML; a :class:`ScenarioError` if the scenario does not fit
         the schema. Its ids are not checked against today's ``maps/``: a run made with
         checkpoints or centres since renamed or removed still exports. Its ``maps`` (the
-        absolute path of the run's map pack, if any) is kept: see :func:`run_refdata`.
+        absolute path of the run's map pack, if any) points to the copy in the run folder
+        (``pack/``) when there is one: see :func:`run_refdata`.
     """
     run_dir = Path(run_dir)
     tables, summary = load_result(run_dir)
@@ -101,15 +102,29 @@ def load_run(run_dir: str | Path) -> Run:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(pydantic_problems(str(path), exc, tags=INJECT_KINDS)) from None
+    if sc.maps is not None and (run_dir / RUN_PACK).is_dir():  # the copy that travels with it
+        sc = sc.model_copy(update={"maps": str((run_dir / RUN_PACK).resolve())})
     return Run(summary.get("run_id", run_dir.name), sc, tables, summary)
 
 
 def run_refdata(run: Run) -> RefData:
-    """The geography a run is drawn with: the map pack its scenario named, while that folder
-    exists, else the bundled pack (a run whose pack has since gone still exports)."""
-    if run.scenario.maps is not None and Path(run.scenario.maps).is_dir():
-        return load_refdata(run.scenario.maps)
-    return load_refdata()
+    """The geography a run is drawn with: the map pack its scenario named (the copy saved in
+    the run folder, see :func:`load_run`), else the bundled pack.
+
+    Raises
+    ------
+    ValueError
+        The run names a map pack that is neither in the run folder nor where it was: drawing
+        it on another map would mislead.
+    """
+    if run.scenario.maps is None:
+        return load_refdata()
+    if not Path(run.scenario.maps).is_dir():
+        raise ValueError(
+            f"the run's map pack is gone ({run.scenario.maps}) and the run folder holds no "
+            f"copy ({RUN_PACK}/): put the pack back there to export this run"
+        )
+    return load_refdata(run.scenario.maps)
 
 
 def moment(run: Run, day: int | None) -> int:

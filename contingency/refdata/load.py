@@ -111,7 +111,7 @@ def _read_rows(
     file = str(shown / path.name)
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         problems.append(problem(file, "", f"cannot read CSV: {exc}"))
         return [], []
     header = [str(c) for c in raw.columns]
@@ -298,6 +298,8 @@ def _load(folder: Path, shown: Path) -> RefData:
     tables: dict[str, pd.DataFrame] = {}
     for name, (_, key) in TABLES.items():
         rows[name], header = _read_rows(folder / f"{name}.csv", name, problems, shown=shown)
+        if key and key not in header:  # unreadable or headless: its problem is reported
+            continue
         tables[name] = _frame(rows[name], header, key)
         problems.extend(_duplicates(str(shown / f"{name}.csv"), tables[name], key))
     lanes = _lanes(rows["checkpoint_lanes"], str(shown / "checkpoint_lanes.csv"), problems)

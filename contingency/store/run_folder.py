@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from contingency.results import RUN_FILES, TABLES, RunResult
+from contingency.results import RUN_FILES, RUN_PACK, RUN_PACK_FILES, TABLES, RunResult
 from contingency.store.folders import check_replaceable, write_folder
 
 _TABLE_FILES = frozenset(f"{name}.parquet" for name in TABLES)
+_PACK_FILES = frozenset({RUN_PACK, *(f"{RUN_PACK}/{name}" for name in RUN_PACK_FILES)})
 _EXPORT_FILE = re.compile(
     r"exports/[a-z0-9_\-]+-(map|briefing|geojson|csv)-(peak|day\d+)-[a-z]{2}"
     r"\.(png|pdf|html|geojson|zip)"
@@ -24,6 +25,7 @@ def run_file(rel: str) -> bool:
     return (
         rel in RUN_FILES
         or rel in _TABLE_FILES
+        or rel in _PACK_FILES
         or rel == "exports"
         or _EXPORT_FILE.fullmatch(rel) is not None
     )
