@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import pandas as pd
 
+from contingency.errors import LedgerError
 from contingency.ledger import LEDGER_FIELDS, Ledger
 from contingency.metrics.gaps import (
     Gap,
@@ -29,11 +30,14 @@ from contingency.metrics.gaps import (
 from contingency.metrics.needs import daily_needs, peak_needs
 from contingency.refdata import PACK_FILES, RefData
 from contingency.scenario import Scenario, dump_scenario
+from contingency.scenario.added import with_added_checkpoints
 from contingency.sim.engine import SimOutput, simulate
 from contingency.summary import (
+    BaselineTraffic,
     CentreSummary,
     CheckpointSummary,
     Corridor,
+    Demand,
     RegionSummary,
     RunSummary,
 )
@@ -157,6 +161,7 @@ def run_scenario(
     """Simulate ``sc`` (with ``seed`` in place of the scenario's own, if given) and summarise."""
     if seed is not None:
         sc = sc.model_copy(update={"seed": seed})
+    ref = with_added_checkpoints(sc, ref)  # the crossings the scenario brings
     out = simulate(sc, ref, progress=progress, on_progress=on_progress)
     needs = daily_needs(out.centres, out.transported, ref.sphere, bus_seats=sc.transport.bus_seats)
     tables = {
@@ -183,6 +188,8 @@ def summarise(sc: Scenario, ref: RefData, out: SimOutput, *, needs: pd.DataFrame
         start=sc.start.isoformat(),
         horizon_days=sc.horizon_days,
         ledger=ledger,
+        demand=_demand(out, ledger),
+        baseline=BaselineTraffic(inbound=0, outbound=0, trucks=0),
         checkpoints=_checkpoint_summaries(out),
         centres=_centre_summaries(out, ref),
         gaps=_gaps(sc, out),
@@ -200,19 +207,58 @@ def summarise(sc: Scenario, ref: RefData, out: SimOutput, *, needs: pd.DataFrame
     )
 
 
+def _demand(out: SimOutput, ledger: Ledger) -> Demand:
+    """The influx's persons over the run, summed over the checkpoints.
+
+    Raises
+    ------
+    LedgerError
+        If presented persons are not entered + turned back + still beyond the border, or the
+        persons entered are not the ledger's ``arrived``.
+    """
+    w = out.waits
+    demand = Demand(
+        presented=int(w["presented"].sum()),
+        entered=int(w["entered"].sum()),
+        turned_back=int(w["turned_back"].sum()),
+        still_beyond_border=int(w["still_beyond_border"].sum()),
+    )
+    parts = demand["entered"] + demand["turned_back"] + demand["still_beyond_border"]
+    if parts != demand["presented"] or demand["entered"] != ledger["arrived"]:
+        raise LedgerError(f"demand does not balance: {demand}, ledger arrived {ledger['arrived']}")
+    return demand
+
+
 def _checkpoint_summaries(out: SimOutput) -> dict[str, CheckpointSummary]:
     waits = out.waits.set_index("checkpoint").to_dict("index")
     return {
-        str(cp): CheckpointSummary(
-            arrived=int(t["arrived"].sum()),
-            processed=int(t["processed"].sum()),
-            max_wait_h=round(float(waits[cp]["max_wait_h"]), 3),
-            p95_wait_h=round(float(waits[cp]["p95_wait_h"]), 3),
-            max_queue_persons=int(t["queue_persons"].max()),
-            max_held_beyond_border=int(t["held_beyond_border"].max()),
-        )
+        str(cp): _checkpoint_summary(t, waits[cp])
         for cp, t in out.checkpoints.groupby("checkpoint", sort=False)
     }
+
+
+def _checkpoint_summary(t: pd.DataFrame, whole: Mapping[Any, Any]) -> CheckpointSummary:
+    """One checkpoint's figures from its hourly rows ``t`` and its whole-run row ``whole``."""
+    near_longer = t["queue_km"].max() >= t["far_queue_km"].max()
+    return CheckpointSummary(
+        arrived=int(t["arrived"].sum()),
+        processed=int(t["processed"].sum()),
+        max_wait_h=round(float(whole["max_wait_h"]), 3),
+        p95_wait_h=round(float(whole["p95_wait_h"]), 3),
+        max_queue_persons=int(t["queue_persons"].max()),
+        max_held_beyond_border=int(t["held_beyond_border"].max()),
+        far_side_max_wait_h=round(float(whole["far_max_wait_h"]), 3),
+        far_side_p95_wait_h=round(float(whole["far_p95_wait_h"]), 3),
+        far_side_max_queue_persons=int(t["far_queue_persons"].max()),
+        max_queue_vehicles=int(t["queue_vehicles" if near_longer else "far_queue_vehicles"].max()),
+        max_queue_km=round(float(max(t["queue_km"].max(), t["far_queue_km"].max())), 3),
+        presented=int(whole["presented"]),
+        turned_back=int(whole["turned_back"]),
+        still_beyond_border=int(whole["still_beyond_border"]),
+        baseline_persons=int(t["baseline_processed"].sum()),
+        diverted_in=0,
+        diverted_out=0,
+    )
 
 
 def _record(table: pd.DataFrame, key: str) -> dict[Any, Any]:

@@ -20,6 +20,48 @@ class CheckpointSummary(TypedDict):
     """Persons-weighted 95th percentile of the wait over the run."""
     max_queue_persons: int
     max_held_beyond_border: int
+    far_side_max_wait_h: float
+    """Longest wait at the far side (the neighbour's exit control), still waiting included."""
+    far_side_p95_wait_h: float
+    far_side_max_queue_persons: int
+    max_queue_vehicles: int
+    """Most vehicles queuing at an hour's end, on the side with the longer queue."""
+    max_queue_km: float
+    """Longest queue at an hour's end in km (vehicles x length / queue lanes), either side."""
+    presented: int
+    """Persons who reached the far side; ``arrived`` are those who passed it (entered)."""
+    turned_back: int
+    still_beyond_border: int
+    baseline_persons: int
+    """Ordinary travellers processed (0 while baseline traffic is not simulated)."""
+    diverted_in: int
+    diverted_out: int
+    """Groups' persons who came from or went to another crossing (0 while diversion is not
+    simulated)."""
+
+
+class Demand(TypedDict):
+    """Persons of the influx over the run: ``presented == entered + turned_back +
+    still_beyond_border`` exactly, and ``entered`` is the ledger's ``arrived``."""
+
+    presented: int
+    """Reached the far side of a crossing (a diverted group counted once, where it first
+    headed)."""
+    entered: int
+    """Passed the far side and reached our control: the people ledger starts here."""
+    turned_back: int
+    """Refused or gave up at the far side."""
+    still_beyond_border: int
+    """Queuing or in service at the far side at the end of the run."""
+
+
+class BaselineTraffic(TypedDict):
+    """Ordinary travellers and freight over the run, counted apart from the influx (never in
+    the ledger); zeros while baseline traffic is not simulated."""
+
+    inbound: int
+    outbound: int
+    trucks: int
 
 
 class CentreSummary(TypedDict):
@@ -67,6 +109,8 @@ class RunSummary(TypedDict):
     horizon_days: int
     ledger: Ledger
     """The ledger at the last hour."""
+    demand: Demand
+    baseline: BaselineTraffic
     checkpoints: dict[str, CheckpointSummary]
     centres: dict[str, CentreSummary]
     gaps: list[Gap]

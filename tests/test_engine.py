@@ -95,6 +95,8 @@ def test_shifts_and_surge_lanes(ref):
                 "queue_threshold_persons": 300,
                 "activation_delay_h": 2,
             },
+            # a far side far faster than ours, so the queue forms at our control
+            "far_side": {"lanes": {"car": 50, "bus": 20, "pedestrian": 50}},
         }
     }
     data["influx"]["zhibek_zholy"] = {"daily": [20000, 0]}
@@ -117,7 +119,11 @@ def test_hourly_totals_exact_and_groups_not_persons(ref):
     g = make_groups(by_mode[Mode.car], sc, Mode.car, "test")
     assert g.persons.sum() == by_mode[Mode.car].sum()
     per_hour = np.bincount(np.floor(g.arrive_h).astype(int), weights=g.persons, minlength=48)
-    assert per_hour.astype(int).tolist() == by_mode[Mode.car].tolist()
+    # groups are never split: days are exact, hours fall short by less than one group
+    planned = by_mode[Mode.car]
+    assert (per_hour.reshape(2, 24).sum(axis=1) == planned.reshape(2, 24).sum(axis=1)).all()
+    short = np.cumsum(planned) - np.cumsum(per_hour)
+    assert short.min() >= 0 and short.max() < g.persons.max()
     assert len(g) < g.persons.sum() / 2  # cars carry groups, not single persons
     parts = g.to_reception + g.to_rehabilitation + g.self_arranged + g.leaving
     assert (parts == g.persons).all()

@@ -38,6 +38,10 @@ def test_the_groups_table_is_stored_with_one_row_per_group(saved):
         "start_h",
         "service_h",
         "end_h",
+        "turned_back",
+        "far_start_h",
+        "far_service_h",
+        "far_end_h",
     ]
     assert set(groups["mode"]) <= {m.value for m in Mode}
     assert (groups["persons"] > 0).all()
@@ -46,16 +50,21 @@ def test_the_groups_table_is_stored_with_one_row_per_group(saved):
     started = groups["start_h"].notna()
     assert (groups.loc[started, "start_h"] >= groups.loc[started, "arrive_h"]).all()
     assert groups.loc[~started, "end_h"].isna().all()
-    persons = groups.groupby("checkpoint")["persons"].sum()
+    entered = groups["far_end_h"].notna()  # passed the far side: reached our control
+    assert (groups.loc[started, "far_end_h"] <= groups.loc[started, "start_h"]).all()
+    persons = groups[entered].groupby("checkpoint")["persons"].sum()
+    presented = groups.groupby("checkpoint")["persons"].sum()
     for cp, figures in summary["checkpoints"].items():
         assert persons.get(cp, 0) == figures["arrived"]
+        assert presented.get(cp, 0) == figures["presented"]
 
 
 def _hourly_from_groups(g: pd.DataFrame, n_hours: int) -> pd.DataFrame:
-    """Arrived and processed per hour, queue at the end of each hour and the longest wait,
-    recomputed from one checkpoint's groups as the hourly table defines them."""
+    """Arrived and processed per hour, queue at the end of each hour and the longest wait at
+    our control, recomputed from one checkpoint's groups as the hourly table defines them (a
+    group arrives at our control when its far-side service ends)."""
     hours = np.arange(1, n_hours + 1)
-    arrive, persons = g["arrive_h"].to_numpy(), g["persons"].to_numpy()
+    arrive, persons = g["far_end_h"].to_numpy(), g["persons"].to_numpy()
     start, end = g["start_h"].to_numpy(), g["end_h"].to_numpy()
     started = ~np.isnan(start)
     rows = []
@@ -101,9 +110,10 @@ def _p95_by_hand(wait: np.ndarray, persons: np.ndarray) -> float:
 
 def test_p95_wait_in_the_summary_is_the_persons_weighted_p95_of_the_groups(saved):
     tables, summary, n_hours = saved
-    for cp, g in tables["groups"].groupby("checkpoint", sort=False):
+    for cp, every in tables["groups"].groupby("checkpoint", sort=False):
+        g = every[every["far_end_h"].notna()]  # the wait at our control, of those who came
         start = g["start_h"].to_numpy()
-        wait = np.where(np.isnan(start), n_hours - g["arrive_h"], start - g["arrive_h"])
+        wait = np.where(np.isnan(start), n_hours - g["far_end_h"], start - g["far_end_h"])
         persons = g["persons"].to_numpy()
         assert summary["checkpoints"][cp]["p95_wait_h"] == round(_p95_by_hand(wait, persons), 3)
         assert weighted_p95(wait, persons.astype(float)) == _p95_by_hand(wait, persons)

@@ -74,7 +74,8 @@ def test_scenario_with_a_pack_validates_and_runs_with_it(cli, tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert set(summary["checkpoints"]) == PACK_CHECKPOINTS  # Kazakhstan's are not there
     assert set(summary["centres"]) == {"rec_alpha", "rehab_beta"}
-    assert summary["ledger"]["arrived"] == 3700
+    assert summary["demand"]["presented"] == 3700  # everyone the pack scenario brings
+    assert summary["demand"]["entered"] == summary["ledger"]["arrived"]
     stored = (out / "scenario.yaml").read_text(encoding="utf-8")
     assert f"maps: {PACK}" in stored  # absolute: the run names its pack wherever it goes
 
@@ -85,7 +86,7 @@ def test_a_stress_replication_runs_on_the_scenario_pack():
     sc = load_scenario(DATA / "pack_min.yaml")
     rec = replicate(sc, 5)
     assert "error" not in rec, rec.get("error")
-    assert rec["arrived"] == 3700
+    assert rec["presented"] == 3700  # everyone the pack scenario brings
     assert {f["facility"] for f in rec["facilities"]} >= PACK_CHECKPOINTS
 
 

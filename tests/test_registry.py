@@ -31,6 +31,7 @@ I18N = Path(__file__).resolve().parent.parent / "contingency" / "i18n"
 PARAMS: dict[str, dict[str, Any]] = {
     "surge": {"multiplier": 2.0},
     "lanes": {"car": 1},
+    "processing": {"multiplier": 0.5},
     "centre_capacity": {"beds": 10},
     "mobile_unit": {"beds": 10},
 }
@@ -55,7 +56,7 @@ def _target(cls: type, sc: Scenario, ref) -> str:
 
 
 def test_registry_is_the_union():
-    assert len(set(INJECT_KINDS)) == len(INJECT_CLASSES) == 8
+    assert len(set(INJECT_KINDS)) == len(INJECT_CLASSES) == 9
     assert tuple(inject_kind(c) for c in INJECT_CLASSES if c.live) == LIVE_KINDS
 
 

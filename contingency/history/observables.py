@@ -17,12 +17,14 @@ import numpy as np
 from contingency.domain import Mode
 from contingency.history.observation import ALL, Observation
 from contingency.history.run_data import Groups, RunData, Window, window
+from contingency.refdata.vehicles import vehicle_length_m
 
-CAR_QUEUE_M = 6.5
-"""Road length a queuing car takes, metres: a 4.5 m car plus a 2 m gap (an estimate for a
-standing queue, not a measured figure)."""
-BUS_QUEUE_M = 14.0
-"""Road length a queuing bus takes, metres: a 12 m coach plus a 2 m gap (an estimate)."""
+_QUEUE_M = vehicle_length_m()
+CAR_QUEUE_M = _QUEUE_M[Mode.car.value]
+"""Road length a queuing car takes, metres, gap included: ``maps/vehicles.csv``, as the engine's
+queue lengths (an estimate for a standing queue, not a measured figure)."""
+BUS_QUEUE_M = _QUEUE_M[Mode.bus.value]
+"""Road length a queuing bus takes, metres, gap included: ``maps/vehicles.csv`` (an estimate)."""
 VEHICLE_MODES = (Mode.car.value, Mode.bus.value)
 """Modes whose groups are vehicles (a car and its occupants, a bus)."""
 CLEARED_SHARE = 0.01
@@ -145,19 +147,25 @@ def share_by_checkpoint(run: RunData, obs: Observation, w: Window) -> Modelled:
 
 # ---------------------------------------------------------------- queues and waits
 def max_wait_h(run: RunData, obs: Observation, w: Window) -> Modelled:
-    """The longest wait (arrival to the start of processing) at the target: of groups whose
-    processing started within the dates, and of groups still waiting at the window's end (their
-    wait so far), as the engine's ``wait_max_h``. Unit: h."""
+    """The longest wait at the target on the side where it is longer: at our control (arrival
+    there to the start of processing) or at the far side, the neighbour's exit control (arrival
+    at the crossing to the start of processing there), where the observed queues of past
+    outflows mostly stood. On each side: of groups whose processing started within the dates,
+    and of groups still waiting at the window's end (their wait so far), as the engine's
+    ``wait_max_h`` and ``far_wait_max_h``; turned-back groups never wait. Unit: h."""
     g = _groups(run, obs)
-    started = (g.start_h >= w.from_h) & (g.start_h < w.to_h)
-    waiting = (g.arrive_h < w.to_h) & (g.start_h >= w.to_h)
-    waits = np.concatenate([g.start_h[started] - g.arrive_h[started], w.to_h - g.arrive_h[waiting]])
-    return Modelled(float(waits.max(initial=0.0)))
+    waits = [np.zeros(0)]
+    for joined, left in g.sides():
+        started = (left >= w.from_h) & (left < w.to_h)
+        waiting = (joined < w.to_h) & (left >= w.to_h)
+        waits += [left[started] - joined[started], w.to_h - joined[waiting]]
+    return Modelled(float(np.concatenate(waits).max(initial=0.0)))
 
 
 def max_queue_vehicles(run: RunData, obs: Observation, w: Window) -> Modelled:
     """The most vehicles (cars and buses) queuing at the target (arrived, processing not yet
-    started) at any hour's end within the dates. Unit: vehicles."""
+    started) at any hour's end within the dates, on the side with the longer queue (ours or the
+    far side, where the observed queues of past outflows mostly stood). Unit: vehicles."""
     g, modes = _vehicles(run, obs)
     if not modes:
         return Modelled(None, ("pedestrians have no vehicles",))
@@ -165,9 +173,10 @@ def max_queue_vehicles(run: RunData, obs: Observation, w: Window) -> Modelled:
 
 
 def max_queue_km(run: RunData, obs: Observation, w: Window) -> Modelled:
-    """The longest vehicle queue at the target at any hour's end within the dates, as one
-    single-file line of :data:`CAR_QUEUE_M` metres per car and :data:`BUS_QUEUE_M` per bus.
-    Unit: km."""
+    """The longest vehicle queue at the target at any hour's end within the dates, on the side
+    with the longer queue (ours or the far side, where the observed queues of past outflows
+    mostly stood), as one single-file line of :data:`CAR_QUEUE_M` metres per car and
+    :data:`BUS_QUEUE_M` per bus. Unit: km."""
     g, modes = _vehicles(run, obs)
     if not modes:
         return Modelled(None, ("pedestrians have no vehicles",))
@@ -181,7 +190,9 @@ def max_queue_km(run: RunData, obs: Observation, w: Window) -> Modelled:
 
 def persons_queuing_peak(run: RunData, obs: Observation, w: Window) -> Modelled:
     """The most persons queuing at the target (arrived, processing not yet started; those held
-    beyond the border included) at any hour's end within the dates. Unit: persons."""
+    beyond the border included) at any hour's end within the dates, on the side with the longer
+    queue (ours or the far side, where the observed queues of past outflows mostly stood);
+    turned-back groups are not in it. Unit: persons."""
     g = _groups(run, obs)
     q = g.queuing_at(w.hour_ends().astype(float), weights=g.persons)
     return Modelled(float(q.max(initial=0.0)))
@@ -190,7 +201,9 @@ def persons_queuing_peak(run: RunData, obs: Observation, w: Window) -> Modelled:
 def days_to_clear_queue(run: RunData, obs: Observation, w: Window) -> Modelled:
     """Days from the start of the dates until the persons queuing at the target, after their
     peak within the dates, first fall to :data:`CLEARED_SHARE` of that peak or below (checked
-    at hour ends, up to the run's horizon). Unit: days."""
+    at hour ends, up to the run's horizon). The queue at each hour is the longer side's (ours
+    or the far side, where the observed queues of past outflows mostly stood), so it is
+    cleared when both sides are; turned-back groups are not in it. Unit: days."""
     g = _groups(run, obs)
     hours = np.arange(int(np.floor(w.from_h)) + 1, int(run.horizon_h) + 1, dtype=float)
     q = g.queuing_at(hours, weights=g.persons)

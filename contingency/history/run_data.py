@@ -52,11 +52,28 @@ class RunData:
         if modes is not None:
             keep &= g["mode"].isin(modes).to_numpy()
         g = g.loc[keep]
+
+        def hours(column: str, default: np.ndarray | None = None) -> np.ndarray:
+            """A time column, never reached (NaN) as ``inf``; ``default`` if the table has none."""
+            if column not in g.columns and default is not None:
+                return default
+            times: np.ndarray = np.nan_to_num(g[column].to_numpy(dtype=float), nan=np.inf)
+            return times
+
+        arrive = g["arrive_h"].to_numpy(dtype=float)
+        turned = (
+            g["turned_back"].to_numpy(dtype=bool)
+            if "turned_back" in g.columns
+            else np.zeros(len(g), dtype=bool)
+        )
         return Groups(
             mode=g["mode"].astype(str).to_numpy(),
-            arrive_h=g["arrive_h"].to_numpy(dtype=float),
-            start_h=np.nan_to_num(g["start_h"].to_numpy(dtype=float), nan=np.inf),
-            end_h=np.nan_to_num(g["end_h"].to_numpy(dtype=float), nan=np.inf),
+            arrive_h=arrive,
+            turned_back=turned,
+            far_start_h=hours("far_start_h", np.where(turned, np.inf, arrive)),
+            entry_h=hours("far_end_h", np.where(turned, np.inf, arrive)),
+            start_h=hours("start_h"),
+            end_h=hours("end_h"),
             persons=g["persons"].to_numpy(dtype=float),
             sheltered=(g["to_reception"] + g["to_rehabilitation"]).to_numpy(dtype=float),
             self_arranged=g["self_arranged"].to_numpy(dtype=float),
@@ -79,14 +96,25 @@ class RunData:
 
 @dataclass(frozen=True)
 class Groups:
-    """Arriving groups as flat arrays (times in hours from the start; ``inf``: never)."""
+    """Arriving groups as flat arrays (times in hours from the start; ``inf``: never).
+
+    A group arrives at the far side (the neighbour's exit control), queues and is processed
+    there, reaches our control (``entry_h``), queues again and is processed by us. A group
+    turned back at the far side never queues on either side and never enters."""
 
     mode: np.ndarray
     arrive_h: np.ndarray
+    """Arrival at the far side: the group presents itself at the crossing."""
+    turned_back: np.ndarray
+    """Mask of the groups turned back at the far side."""
+    far_start_h: np.ndarray
+    """Processing start at the far side (the end of the wait there)."""
+    entry_h: np.ndarray
+    """Arrival at our control (the end of processing at the far side)."""
     start_h: np.ndarray
-    """Service start (the end of the wait)."""
+    """Processing start at our control (the end of the wait here)."""
     end_h: np.ndarray
-    """Service end: the group has crossed the border."""
+    """Service end at our control: the group has crossed the border."""
     persons: np.ndarray
     sheltered: np.ndarray
     """Persons of the group who need shelter (to reception or rehabilitation)."""
@@ -101,11 +129,32 @@ class Groups:
         """Mask of the groups that arrived within ``w``."""
         return (self.arrive_h >= w.from_h) & (self.arrive_h < w.to_h)
 
+    def sides(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """Each side's (queue joined, queue left) times: our control, then the far side.
+        Turned-back groups never join a queue."""
+        return (
+            (self.entry_h, self.start_h),
+            (np.where(self.turned_back, np.inf, self.arrive_h), self.far_start_h),
+        )
+
     def queuing_at(self, t_h: np.ndarray, *, weights: np.ndarray | None = None) -> np.ndarray:
-        """Groups (or the sum of ``weights``) that have arrived and not yet started service at
-        each time in ``t_h``, as the engine counts its queue (arrived <= t < start)."""
+        """Groups (or the sum of ``weights``) queuing at each time in ``t_h`` on the side with
+        the longer queue at that time, each side as the engine counts its queue (joined <= t <
+        left: at our control from ``entry_h`` to ``start_h``, at the far side from ``arrive_h``
+        to ``far_start_h``); turned-back groups are in neither."""
         w = np.ones_like(self.arrive_h) if weights is None else weights
-        return np.array([float(w[(self.arrive_h <= t) & (self.start_h > t)].sum()) for t in t_h])
+        near, far = (
+            _sum_before(joined, w, t_h) - _sum_before(left, w, t_h) for joined, left in self.sides()
+        )
+        longer: np.ndarray = np.maximum(near, far)
+        return longer
+
+
+def _sum_before(times: np.ndarray, weights: np.ndarray, t_h: np.ndarray) -> np.ndarray:
+    """The sum of ``weights`` whose time is at or before each of ``t_h``."""
+    order = np.argsort(times, kind="stable")
+    cum = np.concatenate([[0.0], np.cumsum(weights[order], dtype=float)])
+    return cum[np.searchsorted(times[order], t_h, side="right")]
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from contingency.metrics.gaps import format_gap_value
 from contingency.refdata import RefData, load_refdata
 from contingency.results import RUN_PACK, load_result
 from contingency.scenario import Scenario, checkpoints_in_play
+from contingency.scenario.added import with_added_checkpoints
 from contingency.scenario.schema import INJECT_KINDS
 from contingency.summary import RunSummary
 
@@ -109,7 +110,8 @@ def load_run(run_dir: str | Path) -> Run:
 
 def run_refdata(run: Run) -> RefData:
     """The geography a run is drawn with: the map pack its scenario named (the copy saved in
-    the run folder, see :func:`load_run`), else the bundled pack.
+    the run folder, see :func:`load_run`), else the bundled pack; with the crossings the
+    scenario brought added.
 
     Raises
     ------
@@ -118,13 +120,13 @@ def run_refdata(run: Run) -> RefData:
         it on another map would mislead.
     """
     if run.scenario.maps is None:
-        return load_refdata()
+        return with_added_checkpoints(run.scenario, load_refdata())
     if not Path(run.scenario.maps).is_dir():
         raise ValueError(
             f"the run's map pack is gone ({run.scenario.maps}) and the run folder holds no "
             f"copy ({RUN_PACK}/): put the pack back there to export this run"
         )
-    return load_refdata(run.scenario.maps)
+    return with_added_checkpoints(run.scenario, load_refdata(run.scenario.maps))
 
 
 def moment(run: Run, day: int | None) -> int:

@@ -363,11 +363,15 @@ HEADLINE_KEYS = ("arrived", "waiting_border", "longest_wait", "overflow", "unmet
 
 def headline(tables: Mapping[str, pd.DataFrame], time_h: int) -> dict[str, float]:
     """The five headline figures at the end of hour ``time_h``: arrived, waiting at the border
-    (in the queue or held beyond it), longest wait (h), people in overflow, unmet onward demand
-    (people ready to move on that the last daily allocation could not place)."""
+    (in our queue, held beyond it, or queuing at the far side), longest wait on either side (h),
+    people in overflow, unmet onward demand (people ready to move on that the last daily
+    allocation could not place)."""
     led = tables["ledger_hourly"].set_index("time_h").loc[[time_h]].to_dict("records")[0]
     cps = tables["checkpoints_hourly"]
-    wait = cps.loc[cps["time_h"] == time_h, "wait_max_h"].max()
+    now = cps.loc[cps["time_h"] == time_h]
+    waits = [c for c in ("wait_max_h", "far_wait_max_h") if c in now]  # older runs: our side
+    wait = now[waits].max().max()
+    far_queue = int(now["far_queue_persons"].sum()) if "far_queue_persons" in now else 0
     unmet = tables["unmet_daily"]
     last_routing = (time_h // 24) * 24
     unmet_now = (
@@ -375,7 +379,8 @@ def headline(tables: Mapping[str, pd.DataFrame], time_h: int) -> dict[str, float
     )
     return {
         "arrived": int(led["arrived"]),
-        "waiting_border": int(led["waiting_at_checkpoints"] + led["held_beyond_border"]),
+        "waiting_border": int(led["waiting_at_checkpoints"] + led["held_beyond_border"])
+        + far_queue,
         "longest_wait": 0.0 if pd.isna(wait) else round(float(wait), 1),
         "overflow": int(led["overflow_waiting"]),
         "unmet": unmet_now,

@@ -10,7 +10,14 @@ import pandas as pd
 from contingency.scenario.schema import Thresholds
 
 Severity = Literal["red", "amber"]
-GapMetric = Literal["max_wait_h", "occupancy_ratio", "unmet_onward_demand"]
+GapMetric = Literal["max_wait_h", "far_wait_h", "occupancy_ratio", "unmet_onward_demand"]
+
+CHECKPOINT_WAITS: tuple[tuple[GapMetric, str], ...] = (
+    ("max_wait_h", "wait_max_h"),
+    ("far_wait_h", "far_wait_max_h"),
+)
+"""A checkpoint's wait gaps and their ``checkpoints_hourly`` columns: our control, then the far
+side (the neighbour's exit control); the same wait thresholds apply to both sides."""
 
 
 class Gap(TypedDict):
@@ -22,7 +29,8 @@ class Gap(TypedDict):
     severity: Severity
     metric: GapMetric
     value: float
-    """Worst value: hours (``max_wait_h``), people per bed (``occupancy_ratio``) or persons."""
+    """Worst value: hours (``max_wait_h`` at our control, ``far_wait_h`` at the far side),
+    people per bed (``occupancy_ratio``) or persons."""
     threshold: float
     first_time: str
     """ISO date and time of ``first_h``."""
@@ -84,22 +92,24 @@ def _gap(
 def find_gaps(
     checkpoints: pd.DataFrame, centres: pd.DataFrame, thresholds: Thresholds, start: datetime
 ) -> list[Gap]:
-    """One entry per facility at its worst severity, red first, then by when it starts."""
+    """One entry per facility and metric at its worst severity, red first, then by when it
+    starts: a checkpoint has a wait gap per side (``max_wait_h`` ours, ``far_wait_h`` the far
+    side's), each against the same wait thresholds."""
     gaps: list[Gap] = []
     for cp, t in checkpoints.groupby("checkpoint", sort=False):
-        w = t["wait_max_h"].fillna(0.0)
-        g = _gap(
-            str(cp),
-            "checkpoint",
-            "max_wait_h",
-            times=t["time_h"],
-            values=w,
-            amber=thresholds.wait_amber_h,
-            red=thresholds.wait_red_h,
-            start=start,
-        )
-        if g:
-            gaps.append(g)
+        for metric, column in CHECKPOINT_WAITS:
+            g = _gap(
+                str(cp),
+                "checkpoint",
+                metric,
+                times=t["time_h"],
+                values=t[column].fillna(0.0),
+                amber=thresholds.wait_amber_h,
+                red=thresholds.wait_red_h,
+                start=start,
+            )
+            if g:
+                gaps.append(g)
     load = centre_load(centres)
     for cid, t in centres.groupby("centre", sort=False):
         g = _gap(
@@ -143,6 +153,6 @@ def format_gap_value(gap: Gap) -> str:
     v = gap["value"]
     if gap["metric"] == "occupancy_ratio":
         return "∞" if v == float("inf") else f"{v:.0%}"
-    if gap["metric"] == "max_wait_h":
+    if gap["metric"] in ("max_wait_h", "far_wait_h"):
         return f"{v:,.1f}"
     return f"{int(v):,}"

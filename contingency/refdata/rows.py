@@ -16,6 +16,7 @@ NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
+Count = Annotated[int, Field(ge=0)]
 
 
 class CsvRow(BaseModel):
@@ -67,9 +68,22 @@ class CheckpointRow(CsvRow):
     lat: Latitude
     lon: Longitude
     coord_precision: str | None = None
+    coord_confidence: str | None = None
+    """``medium`` (error up to about 1 km) or ``low`` (several km); ``coord_basis`` and
+    ``coord_source`` say how the point was placed."""
+    partner: str | None = None
+    """The crossing's name on the other side of the border."""
     modernised: bool
     design_vehicles_per_day: NonNegative | None = None
     design_persons_per_day: NonNegative | None = None
+    freight_only: bool = False
+    """A post for trucks only: a scenario may not send travellers there."""
+    baseline_inbound_persons_per_day: Count | None = None
+    baseline_outbound_persons_per_day: Count | None = None
+    baseline_trucks_per_day: Count | None = None
+    """Ordinary traffic on a usual day (both directions for trucks); ``baseline_basis`` says
+    where each figure comes from, ``baseline_assumption`` whether any is assumed."""
+    baseline_assumption: bool | None = None
     node: str
     source: str
     confidence: str | None = None

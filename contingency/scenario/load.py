@@ -17,7 +17,15 @@ from contingency.domain import LaneMode
 from contingency.errors import InputError, Problem, ScenarioError, problem, pydantic_problems
 from contingency.refdata import RefData, load_refdata
 from contingency.scenario import safe_yaml
-from contingency.scenario.influx import curve_weights, daily_totals, hourly_totals
+from contingency.scenario.added import added_problems, with_added_checkpoints
+from contingency.scenario.influx import (
+    curve_weights,
+    modes_planned,
+    planned_days,
+    planned_hours,
+    planned_total,
+)
+from contingency.scenario.influx_checks import timing_problems
 from contingency.scenario.plan import Plan, checkpoints_in_play, resolve
 from contingency.scenario.safe_yaml import MAX_FILE_BYTES
 from contingency.scenario.schema import (
@@ -28,6 +36,7 @@ from contingency.scenario.schema import (
     LanesInject,
     Mode,
     Scenario,
+    Side,
     SurgeInject,
 )
 from contingency.scenario.targets import target_problem
@@ -104,15 +113,46 @@ def _check_reserves(file: str, sc: Scenario, ref: RefData, in_play: set[str]) ->
     return out
 
 
+FREIGHT_ONLY = "a freight-only checkpoint takes no travellers"
+
+
+def _check_freight_only(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
+    """Travellers sent to a freight-only post: its influx, a surge there, ordinary travellers
+    in its baseline override."""
+    if "freight_only" not in ref.checkpoints.columns:
+        return []
+    freight = set(ref.checkpoints.index[ref.checkpoints["freight_only"].fillna(False).astype(bool)])
+    out = [problem(file, f"influx.{cp}", FREIGHT_ONLY, cp) for cp in sc.influx if cp in freight]
+    for i, inj in enumerate(sc.injects):
+        if isinstance(inj, SurgeInject) and inj.target in freight:
+            out.append(problem(file, f"injects.{i}.target", FREIGHT_ONLY, inj.target))
+    for cp, ov in sc.checkpoint_overrides.items():
+        if cp not in freight or ov.baseline is None:
+            continue
+        for key in ("inbound_persons_per_day", "outbound_persons_per_day"):
+            if getattr(ov.baseline, key):
+                at = f"checkpoint_overrides.{cp}.baseline.{key}"
+                out.append(problem(file, at, FREIGHT_ONLY, getattr(ov.baseline, key)))
+    return out
+
+
 def check_references(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
-    """Problems with ids and numbers that only the reference data can judge."""
+    """Problems with ids and numbers that only the reference data can judge; the crossings
+    the scenario adds are checked against ``ref``, then count as checkpoints of it."""
+    added, bad = added_problems(file, sc, ref)
+    if bad:  # the rest is checked without them, and says nothing more of them
+        kept = [a for a in sc.add_checkpoints if a.id not in bad]
+        sc = sc.model_copy(update={"add_checkpoints": kept})
+    ref = with_added_checkpoints(sc, ref)
     in_play = set(checkpoints_in_play(sc, ref))
     out = _check_ids(file, sc, ref)
+    out += _check_freight_only(file, sc, ref)
     out += _check_injects(file, sc, ref, in_play)
     out += _check_reserves(file, sc, ref, in_play)
     out += _check_volumes(file, sc, resolve(sc, ref))
     out += _check_budget(file, sc, in_play & set(ref.checkpoints.index))
-    return out
+    gone = bad - set(ref.checkpoints.index)  # an id that clashes still names the pack's post
+    return added + [p for p in out if not (isinstance(p.got, str) and p.got in gone)]
 
 
 def _curve_outside_horizon(file: str, cp: str, sc: Scenario) -> Problem | None:
@@ -138,11 +178,14 @@ def _curve_outside_horizon(file: str, cp: str, sc: Scenario) -> Problem | None:
     )
 
 
-def _lanes_ever(sc: Scenario, plan: Plan, cp: str) -> dict[Mode, int]:
-    """Most lanes of each mode ``cp`` has at any time: its base lanes or a lanes inject."""
-    lanes = {m: plan.checkpoints[cp].lanes[LaneMode(m)] for m in Mode}
+def _lanes_ever(sc: Scenario, plan: Plan, cp: str, side: Side = Side.near) -> dict[Mode, int]:
+    """Most lanes of each mode one side of ``cp`` has at any time: its base lanes (the far
+    side's are ours unless ``far_side`` gives them) or a lanes inject on that side."""
+    cpp = plan.checkpoints[cp]
+    base = cpp.near_side if side is Side.near else cpp.far_side
+    lanes = {m: base.lanes[LaneMode(m)] for m in Mode}
     for inj in sc.injects:
-        if isinstance(inj, LanesInject) and inj.target == cp:
+        if isinstance(inj, LanesInject) and inj.target == cp and inj.params.side is side:
             for m in Mode:
                 lanes[m] = max(lanes[m], inj.params.get(LaneMode(m), 0))
     return lanes
@@ -150,12 +193,15 @@ def _lanes_ever(sc: Scenario, plan: Plan, cp: str) -> dict[Mode, int]:
 
 def _check_volumes(file: str, sc: Scenario, plan: Plan) -> list[Problem]:
     out: list[Problem] = []
-    for cp, spec in sc.influx.items():
+    for cp in sc.influx:
         if cp not in plan.checkpoints:
             continue
         if (lost := _curve_outside_horizon(file, cp, sc)) is not None:
             out.append(lost)
-        days = daily_totals(spec, sc.horizon_days, multiplier=sc.influx_multiplier)
+        if timing := timing_problems(file, sc, checkpoint=cp):
+            out += timing
+            continue
+        days = planned_days(sc, cp)
         if days.max(initial=0) > MAX_DAILY_ARRIVALS:
             day = int(days.argmax())
             out.append(
@@ -168,28 +214,50 @@ def _check_volumes(file: str, sc: Scenario, plan: Plan) -> list[Problem]:
             )
         if days.sum() == 0:
             continue
-        for m, n in _lanes_ever(sc, plan, cp).items():
-            if sc.mode_mix[m].share > 0 and n == 0:
-                out.append(
-                    problem(
-                        file,
-                        f"checkpoint_overrides.{cp}.lanes.{m.value}",
-                        f"0 lanes for {m.value} arrivals at a checkpoint with arrivals",
-                        0,
-                    )
+        out += _lane_problems(file, sc, plan, cp)
+    return out
+
+
+def _lane_problems(file: str, sc: Scenario, plan: Plan, cp: str) -> list[Problem]:
+    """A mode with arrivals that one side of ``cp`` never has a lane for: ours, or the far
+    side (people pass it first, so none would ever reach us). The far side is reported where
+    the scenario gives it, or where its lanes (ours at the start) are never raised like ours;
+    a side with none reported once, at ours, when the far side only copies it."""
+    modes = modes_planned(sc, cp)
+    near = _lanes_ever(sc, plan, cp, Side.near)
+    far = _lanes_ever(sc, plan, cp, Side.far)
+    far_given = plan.checkpoints[cp].far is not None
+    out: list[Problem] = []
+    for m in Mode:
+        if m not in modes:
+            continue
+        if near[m] == 0:
+            out.append(
+                problem(
+                    file,
+                    f"checkpoint_overrides.{cp}.lanes.{m.value}",
+                    f"0 lanes for {m.value} arrivals at a checkpoint with arrivals",
+                    0,
                 )
+            )
+        if far[m] == 0 and (far_given or near[m] > 0):
+            out.append(
+                problem(
+                    file,
+                    f"checkpoint_overrides.{cp}.far_side.lanes.{m.value}",
+                    f"0 far-side lanes for {m.value} arrivals at a checkpoint with arrivals "
+                    "(people pass the far side first)",
+                    0,
+                )
+            )
     return out
 
 
 def _check_budget(file: str, sc: Scenario, used: set[str]) -> list[Problem]:
-    """The persons the scenario brings, computed as the engine does (daily totals x multiplier,
-    split by hour, surge injects applied in order), against :data:`MAX_TOTAL_PERSONS`."""
-    days = {
-        cp: daily_totals(spec, sc.horizon_days, multiplier=sc.influx_multiplier)
-        for cp, spec in sc.influx.items()
-        if cp in used
-    }
-    per_cp: dict[str, float] = {cp: int(d.sum()) for cp, d in days.items()}
+    """The persons the scenario brings, computed as the engine does (daily totals or series
+    counts x multiplier, split by hour, surge injects applied in order), against
+    :data:`MAX_TOTAL_PERSONS`."""
+    per_cp: dict[str, float] = {cp: planned_total(sc, cp) for cp in sc.influx if cp in used}
     total = sum(per_cp.values())
     if total > MAX_TOTAL_PERSONS:
         return [
@@ -204,10 +272,10 @@ def _check_budget(file: str, sc: Scenario, used: set[str]) -> list[Problem]:
     n_hours = sc.horizon_days * 24
     hours: dict[str, np.ndarray] = {}  # split by hour only where a surge needs it
     for i, inj in enumerate(sc.injects):
-        if not isinstance(inj, SurgeInject) or inj.target not in days:
+        if not isinstance(inj, SurgeInject) or inj.target not in per_cp:
             continue
         if inj.target not in hours:
-            hours[inj.target] = hourly_totals(days[inj.target], sc.hourly_profile).astype(float)
+            hours[inj.target] = planned_hours(sc, inj.target).astype(float)
         h = hours[inj.target]
         d = inj.params.duration_h
         last = n_hours if d is None else int(np.ceil(inj.at_h + d))
@@ -343,10 +411,11 @@ def parse_scenario(
 
 def scenario_refdata(sc: Scenario, *, ref: RefData | None = None) -> RefData:
     """The reference data a loaded scenario runs with: the map pack its ``maps`` names (an
-    absolute path after loading), else ``ref``, else the bundled pack."""
+    absolute path after loading), else ``ref``, else the bundled pack; with the crossings the
+    scenario adds (``add_checkpoints``)."""
     if sc.maps is not None:
-        return load_refdata(sc.maps)
-    return ref or load_refdata()
+        return with_added_checkpoints(sc, load_refdata(sc.maps))
+    return with_added_checkpoints(sc, ref or load_refdata())
 
 
 def load_scenario(path: str | Path, *, ref: RefData | None = None) -> Scenario:

@@ -6,18 +6,50 @@ beds, intake and stay from here, never from ``maps/`` and the overrides separate
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from contingency.domain import LaneMode, Mode, ProcessingMinutes
 from contingency.refdata import RefData
-from contingency.scenario.schema import Scenario, Shift, Surge
+from contingency.scenario.added import added_ids, override_for, with_added_checkpoints
+from contingency.scenario.schema import (
+    Approach,
+    CheckpointOverride,
+    ModeSpec,
+    Scenario,
+    Shift,
+    Surge,
+)
 
 DEFAULT_CV = 0.5
 """Coefficient of variation of processing time when neither data nor scenario gives one."""
 DEFAULT_WAITING_AREA = 5000
 """Persons a checkpoint's waiting area holds when maps/ gives no figure (assumption)."""
+
+
+@dataclass(frozen=True)
+class BaselinePlan:
+    """Ordinary traffic at one checkpoint on a usual day: the map pack's ``baseline_*``
+    columns (0 where a pack has none), then ``checkpoint_overrides.<id>.baseline``."""
+
+    inbound_persons_per_day: int
+    outbound_persons_per_day: int
+    trucks_per_day: int
+    """Both directions together."""
+    mode_mix: dict[Mode, ModeSpec]
+    """How the travellers come: the override's ``mode_mix``, else the scenario's."""
+
+
+@dataclass(frozen=True)
+class SidePlan:
+    """One control of a crossing: lanes, processing minutes by mode, their coefficient of
+    variation and the shifts (None: open all day with all lanes)."""
+
+    lanes: dict[LaneMode, int]
+    processing: dict[Mode, ProcessingMinutes]
+    cv: float
+    shifts: list[Shift] | None
 
 
 @dataclass(frozen=True)
@@ -33,6 +65,26 @@ class CheckpointPlan:
     waiting_area_persons: int
     shifts: list[Shift] | None
     surge: Surge | None
+    baseline: BaselinePlan
+    far: SidePlan | None = None
+    """The neighbour's exit control as the scenario gives it; None: the same as ours."""
+    turn_back: tuple[tuple[float, float], ...] = ()
+    """``(from_h, share)``: from hour ``from_h`` on, ``share`` of the groups reaching the far
+    side are turned back (none: nobody)."""
+    approach: Approach = field(default_factory=Approach)
+    """The road our queue stands on."""
+    far_approach: Approach | None = None
+    """The road the far-side queue stands on (None: like ours)."""
+
+    @property
+    def near_side(self) -> SidePlan:
+        """Our control."""
+        return SidePlan(self.lanes, self.processing, self.cv, self.shifts)
+
+    @property
+    def far_side(self) -> SidePlan:
+        """The neighbour's exit control (ours where the scenario gives none)."""
+        return self.far or self.near_side
 
     @property
     def min_per_group(self) -> dict[Mode, float]:
@@ -67,32 +119,52 @@ class Plan:
 
 
 def checkpoints_in_play(sc: Scenario, ref: RefData) -> list[str]:
-    """The checkpoints a scenario names, or the ten modernised ones when it names none."""
-    return sc.checkpoints if sc.checkpoints is not None else ref.modernised_ids
+    """The checkpoints a scenario names; when it names none, the ten modernised ones and the
+    crossings it adds."""
+    if sc.checkpoints is not None:
+        return sc.checkpoints
+    return ref.modernised_ids + [a for a in added_ids(sc) if a not in ref.modernised_ids]
 
 
 def _processing(sc: Scenario, ref: RefData, cp: str) -> tuple[dict[Mode, ProcessingMinutes], float]:
     minutes = dict(ref.processing[cp])
-    ov = sc.checkpoint_overrides.get(cp)
+    ov = override_for(sc, cp)
     p = ov.processing if ov else None
     if p is None:
         return minutes, DEFAULT_CV
-    for m in Mode:
-        given = p.for_mode(m)
-        if given is None:
-            continue
-        base = minutes[m]
-        minutes[m] = ProcessingMinutes(
-            base.min_per_vehicle if given.min_per_vehicle is None else given.min_per_vehicle,
-            base.min_per_person if given.min_per_person is None else given.min_per_person,
-        )
-    return minutes, DEFAULT_CV if p.cv is None else p.cv
+    return p.over(minutes), DEFAULT_CV if p.cv is None else p.cv
+
+
+def _far_side(ov: CheckpointOverride | None, near: SidePlan) -> SidePlan | None:
+    """The far side as ``ov.far_side`` gives it, each section left out the same as ``near``
+    (None: no far side given, the same as ours)."""
+    far = ov.far_side if ov else None
+    if far is None or far.model_fields_set <= {"turn_back_share", "approach"}:
+        return None
+    p = far.processing
+    return SidePlan(
+        lanes={**near.lanes, **(far.lanes or {})},
+        processing=near.processing if p is None else p.over(near.processing),
+        cv=near.cv if p is None or p.cv is None else p.cv,
+        shifts=near.shifts if far.shifts is None else far.shifts,
+    )
+
+
+def _turn_back(ov: CheckpointOverride | None) -> tuple[tuple[float, float], ...]:
+    """``far_side.turn_back_share`` as steps ``(from_h, share)`` in time order (none: 0)."""
+    given = ov.far_side.turn_back_share if ov and ov.far_side else 0.0
+    if isinstance(given, list):
+        return tuple((float(s.from_h), s.share) for s in given)
+    return ((0.0, given),) if given > 0 else ()
 
 
 def resolve_checkpoint(sc: Scenario, ref: RefData, cp: str) -> CheckpointPlan:
-    """Checkpoint ``cp`` (a known id) with the scenario's overrides applied."""
+    """Checkpoint ``cp`` (a known id or a crossing ``sc`` adds) with the scenario's overrides
+    applied."""
+    ref = with_added_checkpoints(sc, ref)
     row = ref.checkpoints.loc[cp]
-    ov = sc.checkpoint_overrides.get(cp)
+    assert isinstance(row, pd.Series)  # ids are unique
+    ov = override_for(sc, cp)
     lanes = {**ref.lanes[cp], **(ov.lanes if ov and ov.lanes else {})}
     minutes, cv = _processing(sc, ref, cp)
     given = row.get("waiting_area_persons")  # a column maps/ may add
@@ -108,6 +180,36 @@ def resolve_checkpoint(sc: Scenario, ref: RefData, cp: str) -> CheckpointPlan:
         waiting_area_persons=area,
         shifts=ov.shifts if ov else None,
         surge=ov.surge if ov else None,
+        baseline=_baseline(sc, row, ov),
+        far=_far_side(
+            ov,
+            SidePlan({m: lanes[m] for m in LaneMode}, minutes, cv, ov.shifts if ov else None),
+        ),
+        turn_back=_turn_back(ov),
+        approach=(ov.approach if ov else None) or Approach(),
+        far_approach=ov.far_side.approach if ov and ov.far_side else None,
+    )
+
+
+BASELINE_KEYS = ("inbound_persons_per_day", "outbound_persons_per_day", "trucks_per_day")
+"""Figures of a baseline; the map pack's column is ``baseline_<key>``."""
+
+
+def _baseline(sc: Scenario, row: pd.Series, ov: CheckpointOverride | None) -> BaselinePlan:
+    given = ov.baseline if ov else None
+    figures: dict[str, int] = {}
+    for key in BASELINE_KEYS:
+        value = getattr(given, key) if given is not None else None
+        if value is None:
+            cell = row.get(f"baseline_{key}")  # a pack without the column has none
+            value = 0 if cell is None or pd.isna(cell) else int(cell)
+        figures[key] = value
+    mix = given.mode_mix if given is not None and given.mode_mix is not None else sc.mode_mix
+    return BaselinePlan(
+        inbound_persons_per_day=figures["inbound_persons_per_day"],
+        outbound_persons_per_day=figures["outbound_persons_per_day"],
+        trucks_per_day=figures["trucks_per_day"],
+        mode_mix=dict(mix),
     )
 
 
@@ -136,7 +238,9 @@ def _centre(sc: Scenario, cid: str, row: pd.Series) -> CentrePlan:
 
 
 def resolve(sc: Scenario, ref: RefData) -> Plan:
-    """The scenario's checkpoints in play (known ids only) and centres, overrides applied."""
+    """The scenario's checkpoints in play (known ids only, the crossings it adds included) and
+    centres, overrides applied."""
+    ref = with_added_checkpoints(sc, ref)
     checkpoints = {
         cp: resolve_checkpoint(sc, ref, cp)
         for cp in checkpoints_in_play(sc, ref)

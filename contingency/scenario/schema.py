@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args, overload
 
 from pydantic import (
     AfterValidator,
@@ -21,11 +21,14 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
+    ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from contingency.domain import CentreKind, LaneMode, Mode, TargetKind
+from contingency.domain import CentreKind, LaneMode, Mode, ProcessingMinutes, TargetKind
 
 MAX_DAILY_ARRIVALS = 10_000_000
 """More arrivals than this at one checkpoint on one day is treated as a typo."""
@@ -48,6 +51,15 @@ MAX_INTAKE_PER_HOUR = 100_000.0
 MAX_BUSES_PER_DAY = 100_000
 MAX_MINUTES = 24 * 60.0
 """Processing minutes per group or per person: a day."""
+MAX_BASELINE_PERSONS_PER_DAY = 200_000
+"""Ordinary travellers one way through one checkpoint in a day: the busiest road crossings
+in the world carry about 100,000 persons a day; the bundled data's largest is 12,431."""
+MAX_BASELINE_TRUCKS_PER_DAY = 20_000
+"""Ordinary freight trucks through one checkpoint in a day (both directions); the bundled
+data's largest is 750."""
+MAX_ACCESS_H = 48.0
+"""Travel time from an added checkpoint to its road node."""
+MAX_ADDED_CHECKPOINTS = 100
 MAX_WEIGHT = 1_000_000.0
 """Largest hourly-profile weight (weights are relative: a larger range adds nothing, and sums
 of weights near the float limit lose arrivals)."""
@@ -68,6 +80,7 @@ Minutes = Annotated[float, Field(gt=0.0, le=MAX_MINUTES)]
 Hours = Annotated[float, Field(ge=0.0, le=MAX_HORIZON_H)]
 IntakePerHour = Annotated[float, Field(gt=0.0, le=MAX_INTAKE_PER_HOUR)]
 RoutingWeight = Annotated[float, Field(gt=0.0, le=MAX_ROUTING_WEIGHT)]
+BaselinePersons = Annotated[int, Field(ge=0, le=MAX_BASELINE_PERSONS_PER_DAY)]
 
 
 class _Model(BaseModel):
@@ -90,19 +103,6 @@ class InfluxCurve(_Model):
     ramp_days: Annotated[float, Field(ge=0, le=365)] = 2.0
     plateau_days: Annotated[float, Field(ge=0, le=365)] = 3.0
     half_life_days: Annotated[float, Field(gt=0, le=365)] = 5.0
-
-
-class InfluxSpec(_Model):
-    """Arrivals at one checkpoint: either a table of daily totals or a parametric curve."""
-
-    daily: Annotated[list[Persons], Field(max_length=MAX_HORIZON_DAYS)] | None = None
-    curve: InfluxCurve | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> InfluxSpec:
-        if (self.daily is None) == (self.curve is None):
-            raise ValueError("give exactly one of 'daily' (a list of daily totals) or 'curve'")
-        return self
 
 
 def _default_hourly_profile() -> list[float]:
@@ -158,6 +158,140 @@ ModeMix = Annotated[
     dict[Mode, ModeSpec], BeforeValidator(_fill_modes), AfterValidator(_shares_sum_to_one)
 ]
 """Share and group sizes of every mode, keyed by the mode (modes not given take defaults)."""
+
+
+# ---------------------------------------------------------------- influx per crossing
+HourOfRun = Annotated[int, Field(ge=0, le=MAX_HORIZON_H)]
+"""A whole hour counted from ``start``."""
+Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT)]
+
+
+def _weights_24(v: list[float]) -> list[float]:
+    if len(v) != 24:
+        raise ValueError(f"must list 24 hourly weights (got {len(v)})")
+    if sum(v) <= 0:
+        raise ValueError("hourly weights must not all be zero")
+    return v
+
+
+HourlyProfile = Annotated[list[Weight], AfterValidator(_weights_24)]
+"""24 relative weights, hour 0 (00-01 h) first."""
+
+
+class ProfileFrom(_Model):
+    """From hour ``from_h`` of the run on, this hourly profile."""
+
+    from_h: HourOfRun
+    weights: HourlyProfile
+
+
+class ModeMixFrom(_Model):
+    """From hour ``from_h`` of the run on, this mode mix: the modes beside ``from_h``, as in
+    the scenario's ``mode_mix`` (modes left out take their defaults)."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, ModeSpec] = Field(init=False)
+
+    from_h: HourOfRun
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill(cls, v: Any) -> Any:
+        return _fill_modes(v)
+
+    @model_validator(mode="after")
+    def _a_mix(self) -> ModeMixFrom:
+        extra = self.__pydantic_extra__ or {}
+        unknown = [k for k in extra if k not in Mode.__members__]
+        if unknown:
+            modes = ", ".join(m.value for m in Mode)
+            raise ValueError(f"unknown key {unknown[0]!r} (from_h or a mode: {modes})")
+        _shares_sum_to_one({Mode(k): spec for k, spec in extra.items()})
+        return self
+
+    @property
+    def mix(self) -> dict[Mode, ModeSpec]:
+        """The mode mix of this entry, in mode order."""
+        extra = self.__pydantic_extra__ or {}
+        return {m: extra[m.value] for m in Mode}
+
+
+def _from_h_increasing(entries: list[ModeMixFrom] | list[ProfileFrom]) -> None:
+    """Entries must be listed in time order, each from a later hour than the one before."""
+    for i in range(1, len(entries)):
+        before, now = entries[i - 1].from_h, entries[i].from_h
+        if now <= before:
+            msg = "must be after the previous entry's from_h ({before})"
+            error = PydanticCustomError("value_error", msg, {"before": before})
+            detail = InitErrorDetails(type=error, loc=(i, "from_h"), input=now)
+            raise ValidationError.from_exception_data("entries", [detail])
+
+
+def _one_or_entries(one: TypeAdapter[Any], entries: TypeAdapter[Any]) -> BeforeValidator:
+    """Read either one value (checked by ``one``) or a list of ``{from_h, ...}`` mappings
+    (checked by ``entries``, in time order): each problem keeps its own field path."""
+
+    def pick(v: Any) -> Any:
+        if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            out = entries.validate_python(v)
+            _from_h_increasing(out)
+            return out
+        return one.validate_python(v)
+
+    return BeforeValidator(pick)
+
+
+_MAX_ENTRIES = MAX_HORIZON_H
+CrossingMix = Annotated[
+    ModeMix | list[ModeMixFrom],
+    _one_or_entries(
+        TypeAdapter(ModeMix),
+        TypeAdapter(Annotated[list[ModeMixFrom], Field(max_length=_MAX_ENTRIES)]),
+    ),
+]
+"""A crossing's mode mix: one (as ``mode_mix``) or a list of ``{from_h, car, bus, ...}``."""
+CrossingProfile = Annotated[
+    HourlyProfile | list[ProfileFrom],
+    _one_or_entries(
+        TypeAdapter(HourlyProfile),
+        TypeAdapter(Annotated[list[ProfileFrom], Field(max_length=_MAX_ENTRIES)]),
+    ),
+]
+"""A crossing's hourly profile: 24 weights, or a list of ``{from_h, weights}``."""
+
+
+class SeriesPoint(_Model):
+    """``persons`` arrived since the previous point (the first point: since ``start``), as
+    counted at ``at`` (an ISO time; without a UTC offset it is in the scenario's time)."""
+
+    at: datetime
+    persons: Persons
+
+
+class InfluxSpec(_Model):
+    """Arrivals at one checkpoint: a table of daily totals, a parametric curve or time-stamped
+    counts (exactly one of ``daily``, ``curve``, ``series``), with the crossing's own mode mix
+    and hourly profile where given (else the scenario's). A list of ``{from_h, ...}`` entries
+    changes the mix or the profile from that hour on; before the first entry the scenario's
+    applies. The hours between two points of a series share its persons by the hourly
+    profile (evenly where the profile gives them no weight)."""
+
+    daily: Annotated[list[Persons], Field(max_length=MAX_HORIZON_DAYS)] | None = None
+    curve: InfluxCurve | None = None
+    series: Annotated[list[SeriesPoint], Field(min_length=1, max_length=MAX_HORIZON_H)] | None = (
+        None
+    )
+    mode_mix: CrossingMix | None = None
+    hourly_profile: CrossingProfile | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> InfluxSpec:
+        if sum(x is not None for x in (self.daily, self.curve, self.series)) != 1:
+            raise ValueError(
+                "give exactly one of 'daily' (a list of daily totals), 'curve' or 'series' "
+                "(time-stamped counts)"
+            )
+        return self
 
 
 class PopulationMix(_Model):
@@ -256,14 +390,36 @@ class Processing(_Model):
         """The minutes this override gives for ``mode`` (None: none given)."""
         return (self.__pydantic_extra__ or {}).get(mode.value)
 
+    def over(self, minutes: dict[Mode, ProcessingMinutes]) -> dict[Mode, ProcessingMinutes]:
+        """``minutes`` with the figures this override gives in their place."""
+        out = dict(minutes)
+        for m in Mode:
+            given = self.for_mode(m)
+            if given is None:
+                continue
+            base = out[m]
+            out[m] = ProcessingMinutes(
+                base.min_per_vehicle if given.min_per_vehicle is None else given.min_per_vehicle,
+                base.min_per_person if given.min_per_person is None else given.min_per_person,
+            )
+        return out
+
+
+MAX_PROCESSING_MULTIPLIER = 100.0
+ProcessingMultiplier = Annotated[float, Field(gt=0.0, le=MAX_PROCESSING_MULTIPLIER)]
+"""A factor on processing times: below 1 faster (extra staff, simplified checks), above 1
+slower (new entry or exit checks)."""
+
 
 class Shift(_Model):
     """Hours of the day [start_h, end_h) when ``lanes_open_share`` of the lanes work
-    (``end_h`` below ``start_h`` wraps past midnight)."""
+    (``end_h`` below ``start_h`` wraps past midnight), with processing times multiplied by
+    ``processing_multiplier``."""
 
     start_h: Annotated[int, Field(ge=0, le=23)]
     end_h: Annotated[int, Field(ge=1, le=24)]
     lanes_open_share: Share
+    processing_multiplier: ProcessingMultiplier = 1.0
 
     @model_validator(mode="after")
     def _not_empty(self) -> Shift:
@@ -280,12 +436,144 @@ class Surge(_Model):
     activation_delay_h: Annotated[float, Field(ge=0, le=240)] = 6.0
 
 
+# ---------------------------------------------------------------- the two sides of a crossing
+class Side(StrEnum):
+    """The two controls of a crossing, in series: people pass the far side first."""
+
+    near = "near"
+    """Our entry control."""
+    far = "far"
+    """The neighbour's exit control, before ours."""
+
+
+class TurnBackFrom(_Model):
+    """From hour ``from_h`` of the run on, ``share`` of the groups reaching the far-side
+    control are refused or give up (until the next entry)."""
+
+    from_h: HourOfRun
+    share: Share
+
+
+TurnBackShare = Annotated[
+    Share | list[TurnBackFrom],
+    _one_or_entries(
+        TypeAdapter(Share),
+        TypeAdapter(Annotated[list[TurnBackFrom], Field(min_length=1, max_length=_MAX_ENTRIES)]),
+    ),
+]
+"""A share of groups turned back at the far side: one number for the whole run, or a list of
+``{from_h, share}`` (0 before the first entry)."""
+
+
+class Approach(_Model):
+    """The road a checkpoint's queue stands on: a queue of N vehicles is N x vehicle length
+    (``maps/vehicles.csv``) / ``queue_lanes`` long. ``shared_with_trucks`` records whether
+    trucks queue on the same road (freight is not simulated yet)."""
+
+    queue_lanes: Annotated[int, Field(ge=1, le=20)] = 1
+    shared_with_trucks: bool = False
+
+
+class FarSide(_Model):
+    """The neighbour's exit control at a crossing, passed before ours. A section left out is
+    the same as ours (after our overrides); ``processing`` modes left out are ours too."""
+
+    lanes: Lanes | None = None
+    processing: Processing | None = None
+    shifts: Annotated[list[Shift], Field(max_length=24)] | None = None
+    turn_back_share: TurnBackShare = 0.0
+    approach: Approach | None = None
+    """The neighbour's approach road (ours when left out)."""
+
+
+class Baseline(_Model):
+    """Ordinary traffic on a usual day: travellers entering and leaving, and freight trucks
+    (both directions together). A figure left out keeps the map pack's (``maps/checkpoints.csv``
+    ``baseline_*`` columns); ``mode_mix`` left out is the scenario's ``mode_mix``."""
+
+    inbound_persons_per_day: BaselinePersons | None = None
+    outbound_persons_per_day: BaselinePersons | None = None
+    trucks_per_day: Annotated[int, Field(ge=0, le=MAX_BASELINE_TRUCKS_PER_DAY)] | None = None
+    mode_mix: ModeMix | None = None
+
+
 class CheckpointOverride(_Model):
     lanes: Lanes | None = None
     shifts: Annotated[list[Shift], Field(max_length=24)] | None = None
     processing: Processing | None = None
     waiting_area_persons: Annotated[int, Field(ge=0, le=MAX_WAITING_AREA_PERSONS)] | None = None
     surge: Surge | None = None
+    baseline: Baseline | None = None
+    far_side: FarSide | None = None
+    """The neighbour's exit control (the same as ours where not given)."""
+    approach: Approach | None = None
+
+
+OVERRIDE_ONLY = ("shifts", "waiting_area_persons", "surge")
+"""Keys of a checkpoint override that an added checkpoint takes from ``checkpoint_overrides``
+only (one place for each figure)."""
+
+
+class Names(_Model):
+    """A name in the three languages of the board."""
+
+    ru: Annotated[str, Field(min_length=1, max_length=200)]
+    kk: Annotated[str, Field(min_length=1, max_length=200)]
+    en: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _drop_override_only(schema: dict[str, Any]) -> None:
+    props = schema.get("properties", {})
+    for key in OVERRIDE_ONLY:
+        props.pop(key, None)
+
+
+class AddedCheckpoint(CheckpointOverride):
+    """A crossing the scenario brings (not in the map pack): a planned post or a foreign case.
+
+    It is used as a map-pack checkpoint is: in ``checkpoints``, ``influx``,
+    ``checkpoint_overrides`` (shifts, surge, waiting area: set there, not here) and injects.
+    Its road node ``id`` joins ``node`` (the nearest road node that is not a checkpoint when
+    omitted) by a road of ``access_h`` hours. ``lanes`` are required (modes left out have
+    none); processing minutes left out are the map pack's default for a post without a
+    published throughput (6 min a car, 12 a bus, 1 / 1.5 / 2 min a person by car, bus, on
+    foot: planning assumptions). The sections shared with ``checkpoint_overrides`` have the
+    same keys and types there and here.
+    """
+
+    model_config = ConfigDict(json_schema_extra=_drop_override_only)
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=60)]
+    name: Names
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    region: Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
+    """ISO 3166-2 code of the region the post stands in (a region of the map pack)."""
+    node: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    access_h: Annotated[float, Field(gt=0, le=MAX_ACCESS_H)]
+    """Travel time from the post to ``node``, hours."""
+    neighbour: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    """ISO 3166-1 alpha-2 code of the country on the other side."""
+    partner: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """The crossing's name on the other side."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_override_only(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for key in OVERRIDE_ONLY:
+                if key in v:
+                    raise ValueError(
+                        f"'{key}' of an added checkpoint is set in checkpoint_overrides.<id>"
+                    )
+        return v
+
+    @model_validator(mode="after")
+    def _has_lanes(self) -> AddedCheckpoint:
+        if self.lanes is None:
+            modes = ", ".join(m.value for m in LaneMode)
+            raise ValueError(f"an added checkpoint needs 'lanes' ({modes})")
+        return self
 
 
 class CentreOverride(_Model):
@@ -351,6 +639,53 @@ class NoParams(_Model):
     pass
 
 
+class SideParams(_Model):
+    """Which control of the crossing an inject acts on (ours unless ``far``)."""
+
+    side: Side = Side.near
+
+
+class LanesParams(_Model):
+    """Lanes by lane mode, as in a checkpoint's ``lanes`` (a mode left out keeps what it
+    had), beside ``side``."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, LaneCount] = Field(init=False)
+
+    side: Side = Side.near
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unset(cls, v: Any) -> Any:
+        return _drop_unset(v)
+
+    @model_validator(mode="after")
+    def _modes_known(self) -> LanesParams:
+        unknown = [k for k in self.__pydantic_extra__ or {} if k not in LaneMode.__members__]
+        if unknown:
+            modes = ", ".join(m.value for m in LaneMode)
+            raise ValueError(f"unknown key {unknown[0]!r} (side or a lane mode: {modes})")
+        return self
+
+    @property
+    def lanes(self) -> dict[LaneMode, int]:
+        """The lanes given, by lane mode."""
+        return {LaneMode(k): n for k, n in (self.__pydantic_extra__ or {}).items()}
+
+    @overload
+    def get(self, mode: LaneMode) -> int | None: ...
+    @overload
+    def get(self, mode: LaneMode, default: int) -> int: ...
+    def get(self, mode: LaneMode, default: int | None = None) -> int | None:
+        """The lanes given for ``mode`` (``default`` when not given), as ``dict.get``."""
+        return self.lanes.get(mode, default)
+
+
+class ProcessingParams(_Model):
+    multiplier: ProcessingMultiplier
+    side: Side = Side.near
+
+
 class SurgeParams(_Model):
     multiplier: Annotated[float, Field(gt=0, le=100)]
     duration_h: Annotated[float, Field(gt=0, le=MAX_HORIZON_H)] | None = None
@@ -370,13 +705,13 @@ class MobileUnitParams(_Model):
 class CheckpointClose(_InjectBase):
     target_kind = TargetKind.checkpoint
     kind: Literal["checkpoint_close"]
-    params: NoParams = NoParams()
+    params: SideParams = SideParams()
 
 
 class CheckpointOpen(_InjectBase):
     target_kind = TargetKind.checkpoint
     kind: Literal["checkpoint_open"]
-    params: NoParams = NoParams()
+    params: SideParams = SideParams()
 
 
 class SurgeInject(_InjectBase):
@@ -401,7 +736,19 @@ class LanesInject(_InjectBase):
     target_kind = TargetKind.checkpoint
     live = False
     kind: Literal["lanes"]
-    params: Lanes
+    params: LanesParams
+
+
+class ProcessingInject(_InjectBase):
+    """Processing times at one side of ``target`` multiplied by ``multiplier`` for groups
+    starting service from ``at_h`` on (extra staff or simplified checks below 1, new checks
+    above 1). It sets the side's multiplier: a later one replaces it (1 restores); a shift's
+    ``processing_multiplier`` applies on top."""
+
+    target_kind = TargetKind.checkpoint
+    live = False
+    kind: Literal["processing"]
+    params: ProcessingParams
 
 
 class RoadClose(_InjectBase):
@@ -436,6 +783,7 @@ AnyInject = (
     | CheckpointOpen
     | SurgeInject
     | LanesInject
+    | ProcessingInject
     | RoadClose
     | RoadOpen
     | CentreCapacity
@@ -536,6 +884,8 @@ class Scenario(_Model):
     mode_mix: ModeMix = Field(default_factory=default_mode_mix)
     population: PopulationMix = PopulationMix()
     checkpoint_overrides: dict[str, CheckpointOverride] = {}
+    add_checkpoints: Annotated[list[AddedCheckpoint], Field(max_length=MAX_ADDED_CHECKPOINTS)] = []
+    """Crossings the scenario brings, not in the map pack."""
     centre_overrides: dict[str, CentreOverride] = {}
     region_capacity: dict[str, Persons] = {}
     transport: Transport = Transport()

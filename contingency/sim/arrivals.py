@@ -1,20 +1,37 @@
 """Arriving groups per checkpoint and mode: when, how many persons, who they are.
 
-Hourly person totals come from the scenario (daily totals x hourly profile x surge injects) and
-are split exactly by mode. Group sizes follow the mode's occupancy distribution; a group that
-would straddle an hour boundary is split in two so every hour's total is exact. Arrival times are
-uniform within their hour.
+Hourly person totals come from the crossing's plan (:func:`contingency.scenario.influx.
+planned_hours`: daily totals or a series, shared over the hours by the hourly profile in force)
+times surge injects, and are split exactly over the modes by the mode mix in force at each hour.
+
+A group is one group: it is never split. Group sizes follow the occupancy of the mode mix in
+force in the hour the group's first person is planned. The persons of one day of one mode are
+laid out in order as consecutive groups; a group arrives in the hour in which its **last**
+person is planned, so the persons of a group that would straddle an hour boundary carry over
+into the next hour with it. Hence, at every hour boundary, the persons arrived so far fall
+short of the plan by less than one group (never run ahead of it), and an hour's total differs
+from the plan by less than the largest group. Days are exact: the last group of a day takes the
+persons left in that day (it may be smaller than its drawn size), so every person of the day
+arrives that day and every daily total is as planned. Arrival times are uniform within their
+hour.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
-from contingency.scenario import Mode, Scenario, daily_totals, hourly_totals
-from contingency.scenario.influx import largest_remainder
-from contingency.scenario.schema import SurgeInject
+from contingency.scenario import Mode, Scenario
+from contingency.scenario.influx import (
+    MixSchedule,
+    largest_remainder,
+    mix_schedule,
+    mode_shares,
+    planned_hours,
+)
+from contingency.scenario.schema import ModeSpec, SurgeInject
 from contingency.sim.rng import stream
 
 
@@ -36,13 +53,8 @@ class Groups:
 
 def hourly_persons(sc: Scenario, checkpoint: str) -> np.ndarray:
     """Persons arriving in each hour of the horizon at ``checkpoint``, surge injects applied."""
-    spec = sc.influx.get(checkpoint)
     n_hours = sc.horizon_days * 24
-    if spec is None:
-        return np.zeros(n_hours, dtype=np.int64)
-    hours = hourly_totals(
-        daily_totals(spec, sc.horizon_days, multiplier=sc.influx_multiplier), sc.hourly_profile
-    ).astype(float)
+    hours = planned_hours(sc, checkpoint).astype(float)
     for inj in sc.injects:
         if isinstance(inj, SurgeInject) and inj.target == checkpoint:
             first = int(np.floor(inj.at_h))
@@ -55,46 +67,114 @@ def hourly_persons(sc: Scenario, checkpoint: str) -> np.ndarray:
     return np.rint(hours).astype(np.int64)
 
 
-def split_by_mode(persons: np.ndarray, sc: Scenario) -> dict[Mode, np.ndarray]:
-    """Split each hour's persons exactly over the modes by their shares."""
-    shares = np.array([sc.mode_mix[m].share for m in Mode])
+def split_by_mode(
+    persons: np.ndarray, sc: Scenario, *, checkpoint: str | None = None
+) -> dict[Mode, np.ndarray]:
+    """Split each hour's persons exactly over the modes by the shares in force at that hour
+    (``checkpoint``'s own mode mix where it has one, else the scenario's)."""
+    if checkpoint is None:
+        shares = np.tile([sc.mode_mix[m].share for m in Mode], (len(persons), 1))
+    else:
+        shares = mode_shares(sc, checkpoint)
     out = np.zeros((len(persons), len(Mode)), dtype=np.int64)
     for h in np.flatnonzero(persons):
-        out[h] = largest_remainder(shares, int(persons[h]))
+        out[h] = largest_remainder(shares[h], int(persons[h]))
     return {m: out[:, j] for j, m in enumerate(Mode)}
 
 
-def make_groups(persons_per_hour: np.ndarray, sc: Scenario, mode: Mode, *names: str) -> Groups:
-    """Draw the groups that carry ``persons_per_hour`` of one mode.
+class _Uniforms:
+    """One uniform draw per group, in group order, from one stream: group ``i`` always gets
+    the ``i``-th draw, however many are taken at a time."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self._rng = rng
+        self._u = np.zeros(0)
+
+    def take(self, first: int, n: int) -> np.ndarray:
+        while len(self._u) < first + n:
+            self._u = np.concatenate([self._u, self._rng.random(max(n, len(self._u), 1024))])
+        return self._u[first : first + n]
+
+
+def _sizes(u: np.ndarray, spec: ModeSpec) -> np.ndarray:
+    """Group sizes from uniforms by the occupancy weights (as ``Generator.choice`` with ``p``)."""
+    sizes_k = np.fromiter(spec.occupancy.keys(), dtype=np.int64)
+    weights = np.fromiter(spec.occupancy.values(), dtype=float)
+    cdf = (weights / weights.sum()).cumsum()
+    cdf /= cdf[-1]
+    return sizes_k[cdf.searchsorted(u, side="right")]
+
+
+def _blocks(n_hours: int, schedule: MixSchedule) -> list[tuple[int, int]]:
+    """``(first hour, end hour)`` of spans inside one day with one mode mix in force."""
+    cuts = sorted({*range(0, n_hours, 24), *(h for h, _ in schedule if h < n_hours), n_hours})
+    return list(pairwise(cuts))
+
+
+def _mix_at(schedule: MixSchedule, hour: int) -> dict[Mode, ModeSpec]:
+    return [mix for h, mix in schedule if h <= hour][-1]
+
+
+def _lay_out(
+    persons_per_hour: np.ndarray, schedule: MixSchedule, *, mode: Mode, u: _Uniforms
+) -> np.ndarray:
+    """Sizes of the consecutive groups that carry ``persons_per_hour`` of ``mode``: none split,
+    the last of each day cut to the persons left in that day (see the module docstring)."""
+    ends = np.cumsum(persons_per_hour)
+    out: list[np.ndarray] = []
+    pos, drawn = 0, 0  # persons laid out so far; groups drawn so far
+    for h0, h1 in _blocks(len(persons_per_hour), schedule):
+        block_end = int(ends[h1 - 1])
+        if pos >= block_end:  # nobody planned here, or a group from before covers the block
+            continue
+        day_end = int(ends[min((h0 // 24 + 1) * 24, len(ends)) - 1])
+        spec = _mix_at(schedule, h0)[mode]
+        need = block_end - pos
+        k = int(need / spec.mean_group_size * 1.2) + 16
+        while True:
+            sizes = _sizes(u.take(drawn, k), spec)
+            cum = np.cumsum(sizes)
+            if cum[-1] >= need:
+                break
+            k *= 2
+        j = int(np.searchsorted(cum, need, side="left"))
+        sizes = sizes[: j + 1].copy()
+        sizes[j] -= max(0, pos + int(cum[j]) - day_end)  # a day's last group: what is left
+        out.append(sizes)
+        pos += int(sizes.sum())
+        drawn += j + 1
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def make_groups(
+    persons_per_hour: np.ndarray,
+    sc: Scenario,
+    mode: Mode,
+    *names: str,
+    checkpoint: str | None = None,
+) -> Groups:
+    """Draw the groups that carry ``persons_per_hour`` of one mode (group sizes by the mode
+    mix in force: ``checkpoint``'s own where it has one, else the scenario's).
 
     Sizes, times and attributes each have their own stream (named ``names`` + a suffix) and
     are drawn in arrival order, so extra arrivals late in the horizon (a surge inject) leave
     every earlier group exactly as it was.
     """
-    total = int(persons_per_hour.sum())
-    if total == 0:
+    if int(persons_per_hour.sum()) == 0:
         z = np.zeros(0, dtype=np.int64)
         return Groups(np.zeros(0), z, z, z, z, z, z)
-    occ = sc.mode_mix[mode].occupancy
-    sizes_k = np.fromiter(occ.keys(), dtype=np.int64)
-    weights = np.fromiter(occ.values(), dtype=float)
-    spec = sc.mode_mix[mode]
-    n_draw = min(int(total / sizes_k.min()) + 1, int(total / spec.mean_group_size * 1.2) + 64)
-    rng_size = stream(sc.seed, *names, "size")
-    ends = np.cumsum(rng_size.choice(sizes_k, size=n_draw, p=weights / weights.sum()))
-    while ends[-1] < total:  # rare: extend the draw
-        more = (
-            np.cumsum(rng_size.choice(sizes_k, size=n_draw, p=weights / weights.sum())) + ends[-1]
-        )
-        ends = np.concatenate([ends, more])
-    hour_ends = np.cumsum(persons_per_hour)
-    cuts = np.union1d(ends[ends < total], hour_ends[hour_ends < total])
-    cuts = np.append(cuts, total)
-    starts = np.concatenate([[0], cuts[:-1]])
-    size = (cuts - starts).astype(np.int64)
-    hour = np.searchsorted(hour_ends, starts, side="right")
+    schedule = [(0, sc.mode_mix)] if checkpoint is None else mix_schedule(sc, checkpoint)
+    u = _Uniforms(stream(sc.seed, *names, "size"))
+    size = _lay_out(persons_per_hour, schedule, mode=mode, u=u).astype(np.int64)
+    last_person = np.cumsum(size) - 1
+    hour = np.searchsorted(np.cumsum(persons_per_hour), last_person, side="right")
     arrive = np.sort(hour + stream(sc.seed, *names, "time").random(len(size)))
+    return _who(sc, *names, size=size, arrive=arrive)
 
+
+def _who(sc: Scenario, *names: str, size: np.ndarray, arrive: np.ndarray) -> Groups:
+    """Who each group is: its disposition, vulnerable persons and triage, each from its own
+    stream in group order."""
     pop = sc.population
     kind = stream(sc.seed, *names, "kind").choice(
         3,
@@ -120,5 +200,8 @@ def make_groups(persons_per_hour: np.ndarray, sc: Scenario, mode: Mode, *names: 
 
 def checkpoint_groups(sc: Scenario, checkpoint: str) -> dict[Mode, Groups]:
     """All groups arriving at ``checkpoint``, by mode, from the scenario's own streams."""
-    by_mode = split_by_mode(hourly_persons(sc, checkpoint), sc)
-    return {m: make_groups(by_mode[m], sc, m, "arrivals", checkpoint, m.value) for m in Mode}
+    by_mode = split_by_mode(hourly_persons(sc, checkpoint), sc, checkpoint=checkpoint)
+    return {
+        m: make_groups(by_mode[m], sc, m, "arrivals", checkpoint, m.value, checkpoint=checkpoint)
+        for m in Mode
+    }

@@ -1,6 +1,11 @@
 """Run a scenario end to end: border (SimPy) -> transfers and centres (hourly) -> tables.
 
-The ledger is checked at every hour: everyone who arrived is in exactly one place.
+The ledger is checked at every hour: everyone who arrived is in exactly one place. The ledger
+starts when a group has passed the far side (the neighbour's exit control) and reaches our
+control: its ``arrived`` is those persons (the persons *entered*, in ``summary.json``'s
+``demand``); those still queuing or in service at the far side are beyond the border and not in
+it, nor those turned back there. At every checkpoint, persons presented at the far side =
+entered + turned back + still beyond the border, exactly.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from tqdm import tqdm
 from contingency.errors import LedgerError
 from contingency.ledger import LEDGER_FIELDS
 from contingency.refdata import RefData
+from contingency.refdata.vehicles import vehicle_length_m
 from contingency.scenario import Mode, Scenario
+from contingency.scenario.added import with_added_checkpoints
 from contingency.scenario.plan import resolve
 from contingency.sim.border import CheckpointRun, build_border
 from contingency.sim.centres import Downstream
@@ -25,6 +32,7 @@ GROUP_FIELDS = ("vulnerable", "to_reception", "to_rehabilitation", "self_arrange
 """Who the persons of a group are (counts per group), as the groups table records them."""
 _CROSSING_FIELDS = ("to_reception", "to_rehabilitation", "self_arranged", "leaving")
 P95 = 0.95
+M_PER_KM = 1000.0
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,10 @@ class SimOutput:
     ledger: pd.DataFrame
     transported: pd.DataFrame
     waits: pd.DataFrame
-    """One row per checkpoint: persons-weighted p95 and max wait over the whole run."""
+    """One row per checkpoint: persons-weighted p95 and max wait over the whole run at our
+    control (``p95_wait_h``, ``max_wait_h``) and at the far side (``far_p95_wait_h``,
+    ``far_max_wait_h``), and the persons ``presented``, ``entered``, ``turned_back`` and
+    ``still_beyond_border``."""
     flows: pd.DataFrame
     """Onward placements: day, origin centre, region, persons, travel_h, path."""
     corridors: pd.DataFrame
@@ -53,38 +64,77 @@ class SimOutput:
 
 @dataclass(frozen=True)
 class _CheckpointGroups:
-    """One checkpoint's groups over all modes (in :class:`Mode` order), as flat arrays."""
+    """One checkpoint's groups over all modes (in :class:`Mode` order), as flat arrays: every
+    group presented at the far side, turned back or not. Times never reached are ``inf``."""
 
     mode: np.ndarray
     arrive_h: np.ndarray
+    """Arrival at the far side (presented)."""
     persons: np.ndarray
+    turned: np.ndarray
+    """Turned back at the far side (never queued)."""
+    far_start_h: np.ndarray
+    far_service_h: np.ndarray
+    entry_h: np.ndarray
+    """Arrival at our control: the end of far-side service (``inf``: not yet entered)."""
     start_h: np.ndarray
-    """Service start (``inf`` if never started)."""
+    """Service start at our control."""
     service_h: np.ndarray
+    length_m: np.ndarray
+    """Road a group's vehicle takes in a queue (0 on foot)."""
     who: dict[str, np.ndarray]
 
     @property
     def end_h(self) -> np.ndarray:
         return self.start_h + self.service_h
 
+    @property
+    def far_end_h(self) -> np.ndarray:
+        return self.far_start_h + self.far_service_h
+
     @classmethod
-    def of(cls, run: CheckpointRun) -> _CheckpointGroups:
-        pools, groups = run.pools, run.groups
+    def of(cls, run: CheckpointRun, lengths_m: dict[str, float]) -> _CheckpointGroups:
+        cols: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("far_start_h", "far_service_h", "entry_h", "start_h", "service_h")
+        }
+        for m in Mode:
+            n, keep = len(run.groups[m]), run.entering[m]
+            far, near = run.far.pools[m], run.near.pools[m]
+            for name, pool_values, fill in (
+                ("far_start_h", far.start_h, np.inf),
+                ("far_service_h", far.service_h, 0.0),
+                ("entry_h", near.arrive_h, np.inf),
+                ("start_h", near.start_h, np.inf),
+                ("service_h", near.service_h, 0.0),
+            ):
+                full = np.full(n, fill)
+                full[keep] = pool_values
+                cols[name].append(full)
+        groups = run.groups
+        turned = [np.ones(len(groups[m]), dtype=bool) for m in Mode]
+        for j, m in enumerate(Mode):
+            turned[j][run.entering[m]] = False
         return cls(
-            mode=np.concatenate([np.full(len(pools[m].arrive_h), m.value) for m in Mode]),
-            arrive_h=np.concatenate([pools[m].arrive_h for m in Mode]),
-            persons=np.concatenate([pools[m].persons for m in Mode]),
-            start_h=np.concatenate([pools[m].start_h for m in Mode]),
-            service_h=np.concatenate([pools[m].service_h for m in Mode]),
+            mode=np.concatenate([np.full(len(groups[m]), m.value) for m in Mode]),
+            arrive_h=np.concatenate([groups[m].arrive_h for m in Mode]),
+            persons=np.concatenate([groups[m].persons for m in Mode]),
+            turned=np.concatenate(turned),
+            **{k: np.concatenate(v) for k, v in cols.items()},
+            length_m=np.concatenate(
+                [np.full(len(groups[m]), lengths_m.get(m.value, 0.0)) for m in Mode]
+            ),
             who={k: np.concatenate([getattr(groups[m], k) for m in Mode]) for k in GROUP_FIELDS},
         )
 
 
 def groups_table(cp: str, g: _CheckpointGroups) -> pd.DataFrame:
-    """One row per group: ``checkpoint``, ``mode``, ``arrive_h``, ``persons``, who they are
-    (:data:`GROUP_FIELDS`), ``start_h``, ``service_h`` and ``end_h`` (hours from the scenario
-    start; ``start_h`` and ``end_h`` are NaN for a group whose service never started)."""
+    """One row per group presented at the checkpoint: ``checkpoint``, ``mode``, ``arrive_h``
+    (at the far side), ``persons``, who they are (:data:`GROUP_FIELDS`), ``start_h``,
+    ``service_h`` and ``end_h`` at our control, then ``turned_back`` and ``far_start_h``,
+    ``far_service_h``, ``far_end_h`` at the far side (``far_end_h``: arrival at our control).
+    Hours from the scenario start; a time never reached is NaN (turned back: all of them)."""
     started = np.isfinite(g.start_h)
+    far_started = np.isfinite(g.far_start_h)
     return pd.DataFrame(
         {
             "checkpoint": cp,
@@ -93,8 +143,12 @@ def groups_table(cp: str, g: _CheckpointGroups) -> pd.DataFrame:
             "persons": g.persons,
             **g.who,
             "start_h": np.where(started, g.start_h, np.nan),
-            "service_h": g.service_h,
+            "service_h": np.where(g.turned, np.nan, g.service_h),
             "end_h": np.where(started, g.end_h, np.nan),
+            "turned_back": g.turned,
+            "far_start_h": np.where(far_started, g.far_start_h, np.nan),
+            "far_service_h": np.where(g.turned, np.nan, g.far_service_h),
+            "far_end_h": np.where(np.isfinite(g.entry_h), g.entry_h, np.nan),
         }
     )
 
@@ -112,33 +166,48 @@ def _crossings(g: _CheckpointGroups, n_hours: int) -> dict[str, np.ndarray]:
 
 def _cum_at(times: np.ndarray, weights: np.ndarray, hours: np.ndarray) -> np.ndarray:
     """Sum of ``weights`` whose time is at or before each of ``hours``."""
+    return _cums_at(times, {"w": weights}, hours)["w"]
+
+
+def _cums_at(
+    times: np.ndarray, weights: dict[str, np.ndarray], hours: np.ndarray
+) -> dict[str, np.ndarray]:
+    """For each named weight, the sum of those whose time is at or before each of ``hours``
+    (one sort for all)."""
     if len(times) == 0:
-        return np.zeros(len(hours), dtype=np.int64)
+        return {k: np.zeros(len(hours), dtype=w.dtype) for k, w in weights.items()}
     order = np.argsort(times, kind="stable")
-    t, c = times[order], np.cumsum(weights[order])
-    idx = np.searchsorted(t, hours, side="right")
-    return np.where(idx > 0, c[np.maximum(idx - 1, 0)], 0)
+    idx = np.searchsorted(times[order], hours, side="right")
+    out = {}
+    for k, w in weights.items():
+        c = np.cumsum(w[order])
+        out[k] = np.where(idx > 0, c[np.maximum(idx - 1, 0)], 0)
+    return out
 
 
-def _waits(g: _CheckpointGroups, n_hours: int) -> np.ndarray:
+def _waits(arrive: np.ndarray, start: np.ndarray, n_hours: int) -> np.ndarray:
     """Each group's wait (h): to its service start, or to the horizon if it never started."""
-    return np.where(np.isfinite(g.start_h), g.start_h - g.arrive_h, n_hours - g.arrive_h)
+    return np.where(np.isfinite(start), start - arrive, n_hours - arrive)
 
 
-def _hourly_waits(g: _CheckpointGroups, hours: np.ndarray) -> dict[str, np.ndarray]:
+def _hourly_waits(
+    arrive: np.ndarray, start: np.ndarray, hours: np.ndarray
+) -> dict[str, np.ndarray]:
     """Per hour: median and p95 wait of the groups starting service in it, and the longest
-    wait (started in it, or still waiting at its end)."""
+    wait (started in it, or still waiting at its end). ``arrive`` may hold ``inf`` (never
+    came)."""
     n_hours = len(hours)
-    started = np.isfinite(g.start_h)
-    sb = np.ceil(g.start_h[started]).astype(int).clip(1, n_hours)
-    frame = pd.DataFrame({"h": sb, "w": _waits(g, n_hours)[started]})
+    started = np.isfinite(start)
+    sb = np.ceil(start[started]).astype(int).clip(1, n_hours)
+    frame = pd.DataFrame({"h": sb, "w": start[started] - arrive[started]})
     q = (
         frame.groupby("h")["w"].quantile(np.array([0.5, P95])).unstack()
         if len(frame)
         else pd.DataFrame(columns=[0.5, 0.95])
     )
     mx = frame.groupby("h")["w"].max() if len(frame) else pd.Series(dtype=float)
-    oldest = _oldest_waiting(g.arrive_h, g.start_h, hours)
+    came = np.isfinite(arrive)
+    oldest = _oldest_waiting(arrive[came], start[came], hours)
     every_hour = range(1, n_hours + 1)
     return {
         "wait_p50_h": q.get(0.5, pd.Series(dtype=float)).reindex(every_hour).to_numpy(),
@@ -147,27 +216,60 @@ def _hourly_waits(g: _CheckpointGroups, hours: np.ndarray) -> dict[str, np.ndarr
     }
 
 
+def _queues(
+    arrive: np.ndarray, start: np.ndarray, g: _CheckpointGroups, hours: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Persons, groups, vehicles and metres of vehicles queuing (arrived at ``arrive``, not
+    started by ``start``) at each hour's end."""
+    weights = {
+        "persons": g.persons,
+        "groups": np.ones_like(g.persons),
+        "vehicles": (g.length_m > 0).astype(np.int64),
+        "metres": g.length_m,
+    }
+    came, began = _cums_at(arrive, weights, hours), _cums_at(start, weights, hours)
+    return {k: came[k] - began[k] for k in weights}
+
+
 def _hourly_table(cp: str, g: _CheckpointGroups, run: CheckpointRun, n_hours: int) -> pd.DataFrame:
     """One row per hour of one checkpoint (see ``checkpoints_hourly``)."""
     hours = np.arange(1, n_hours + 1, dtype=float)
-    ones = np.ones_like(g.persons)
-    arrived_c = _cum_at(g.arrive_h, g.persons, hours)
-    started_c = _cum_at(g.start_h, g.persons, hours)
+    entered_c = _cum_at(g.entry_h, g.persons, hours)
     ended_c = _cum_at(g.end_h, g.persons, hours)
-    queue_p = arrived_c - started_c
-    queue_g = _cum_at(g.arrive_h, ones, hours) - _cum_at(g.start_h, ones, hours)
+    near = _queues(g.entry_h, g.start_h, g, hours)
+    far = _queues(np.where(g.turned, np.inf, g.arrive_h), g.far_start_h, g, hours)
+    came = _cums_at(g.arrive_h, {"p": g.persons, "t": g.persons * g.turned}, hours)
+    far_waits = _hourly_waits(np.where(g.turned, np.inf, g.arrive_h), g.far_start_h, hours)
+    near_lanes = run.setup.approach.queue_lanes
+    far_lanes = (run.setup.far_approach or run.setup.approach).queue_lanes
+
+    def per_hour(cum: np.ndarray) -> np.ndarray:
+        return np.diff(np.concatenate([[0], cum]))
+
     return pd.DataFrame(
         {
             "time_h": hours.astype(int),
             "checkpoint": cp,
-            "arrived": np.diff(np.concatenate([[0], arrived_c])),
-            "processed": np.diff(np.concatenate([[0], ended_c])),
-            "queue_persons": queue_p,
-            "queue_groups": queue_g,
-            "at_checkpoint": arrived_c - ended_c,
-            "held_beyond_border": np.maximum(queue_p - run.setup.waiting_area_persons, 0),
-            **_hourly_waits(g, hours),
-            **{f"lanes_{m.value}": run.lanes_log[m] for m in Mode},
+            "arrived": per_hour(entered_c),
+            "processed": per_hour(ended_c),
+            "queue_persons": near["persons"],
+            "queue_groups": near["groups"],
+            "at_checkpoint": entered_c - ended_c,
+            "held_beyond_border": np.maximum(near["persons"] - run.setup.waiting_area_persons, 0),
+            **_hourly_waits(g.entry_h, g.start_h, hours),
+            **{f"lanes_{m.value}": run.near.lanes_log[m] for m in Mode},
+            "presented": per_hour(came["p"]),
+            "turned_back": per_hour(came["t"]),
+            "queue_vehicles": near["vehicles"],
+            "queue_km": near["metres"] / M_PER_KM / near_lanes,
+            "far_queue_persons": far["persons"],
+            "far_queue_groups": far["groups"],
+            "far_queue_vehicles": far["vehicles"],
+            "far_queue_km": far["metres"] / M_PER_KM / far_lanes,
+            "far_wait_p95_h": far_waits["wait_p95_h"],
+            "far_wait_max_h": far_waits["wait_max_h"],
+            **{f"far_lanes_{m.value}": run.far.lanes_log[m] for m in Mode},
+            "baseline_processed": np.zeros(n_hours, dtype=np.int64),
         }
     )
 
@@ -180,24 +282,37 @@ def weighted_p95(values: np.ndarray, weights: np.ndarray) -> float:
     return float(np.quantile(values, P95, weights=weights, method="inverted_cdf"))
 
 
+def _whole_run(cp: str, g: _CheckpointGroups, n_hours: int) -> dict[str, object]:
+    """One checkpoint's waits over the run (each side) and its demand identity."""
+    entered = np.isfinite(g.entry_h)
+    wait = _waits(g.entry_h[entered], g.start_h[entered], n_hours)
+    queued = ~g.turned
+    far_wait = _waits(g.arrive_h[queued], g.far_start_h[queued], n_hours)
+    return {
+        "checkpoint": cp,
+        "p95_wait_h": weighted_p95(wait, g.persons[entered].astype(float)),
+        "max_wait_h": float(wait.max()) if len(wait) else 0.0,
+        "far_p95_wait_h": weighted_p95(far_wait, g.persons[queued].astype(float)),
+        "far_max_wait_h": float(far_wait.max()) if len(far_wait) else 0.0,
+        "presented": int(g.persons.sum()),
+        "entered": int(g.persons[entered].sum()),
+        "turned_back": int(g.persons[g.turned].sum()),
+        "still_beyond_border": int(g.persons[queued & ~entered].sum()),
+    }
+
+
 def _checkpoint_tables(
-    runs: dict[str, CheckpointRun], n_hours: int
+    runs: dict[str, CheckpointRun], n_hours: int, *, lengths_m: dict[str, float]
 ) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]], pd.DataFrame, pd.DataFrame]:
-    """The hourly checkpoint table, crossings per checkpoint, whole-run waits and the groups."""
+    """The hourly checkpoint table, crossings per checkpoint, whole-run figures and the
+    groups."""
     rows, crossings, waits, groups = [], {}, [], []
     for cp, run in runs.items():
-        g = _CheckpointGroups.of(run)
+        g = _CheckpointGroups.of(run, lengths_m)
         crossings[cp] = _crossings(g, n_hours)
         rows.append(_hourly_table(cp, g, run, n_hours))
         groups.append(groups_table(cp, g))
-        wait = _waits(g, n_hours)
-        waits.append(
-            {
-                "checkpoint": cp,
-                "p95_wait_h": weighted_p95(wait, g.persons.astype(float)),
-                "max_wait_h": float(wait.max()) if len(wait) else 0.0,
-            }
-        )
+        waits.append(_whole_run(cp, g, n_hours))
     return (
         pd.concat(rows, ignore_index=True),
         crossings,
@@ -247,6 +362,7 @@ def simulate(
     """
     n_hours = sc.horizon_days * 24
     env = simpy.Environment()
+    ref = with_added_checkpoints(sc, ref)  # the crossings the scenario brings
     plan = resolve(sc, ref)
     runs = build_border(env, sc, ref, plan=plan)
     bar = tqdm(total=2 * sc.horizon_days, desc=sc.name, unit="day", delay=2.0, disable=not progress)
@@ -259,7 +375,9 @@ def simulate(
     for day in range(1, sc.horizon_days + 1):
         env.run(until=day * 24)
         day_done(day / (2 * sc.horizon_days))
-    cp_table, crossings, waits, groups = _checkpoint_tables(runs, n_hours)
+    cp_table, crossings, waits, groups = _checkpoint_tables(
+        runs, n_hours, lengths_m=vehicle_length_m(ref.maps_dir)
+    )
     down = Downstream(sc, ref, list(runs), route=route, plan=plan)
     ledger, centres = _downstream_hours(sc, down, cp_table, crossings, day_done=day_done)
     bar.close()

@@ -18,8 +18,10 @@ from contingency.scenario.schema import (
     CheckpointOpen,
     LanesInject,
     MobileUnit,
+    ProcessingInject,
     RoadClose,
     RoadOpen,
+    Side,
     SurgeInject,
 )
 
@@ -35,11 +37,13 @@ def border_action(inj: AnyInject) -> BorderAction | None:
     """What ``inj`` does to the checkpoint it targets at ``inj.at_h`` (None: nothing)."""
     match inj:
         case CheckpointClose():
-            return _set_closed(closed=True)
+            return _set_closed(inj.params.side, closed=True)
         case CheckpointOpen():
-            return _set_closed(closed=False)
+            return _set_closed(inj.params.side, closed=False)
         case LanesInject():
             return _set_lanes(inj)
+        case ProcessingInject():
+            return _set_processing(inj)
         case SurgeInject() | RoadClose() | RoadOpen() | CentreCapacity() | MobileUnit():
             return None
         case _:
@@ -57,26 +61,43 @@ def downstream_action(inj: AnyInject) -> DownstreamAction | None:
             return _road(inj.target, is_open=False)
         case RoadOpen():
             return _road(inj.target, is_open=True)
-        case CheckpointClose() | CheckpointOpen() | LanesInject() | SurgeInject():
+        case (
+            CheckpointClose()
+            | CheckpointOpen()
+            | LanesInject()
+            | ProcessingInject()
+            | SurgeInject()
+        ):
             return None
         case _:
             assert_never(inj)
 
 
 # ---------------------------------------------------------------- at the border
-def _set_closed(*, closed: bool) -> BorderAction:
+def _set_closed(side: Side, *, closed: bool) -> BorderAction:
     def apply(run: CheckpointRun) -> None:
-        run.closed = closed
+        run.side(side).closed = closed
 
     return apply
 
 
 def _set_lanes(inj: LanesInject) -> BorderAction:
     def apply(run: CheckpointRun) -> None:
+        at = run.side(inj.params.side)
         for m in Mode:
             v = inj.params.get(LaneMode(m))
             if v is not None:
-                run.base_lanes[m] = v
+                at.base_lanes[m] = v
+
+    return apply
+
+
+def _set_processing(inj: ProcessingInject) -> BorderAction:
+    """From now on the side's processing times are multiplied by ``multiplier`` (groups in
+    service finish at the time they started with)."""
+
+    def apply(run: CheckpointRun) -> None:
+        run.side(inj.params.side).multiplier = inj.params.multiplier
 
     return apply
 

@@ -1,7 +1,8 @@
 """Compact per-replication figures: peaks, red crossings and red-gap person-hours.
 
 Red-gap person-hours count, hour by hour, the people caught in a red gap: everyone queueing
-at a checkpoint whose longest wait is over the red threshold; everyone at a centre beyond its
+on a side of a checkpoint (ours or the far side, the neighbour's exit control) whose longest wait
+on that side is over the red threshold; everyone at a centre beyond its
 red capacity (people per bed over ``occupancy_red``); everyone ready to move on that no region
 or seat could take (24 h per daily allocation that left them)."""
 
@@ -15,11 +16,18 @@ from contingency.results import RunResult
 
 
 def facility_figures(tables: dict[str, pd.DataFrame], thresholds: dict) -> pd.DataFrame:
-    """One row per facility: kind, metric, peak, red (bool), red_person_hours."""
+    """One row per facility: kind, metric, peak, red (bool), red_person_hours.
+
+    A checkpoint's peak is the longer of the two sides' longest waits, and its red
+    person-hours count the queue on each side in the hours that side's wait is red."""
     rows = []
     red_wait = thresholds["wait_red_h"]
     for cp, t in tables["checkpoints_hourly"].groupby("checkpoint", sort=False):
-        wait = t["wait_max_h"].fillna(0.0)
+        near = t["wait_max_h"].fillna(0.0)
+        far = t["far_wait_max_h"].fillna(0.0)
+        wait = np.maximum(near, far)
+        red_ph = t.loc[near > red_wait, "queue_persons"].sum()
+        red_ph += t.loc[far > red_wait, "far_queue_persons"].sum()
         rows.append(
             {
                 "facility": cp,
@@ -27,7 +35,7 @@ def facility_figures(tables: dict[str, pd.DataFrame], thresholds: dict) -> pd.Da
                 "metric": "max_wait_h",
                 "peak": float(wait.max()),
                 "red": bool((wait > red_wait).any()),
-                "red_person_hours": float(t.loc[wait > red_wait, "queue_persons"].sum()),
+                "red_person_hours": float(red_ph),
             }
         )
     red_occ = thresholds["occupancy_red"]
@@ -50,11 +58,13 @@ def facility_figures(tables: dict[str, pd.DataFrame], thresholds: dict) -> pd.Da
 
 
 def replication_record(result: RunResult) -> dict:
-    """What a replication sends back: its seed, the facility figures and the total."""
+    """What a replication sends back: its seed, the facility figures, the total, the persons
+    ``arrived`` (the ledger's: past the far side) and ``presented`` (at the far side)."""
     figs = facility_figures(result.tables, result.summary["thresholds"])
     return {
         "seed": result.summary["seed"],
         "facilities": figs.to_dict("records"),
         "red_person_hours": float(figs["red_person_hours"].sum()),
         "arrived": result.summary["ledger"]["arrived"],
+        "presented": result.summary["demand"]["presented"],
     }
