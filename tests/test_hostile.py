@@ -82,6 +82,11 @@ def _deep(opening: str, closing: str, depth: int) -> str:
     return "description: " + opening * depth + closing * depth + "\n"
 
 
+def _line_of(text: str, prefix: str) -> int:
+    """The 1-based line of ``text`` that starts with ``prefix``."""
+    return next(i for i, line in enumerate(text.splitlines(), 1) if line.startswith(prefix))
+
+
 # (case id, YAML text, field path the problem is reported at, words the message contains)
 CASES = [
     ("alias_bomb", ALIAS_BOMB, "line 1, column 4", "YAML aliases and anchors are not allowed"),
@@ -95,7 +100,8 @@ CASES = [
         "duplicate_top_key",
         SMOKE_TEXT + "horizon_days: 30\n",
         "horizon_days",
-        "key given twice (on lines 14 and 33)",
+        f"key given twice (on lines {_line_of(SMOKE_TEXT, 'horizon_days:')} and "
+        f"{len(SMOKE_TEXT.splitlines()) + 1})",
     ),
     (
         "duplicate_nested_key",
@@ -103,7 +109,8 @@ CASES = [
             "  kaplanbek: {curve:", "  zhibek_zholy: {daily: [1]}\n  kaplanbek: {curve:"
         ),
         "influx.zhibek_zholy",
-        "key given twice (on lines 17 and 18)",
+        f"key given twice (on lines {_line_of(SMOKE_TEXT, '  zhibek_zholy:')} and "
+        f"{_line_of(SMOKE_TEXT, '  zhibek_zholy:') + 1})",
     ),
     ("merge_key", SMOKE_TEXT + "<<: {horizon_days: 3}\n", "<<", "merge keys"),
     ("deep_list", _deep("[", "]", 100_000), "line 1, column", "nested more than"),
