@@ -17,8 +17,10 @@ from contingency.errors import InputError
 from contingency.resources import bundled_scenarios, scenario_path
 
 if TYPE_CHECKING:
+    from contingency.history.case import Case
     from contingency.refdata import RefData
     from contingency.scenario import Scenario
+    from contingency.store import RunStore
     from contingency.stress.sweep import SweepSpec
     from contingency.summary import RunSummary
 
@@ -822,9 +824,9 @@ def replay(
     _replay_one(case_dir, replications=replications, runs_dir=runs_dir)
 
 
-def _replay_one(case_dir: Path, *, replications: int, runs_dir: Path | None) -> None:
+def _case_and_store(case_dir: Path, runs_dir: Path | None) -> tuple[Case, RunStore]:
+    """The case in ``case_dir`` and the run store, or exit 2 saying what is wrong."""
     from contingency.history.case import load_case
-    from contingency.history.replay import observation_lines, replay_case, score_text
     from contingency.store import RunStore
 
     try:
@@ -835,6 +837,13 @@ def _replay_one(case_dir: Path, *, replications: int, runs_dir: Path | None) -> 
         store = RunStore(runs_dir)
     except OSError as exc:
         _fail_os(exc)
+    return case, store
+
+
+def _replay_one(case_dir: Path, *, replications: int, runs_dir: Path | None) -> None:
+    from contingency.history.replay import observation_lines, replay_case, score_text
+
+    case, store = _case_and_store(case_dir, runs_dir)
     done = replay_case(case, replications=replications)
     stored = done.store(store)
     typer.echo(f"{case.name}: {len(done.seeds)} replication(s), seeds {done.seeds}")
@@ -854,7 +863,7 @@ def _replay_all(
     """Every case under ``root`` (default: the bundled history): the scores per case and
     pooled; exit 2 after the table when a case folder is malformed."""
     from contingency.history.calibrate import leave_one_out
-    from contingency.history.case import Case, case_folders, load_case
+    from contingency.history.case import case_folders, load_case
     from contingency.history.replay import SCORE_HEADER, replay_case, score_text
     from contingency.history.score import Score, pooled_score
     from contingency.resources import HISTORY_DIR
@@ -917,20 +926,11 @@ def calibrate(
 
     from contingency.history.calibrate import apply_params
     from contingency.history.calibrate import calibrate as fit_case
-    from contingency.history.case import load_case
     from contingency.history.replay import SCORE_HEADER, score_text
     from contingency.scenario import dump_scenario
-    from contingency.store import RunStore
 
     names = _history_params(params)
-    try:
-        case = load_case(case_dir)
-    except InputError as exc:
-        _fail(exc)
-    try:
-        store = RunStore(runs_dir)
-    except OSError as exc:
-        _fail_os(exc)
+    case, store = _case_and_store(case_dir, runs_dir)
     fit = fit_case(case, names)
     fitted = apply_params(case.scenario, case.ref, fit.values)
 

@@ -611,14 +611,7 @@ def _total_persons(sc, ref) -> int:
     through_yaml=st.booleans(),
 )
 def test_mutated_bundled_scenarios_validate_or_name_the_field(name, changes, through_yaml, ref):
-    data = copy.deepcopy(_BUNDLED_DATA[name])
-    leaves = _LEAVES[name]
-    for pick, value in changes:
-        path = leaves[pick % len(leaves)]
-        node = data
-        for k in path[:-1]:
-            node = node[k]
-        node[path[-1]] = value
+    data = _mutated(name, changes)
     try:
         if through_yaml:
             raw = yaml.safe_dump(data, allow_unicode=True).encode("utf-8")
