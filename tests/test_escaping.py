@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import os
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from jinja2.utils import htmlsafe_json_dumps
+from test_e2e_board import CHROMIUM, CHROMIUM_ARGS  # one browser set-up for both
 
 from contingency import SCENARIOS_DIR
 from contingency.mapping.export import Run
@@ -28,17 +27,6 @@ from contingency.refdata import RefData
 from contingency.results import run_scenario
 from contingency.scenario import load_scenario
 
-CHROMIUM = Path(os.environ.get("CONTINGENCY_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAYLOADS = {
     "img": '<img src=x onerror="globalThis.__pwned=1;alert(1)">',
     "template": "${globalThis.__pwned=1}",
