@@ -234,12 +234,15 @@ def run(
     if not_stored is not None:
         _fail_os(not_stored, f" (the run is saved in {out})" if out else "")
     assert folder is not None  # stored, or the line above exited
-    _print_run(result.summary, name=sc.name, shown=out or folder)
+    _print_run(result.summary, name=sc.name, shown=out or folder, ref=ref)
     typer.echo(f"  stored as {folder.name}")
 
 
-def _print_run(s: RunSummary, *, name: str, shown: Path) -> None:
-    """The ledger and the first gaps of a run summary."""
+def _print_run(s: RunSummary, *, name: str, shown: Path, ref: RefData) -> None:
+    """The ledger and the first gaps of a run summary, each gap in words (a far-side wait gap
+    named as the far side of its checkpoint, as on the board)."""
+    from contingency.i18n import t
+    from contingency.mapping.names import gap_place
     from contingency.metrics.gaps import format_gap_value
 
     led = s["ledger"]
@@ -249,8 +252,10 @@ def _print_run(s: RunSummary, *, name: str, shown: Path) -> None:
     reds = [g for g in s["gaps"] if g["severity"] == "red"]
     typer.echo(f"  gaps: {len(reds)} red, {len(s['gaps']) - len(reds)} amber")
     for g in s["gaps"][:8]:
-        where = f"{g['severity']:<6}{g['facility']:<24}"
-        typer.echo(f"    {where}{g['metric']} {format_gap_value(g)} from {g['first_time']}")
+        place = gap_place(g, "en", ref, s)
+        worst = t(f"gaps.worst.{g['metric']}", "en", value=format_gap_value(g))
+        when = g["first_time"].replace("T", " ")[:16]
+        typer.echo(f"    {g['severity']:<6}{place}: {worst}, from {when}")
 
 
 @app.command()

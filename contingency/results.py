@@ -189,7 +189,11 @@ def summarise(sc: Scenario, ref: RefData, out: SimOutput, *, needs: pd.DataFrame
         horizon_days=sc.horizon_days,
         ledger=ledger,
         demand=_demand(out, ledger),
-        baseline=BaselineTraffic(inbound=0, outbound=0, trucks=0),
+        baseline=BaselineTraffic(
+            inbound=int(out.waits["baseline_inbound"].sum()),
+            outbound=int(out.waits["baseline_outbound"].sum()),
+            trucks=int(out.waits["baseline_trucks"].sum()),
+        ),
         checkpoints=_checkpoint_summaries(out),
         centres=_centre_summaries(out, ref),
         gaps=_gaps(sc, out),
@@ -255,9 +259,9 @@ def _checkpoint_summary(t: pd.DataFrame, whole: Mapping[Any, Any]) -> Checkpoint
         presented=int(whole["presented"]),
         turned_back=int(whole["turned_back"]),
         still_beyond_border=int(whole["still_beyond_border"]),
-        baseline_persons=int(t["baseline_processed"].sum()),
-        diverted_in=0,
-        diverted_out=0,
+        baseline_persons=int(whole["baseline_inbound"] + whole["baseline_outbound"]),
+        diverted_in=int(whole["diverted_in"]),
+        diverted_out=int(whole["diverted_out"]),
     )
 
 

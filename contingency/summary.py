@@ -33,7 +33,7 @@ class CheckpointSummary(TypedDict):
     turned_back: int
     still_beyond_border: int
     baseline_persons: int
-    """Ordinary travellers processed (0 while baseline traffic is not simulated)."""
+    """Ordinary travellers (entering and leaving) processed at our control."""
     diverted_in: int
     diverted_out: int
     """Groups' persons who came from or went to another crossing (0 while diversion is not
@@ -56,8 +56,8 @@ class Demand(TypedDict):
 
 
 class BaselineTraffic(TypedDict):
-    """Ordinary travellers and freight over the run, counted apart from the influx (never in
-    the ledger); zeros while baseline traffic is not simulated."""
+    """Ordinary travellers and freight trucks processed at our control over the run, counted
+    apart from the influx (never in the ledger)."""
 
     inbound: int
     outbound: int

@@ -49,3 +49,13 @@ def cli() -> Callable[..., Result]:
         return res
 
     return invoke
+
+
+def choose_live_inject(at, kind: str, target: str, *, day: int = 1, hour: int = 10):
+    """On a board under streamlit's ``AppTest``: move to ``day`` and ``hour`` and pick an
+    inject ``kind`` and ``target`` on the live exercise control (not yet added)."""
+    at.slider(key="day").set_value(day).run()
+    at.slider(key="hour").set_value(hour).run()
+    at.selectbox(key="ex_kind").set_value(kind).run()
+    at.selectbox(key="ex_target").set_value(target)
+    return at

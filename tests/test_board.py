@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from conftest import choose_live_inject
 from streamlit.testing.v1 import AppTest
 
 from contingency import PROJECT_ROOT, SCENARIOS_DIR
@@ -134,11 +135,7 @@ def test_levers_change_the_run():
 
 
 def test_live_inject_is_logged_and_saved():
-    at = _app()
-    at.slider(key="day").set_value(1).run()
-    at.slider(key="hour").set_value(10).run()
-    at.selectbox(key="ex_kind").set_value("checkpoint_close").run()
-    at.selectbox(key="ex_target").set_value("zhibek_zholy")
+    at = choose_live_inject(_app(), "checkpoint_close", "zhibek_zholy")
     at.text_input(key="ex_by").input("Duty officer Sarsenov")
     at.button(key="ex_add").click().run()
     assert not at.exception
@@ -150,6 +147,7 @@ def test_live_inject_is_logged_and_saved():
             "target": "zhibek_zholy",
             "by": "Duty officer Sarsenov",
             "note": None,
+            "params": {"side": "near"},  # our control unless the far side is chosen
         }
     ]
     tables = [d.value.to_string() for d in at.dataframe]

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from contingency import MAPS_DIR
+from contingency.domain import LaneMode, Mode
 from contingency.errors import ScenarioError
 from contingency.refdata import RefData, load_refdata
 from contingency.results import run_scenario
@@ -187,7 +188,13 @@ def test_baseline_resolves_data_then_override(ref: RefData) -> None:
     kordai, karasu = plan.checkpoints["kordai"].baseline, plan.checkpoints["karasu"].baseline
     # Kordai in the data: 50 % of 25,000 persons/day each way, 625 trucks; inbound overridden
     assert (kordai.inbound_persons_per_day, kordai.outbound_persons_per_day) == (1000, 6250)
-    assert kordai.trucks_per_day == 625 and kordai.mode_mix == default_mode_mix()
+    assert kordai.trucks_per_day == 625
+    # the pack's shares for ordinary travellers (30 % by car, 70 % on foot), the scenario's sizes
+    shares = {m.value: spec.share for m, spec in kordai.mode_mix.items()}
+    assert shares == {"car": 0.3, "bus": 0.0, "pedestrian": 0.7}
+    assert all(
+        kordai.mode_mix[m].occupancy == default_mode_mix()[m].occupancy for m in kordai.mode_mix
+    )
     assert (karasu.inbound_persons_per_day, karasu.trucks_per_day) == (0, 900)
     assert karasu.mode_mix[next(iter(karasu.mode_mix))].share == 1.0
 
@@ -312,3 +319,21 @@ def test_an_added_posts_far_side_reaches_the_plan(ref: RefData) -> None:
     data = _added(far_side={"lanes": {"car": 1}})
     plan = resolve(parse_scenario(data, ref=ref), ref).checkpoints["ak_kol"]
     assert plan.far is not None and plan.far.lanes["car"] == 1 and plan.lanes["car"] == 4
+
+
+def test_every_post_carries_its_ordinary_traffic(ref: RefData) -> None:
+    """A usual day must not overload a post that handles it every day: at our control the
+    ordinary travellers (both ways, by the pack's shares in groups of the default mix) and
+    trucks keep each lane mode below 80 % utilisation with the pack's lanes and minutes."""
+    mix = default_mode_mix()
+    for cp, row in ref.checkpoints.iterrows():
+        both = row["baseline_inbound_persons_per_day"] + row["baseline_outbound_persons_per_day"]
+        for m in Mode:
+            size = mix[m].mean_group_size
+            minutes = ref.processing[cp][m]
+            work = both * row[f"baseline_{m.value}_share"] / size
+            work *= minutes.min_per_vehicle + minutes.min_per_person * size
+            lanes = ref.lanes[cp][LaneMode(m)]
+            assert work <= 0.8 * 1440 * lanes, (cp, m, work / 1440 / max(lanes, 1))
+        trucks = row["baseline_trucks_per_day"] * ref.processing[cp][Mode.car].min_per_vehicle
+        assert trucks <= 0.8 * 1440 * ref.lanes[cp][LaneMode.truck], (cp, "truck")

@@ -12,6 +12,7 @@ variation (``cv: 0``) and ten arrivals an hour for a day: our control takes 6 mi
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -24,13 +25,26 @@ from contingency.errors import ScenarioError
 from contingency.refdata.vehicles import vehicle_length_m
 from contingency.results import run_scenario
 from contingency.scenario import load_scenario, parse_scenario
+from contingency.scenario.added import DETOUR_FACTOR, great_circle_km
 from contingency.sim.border import service_hours, turned_back
 from contingency.sim.checkpoint import LanePool
 from contingency.sim.engine import simulate
 
 POST = "zhibek_zholy"
+NO_ORDINARY_TRAFFIC = {
+    "inbound_persons_per_day": 0,
+    "outbound_persons_per_day": 0,
+    "trucks_per_day": 0,
+}
 NEAR_H, FAR_H = 0.1, 0.2
 BUNDLED = sorted(SCENARIOS_DIR.glob("*.yaml"))
+
+
+SINGLE_CARS = {
+    "car": {"share": 1.0, "occupancy": {1: 1.0}},
+    "bus": {"share": 0.0, "occupancy": {30: 1.0}},
+    "pedestrian": {"share": 0.0, "occupancy": {1: 1.0}},
+}
 
 
 def _one_post(*, horizon_days: int = 3, far: dict | None = None, **override) -> dict:
@@ -41,11 +55,7 @@ def _one_post(*, horizon_days: int = 3, far: dict | None = None, **override) -> 
         checkpoints=[POST],
         influx={POST: {"daily": [240] + [0] * (horizon_days - 1)}},
         hourly_profile=[1.0] * 24,
-        mode_mix={
-            "car": {"share": 1.0, "occupancy": {1: 1.0}},
-            "bus": {"share": 0.0, "occupancy": {30: 1.0}},
-            "pedestrian": {"share": 0.0, "occupancy": {1: 1.0}},
-        },
+        mode_mix=copy.deepcopy(SINGLE_CARS),
         injects=[],
         checkpoint_overrides={
             POST: {
@@ -55,6 +65,7 @@ def _one_post(*, horizon_days: int = 3, far: dict | None = None, **override) -> 
                     "processing": {"car": {"min_per_vehicle": 12.0}},
                     **(far or {}),
                 },
+                "baseline": dict(NO_ORDINARY_TRAFFIC),
                 **override,
             }
         },
@@ -315,6 +326,187 @@ def test_queues_in_vehicles_and_km(ref):
     assert res.summary["baseline"] == {"inbound": 0, "outbound": 0, "trucks": 0}
 
 
+# ---------------------------------------------------------------- ordinary traffic
+def _fast_far(**override) -> dict:
+    """``_one_post`` with a far side that never holds anyone (64 car lanes, 12 min) and our
+    car lane taking 3 min a car."""
+    data = _one_post(horizon_days=2, far={"lanes": {"car": 64, "truck": 64}}, **override)
+    data["checkpoint_overrides"][POST]["processing"]["car"]["min_per_vehicle"] = 3.0
+    return data
+
+
+def test_outbound_ordinary_traffic_lengthens_waits_on_our_shared_lanes(ref):
+    """Our one car lane serves 20 cars an hour (3 min each). The influx brings 10 an hour:
+    nobody waits long. 480 ordinary travellers leaving by car (single-person cars, 20 an
+    hour) share the lane: 30 an hour come, 20 an hour leave, so by 23 h 690 have come and at
+    most 20 x t + 1 have started by time t. An influx car arriving in hour 24 finds at least
+    690 - 481 = 209 ahead and waits at least 209 / 20 = 10.45 h. At 24 h at least
+    720 - 481 = 239 persons queue (both kinds). Outbound traffic never passes the far side."""
+    quiet, _quiet_hourly, _ = _run(_fast_far(), ref)
+    assert quiet.summary["checkpoints"][POST]["max_wait_h"] < 0.5
+    busy_data = _fast_far(
+        baseline={
+            "inbound_persons_per_day": 0,
+            "outbound_persons_per_day": 480,
+            "trucks_per_day": 0,
+            "mode_mix": SINGLE_CARS,
+        }
+    )
+    busy, hourly, _ = _run(busy_data, ref)
+    cp = busy.summary["checkpoints"][POST]
+    assert cp["max_wait_h"] >= 10.45
+    both = hourly.loc[24, "queue_persons"] + hourly.loc[24, "baseline_queue_persons"]
+    assert 239 <= both <= 241
+    assert hourly["far_queue_persons"].max() == 0 and hourly["far_queue_vehicles"].max() == 0
+    # counted apart: never in the ledger, reported in baseline
+    assert busy.summary["ledger"]["arrived"] == busy.summary["demand"]["entered"] == 240
+    assert busy.summary["baseline"]["inbound"] == 0
+    assert 960 - 241 <= busy.summary["baseline"]["outbound"] == cp["baseline_persons"] <= 960
+    assert hourly["baseline_processed"].sum() == busy.summary["baseline"]["outbound"]
+
+
+def test_inbound_ordinary_traffic_passes_both_sides_and_fills_the_road(ref):
+    """240 ordinary single-person cars a day come in with the influx's 240 on day 1, through
+    the far side; ours is shut from hour 2. The 20 cars of hour 1 are 1 h of work on our lane,
+    all started by hour 2, and at most 2 / 0.05 + 1 = 41 start before the close: by 24 h at
+    most 480 - 20 = 460 and at least 480 - 41 - those still at the far side (at most the
+    arrivals of its last 12 min) stand on our road, each 6.5 m. The persons queue counts only
+    the influx; the vehicles and km count every car on the road."""
+    data = _fast_far(
+        baseline={
+            "inbound_persons_per_day": 240,
+            "outbound_persons_per_day": 0,
+            "trucks_per_day": 0,
+            "mode_mix": SINGLE_CARS,
+        }
+    )
+    data["injects"] = [{"at_h": 2, "kind": "checkpoint_close", "target": POST}]
+    res, hourly, _ = _run(data, ref)
+    at24 = hourly.loc[24]
+    assert at24["queue_vehicles"] == at24["queue_persons"] + at24["baseline_queue_persons"]
+    assert 415 <= at24["queue_vehicles"] <= 460
+    assert at24["queue_persons"] > 0 and at24["baseline_queue_persons"] > 0
+    assert at24["queue_km"] == pytest.approx(at24["queue_vehicles"] * 6.5 / 1000)
+    assert res.summary["ledger"]["arrived"] == 240
+
+
+def test_trucks_use_truck_lanes_and_a_shift_can_open_them_to_cars(ref):
+    """48 trucks a day (24 each way) on our one truck lane leave the car lane alone; a shift
+    opening that truck lane to cars gives cars two lanes and trucks none, so no truck is
+    processed and cars clear twice as fast. Trucks stand on the cars' road only where the
+    approach is shared."""
+    trucks = {"inbound_persons_per_day": 0, "outbound_persons_per_day": 0, "trucks_per_day": 48}
+    lanes = {"car": 1, "bus": 1, "truck": 1, "pedestrian": 1}
+    res, hourly, _ = _run(_fast_far(baseline=trucks, lanes=lanes), ref)
+    assert res.summary["baseline"]["trucks"] >= 96 - 2
+    assert (hourly["lanes_truck"] == 1).all() and (hourly["lanes_car"] == 1).all()
+    opened = _fast_far(
+        baseline=trucks,
+        lanes=lanes,
+        shifts=[{"start_h": 0, "end_h": 24, "lanes_open_share": 1.0, "truck_lanes_to_cars": 1}],
+    )
+    res2, hourly2, _ = _run(opened, ref)
+    assert (hourly2["lanes_truck"] == 0).all() and (hourly2["lanes_car"] == 2).all()
+    assert res2.summary["baseline"]["trucks"] == 0
+    assert 22 <= hourly2.loc[24, "truck_queue_vehicles"] <= 24  # inbound ones of day 1
+    assert hourly2.loc[24, "queue_vehicles"] == hourly2.loc[24, "queue_persons"]  # own road
+    shared = _fast_far(
+        baseline=trucks,
+        lanes=lanes,
+        approach={"queue_lanes": 1, "shared_with_trucks": True},
+        shifts=opened["checkpoint_overrides"][POST]["shifts"],
+    )
+    _, hourly3, _ = _run(shared, ref)
+    at24 = hourly3.loc[24]
+    assert at24["queue_vehicles"] == at24["queue_persons"] + at24["truck_queue_vehicles"]
+
+
+def test_on_a_shared_one_file_road_a_stuck_truck_holds_up_the_cars_behind_it(ref):
+    """Our truck lane is shut (0 lanes), so the first inbound truck to reach our control can
+    never leave the road. On its own road nothing changes for cars; on a shared one-file road
+    every car reaching our control after that truck waits behind it to the end of the run,
+    while every car before it is processed. With two files the cars pass the first stuck
+    truck, until a second one stops in the other file."""
+    trucks = {"inbound_persons_per_day": 0, "outbound_persons_per_day": 0, "trucks_per_day": 48}
+    lanes = {"car": 1, "bus": 1, "truck": 0, "pedestrian": 1}
+
+    def run(approach):
+        data = _fast_far(baseline=trucks, lanes=lanes, approach=approach)
+        data["checkpoint_overrides"][POST]["far_side"]["lanes"]["truck"] = 64
+        return _run(data, ref)
+
+    _own_road, _, cars = run({"queue_lanes": 1, "shared_with_trucks": False})
+    assert cars["start_h"].notna().all()
+    _res, hourly, cars = run({"queue_lanes": 1, "shared_with_trucks": True})
+    assert cars["start_h"].notna().any() and cars["start_h"].isna().any()
+    last_served = cars.loc[cars["start_h"].notna(), "far_end_h"].max()
+    first_stuck = cars.loc[cars["start_h"].isna(), "far_end_h"].min()
+    assert last_served < first_stuck  # in the order they reached our control
+    assert (cars.loc[cars["far_end_h"] > first_stuck, "start_h"].isna()).all()
+    assert hourly.loc[24, "queue_vehicles"] == hourly.loc[24, "queue_persons"] + hourly.loc[
+        24, "truck_queue_vehicles"
+    ]
+    _, _, cars2 = run({"queue_lanes": 2, "shared_with_trucks": True})
+    assert cars["start_h"].notna().sum() < cars2["start_h"].notna().sum() < len(cars2)
+
+
+# ---------------------------------------------------------------- diversion
+OTHER = "kaplanbek"  # 12 km west of Zhibek Zholy on the same (Uzbek) border
+
+
+def _two_posts(diversion: dict, injects: list | None = None) -> dict:
+    """``_one_post`` (a far side of 5 cars an hour against 10 coming) and an idle Kaplanbek
+    with the same lanes and times; half the groups know the queues."""
+    data = _one_post(horizon_days=2)
+    data["checkpoints"] = [POST, OTHER]
+    data["checkpoint_overrides"][OTHER] = data["checkpoint_overrides"][POST]
+    data["diversion"] = diversion
+    data["injects"] = injects or []
+    return data
+
+
+def test_diversion_moves_informed_groups_to_a_crossing_with_a_shorter_queue(ref):
+    """Every other group is informed (120 of 240), and sees the queues as they stood an hour
+    before. The 10 informed groups of hours 0-1 know nothing yet or see an empty queue (at
+    hour 0), so they stay; from hour 2 the far-side queue here is several groups deep
+    (expected wait over 1 h) against none at Kaplanbek, 12 km x 1.16 / 60 km/h = 0.23 h
+    away, so the informed groups leave: at most 110, and (the queue here never empties while
+    5 an hour come for 5 an hour served) at least 100. Each is counted once: presented
+    here, diverted out here, diverted in and entered there."""
+    res, _hourly, groups = _run(
+        _two_posts({"informed_share": 0.5, "info_delay_h": 1.0, "max_detour_h": 6.0}), ref
+    )
+    here, there = res.summary["checkpoints"][POST], res.summary["checkpoints"][OTHER]
+    assert 100 <= here["diverted_out"] <= 110
+    assert there["diverted_in"] == here["diverted_out"] and here["diverted_in"] == 0
+    assert here["presented"] == 240 and there["presented"] == 0
+    assert res.summary["demand"]["presented"] == 240
+    assert res.summary["demand"]["entered"] == res.summary["ledger"]["arrived"]
+    moved = groups[groups["diverted_to"] != ""]
+    assert set(moved["diverted_to"]) == {OTHER} and (moved["diverted_h"] >= 2).all()
+    came = groups[groups["diverted_from"] == POST]
+    assert len(came) == len(moved) and (came["checkpoint"] == OTHER).all()
+    # each arrives there one drive after it chose
+    a, b = ref.checkpoints.loc[POST], ref.checkpoints.loc[OTHER]
+    drive_h = great_circle_km(a["lat"], a["lon"], b["lat"], b["lon"]) * DETOUR_FACTOR / 60
+    assert 0.2 < drive_h < 0.25
+    assert np.allclose(came["arrive_h"] - came["diverted_h"], drive_h)
+    alone, _, _ = _run(_one_post(horizon_days=2), ref)
+    assert here["far_side_max_wait_h"] < alone.summary["checkpoints"][POST]["far_side_max_wait_h"]
+
+
+def test_diversion_never_goes_to_a_closed_or_too_distant_crossing(ref):
+    closed = _two_posts(
+        {"informed_share": 0.5, "info_delay_h": 1.0, "max_detour_h": 6.0},
+        [{"at_h": 0, "kind": "checkpoint_close", "target": OTHER, "params": {"side": "far"}}],
+    )
+    res, _, _ = _run(closed, ref)
+    assert res.summary["checkpoints"][POST]["diverted_out"] == 0
+    too_far = _two_posts({"informed_share": 0.5, "info_delay_h": 1.0, "max_detour_h": 0.2})
+    res, _, _ = _run(too_far, ref)
+    assert res.summary["checkpoints"][POST]["diverted_out"] == 0
+
+
 def test_vehicle_lengths_are_data_and_the_harness_reads_them():
     from contingency.history import observables
 
@@ -327,13 +519,18 @@ def test_vehicle_lengths_are_data_and_the_harness_reads_them():
 # ---------------------------------------------------------------- every bundled scenario
 @pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
 def test_the_demand_identity_holds_in_every_bundled_scenario(path, ref):
-    """presented == entered + turned_back + still_beyond_border at every checkpoint and in
-    total, and entered is the ledger's arrived (over the first four days of each)."""
+    """presented - diverted out + diverted in == entered + turned_back + still_beyond_border
+    at every checkpoint, presented == entered + turned_back + still_beyond_border in total, and
+    entered is the ledger's arrived (over the first four days of each)."""
     sc = load_scenario(path, ref=ref)
     sc = sc.model_copy(update={"horizon_days": min(sc.horizon_days, 4)})
     out = simulate(sc, ref, route=False)
     w = out.waits
-    assert (w["presented"] == w["entered"] + w["turned_back"] + w["still_beyond_border"]).all()
+    here = w["presented"] - w["diverted_out"] + w["diverted_in"]
+    assert (here == w["entered"] + w["turned_back"] + w["still_beyond_border"]).all()
+    assert w["diverted_out"].sum() == w["diverted_in"].sum()
+    total = w[["entered", "turned_back", "still_beyond_border"]].to_numpy().sum()
+    assert w["presented"].sum() == total
     assert w["entered"].sum() == out.ledger["arrived"].iloc[-1]
     per_cp = out.checkpoints.groupby("checkpoint")[["presented", "arrived"]].sum()
     whole = w.set_index("checkpoint").reindex(per_cp.index)
@@ -421,6 +618,24 @@ BAD = [
         "injects.0.params.car",
         "less than or equal to 200",
     ),
+    ("diversion.informed_share", 1.5, "diversion.informed_share", "less than or equal"),
+    ("diversion.max_detour_h", 0, "diversion.max_detour_h", "greater than 0"),
+    ("diversion.info_delay_h", -1, "diversion.info_delay_h", "greater than or equal"),
+    ("diversion.detour_speed_kmh", 500, "diversion.detour_speed_kmh", "less than or equal"),
+    ("diversion.aware_share", 0.5, "diversion.aware_share", "unknown key"),
+    (
+        f"{_OV}.shifts",
+        [{"start_h": 0, "end_h": 24, "lanes_open_share": 1, "truck_lanes_to_cars": -1}],
+        f"{_OV}.shifts.0.truck_lanes_to_cars",
+        "greater than or equal",
+    ),
+    (
+        f"{_OV}.baseline.mode_mix.car",
+        {"share": 1.0, "occupancy": {2: 0.5}},
+        f"{_OV}.baseline.mode_mix.car.occupancy",
+        "sum to 1",
+    ),
+    (f"{_OV}.baseline.trucks_per_day", -5, f"{_OV}.baseline.trucks_per_day", "greater than"),
 ]
 
 

@@ -96,6 +96,31 @@ def _counts(page) -> tuple[int, int]:
     return (0, 0)
 
 
+FAR_SIDE = """() => {
+  const map = Object.values(window).find(v => v instanceof L.Map);
+  let popup = '';
+  map.eachLayer(l => {
+    if (!popup && l.options && l.options.className === 'checkpoint' && l.getPopup()) {
+      const content = l.getPopup().getContent();
+      if (content.includes('Жибек')) { l.openPopup(); popup = document.querySelector('.leaflet-popup-content').innerText; }
+    }
+  });
+  return {
+    rings: document.querySelectorAll('path.checkpoint-far').length,
+    labels: [...document.querySelectorAll('.checkpoint-km')].map(e => e.innerText),
+    popup: popup,
+  };
+}"""
+
+
+def _far_side(page) -> dict:
+    """The far-side rings, the queue labels and Zhibek Zholy's popup text on the board map."""
+    for frame in page.frames:
+        if "st_folium" in frame.url:
+            return frame.evaluate(FAR_SIDE)
+    return {"rings": 0, "labels": [], "popup": ""}
+
+
 def test_board_in_a_real_browser_draws_the_map_offline(board_url):
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: `make test` installs Debian's chromium"
     from playwright.sync_api import sync_playwright
@@ -119,6 +144,9 @@ def test_board_in_a_real_browser_draws_the_map_offline(board_url):
         page.wait_for_timeout(1000)
         body = page.inner_text("body")
         page.screenshot(path=str(ARTIFACTS / "board.png"), full_page=True)
+        far_side = _far_side(page)
+        page.wait_for_timeout(500)  # the popup fades in
+        page.screenshot(path=str(ARTIFACTS / "board-popup.png"), full_page=True)
         browser.close()
     assert counts == (20, 10), f"map drew {counts[0]} regions and {counts[1]} checkpoints"
     assert "Проверочный сценарий" in body  # the smoke scenario, in Russian
@@ -132,3 +160,9 @@ def test_board_in_a_real_browser_draws_the_map_offline(board_url):
     assert any("/app/static/vendor/leaflet/leaflet.js" in u for u in requests)
     assert not errors, errors
     assert (ARTIFACTS / "board.png").stat().st_size > 10_000
+    # the smoke board opens at its peak hour, when Zhibek Zholy queues on both sides: its
+    # far-side ring (a dark edge under a coloured line), its km label and a popup per side
+    assert far_side["rings"] >= 2, far_side
+    assert any("у соседа" in x and "км" in x for x in far_side["labels"]), far_side
+    assert "Сопредельная сторона" in far_side["popup"], far_side
+    assert "Очередь, км" in far_side["popup"], far_side

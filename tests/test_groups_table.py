@@ -42,6 +42,9 @@ def test_the_groups_table_is_stored_with_one_row_per_group(saved):
         "far_start_h",
         "far_service_h",
         "far_end_h",
+        "diverted_to",
+        "diverted_from",
+        "diverted_h",
     ]
     assert set(groups["mode"]) <= {m.value for m in Mode}
     assert (groups["persons"] > 0).all()
@@ -53,7 +56,7 @@ def test_the_groups_table_is_stored_with_one_row_per_group(saved):
     entered = groups["far_end_h"].notna()  # passed the far side: reached our control
     assert (groups.loc[started, "far_end_h"] <= groups.loc[started, "start_h"]).all()
     persons = groups[entered].groupby("checkpoint")["persons"].sum()
-    presented = groups.groupby("checkpoint")["persons"].sum()
+    presented = groups[groups["diverted_from"] == ""].groupby("checkpoint")["persons"].sum()
     for cp, figures in summary["checkpoints"].items():
         assert persons.get(cp, 0) == figures["arrived"]
         assert presented.get(cp, 0) == figures["presented"]

@@ -164,6 +164,13 @@ def test_a_pack_with_missing_parts_exits_2_naming_the_file(cli, tmp_path, monkey
         ("checkpoints.csv", "lat", "north", "line 3: lat: input should be a valid number"),
         ("centres.csv", "beds", "-5", "line 2: beds: input should be greater than or equal to 0"),
         ("roads_edges.csv", "to", "atlantis", "line 3: to: unknown road node (got 'atlantis')"),
+        (
+            "checkpoints.csv",
+            "baseline_car_share",
+            "0.5",
+            "line 3: baseline_pedestrian_share: baseline_car_share, baseline_bus_share and "
+            "baseline_pedestrian_share must all be given and sum to 1 (sum is 0.5)",
+        ),
     ],
 )
 def test_a_broken_pack_exits_2_naming_its_file_line_and_field(
@@ -172,6 +179,8 @@ def test_a_broken_pack_exits_2_naming_its_file_line_and_field(
     path = _case(tmp_path)
     table_path = tmp_path / "pack_min" / file
     table = pd.read_csv(table_path, dtype=str, keep_default_na=False)
+    if column not in table.columns:
+        table[column] = ""  # a column this pack does not have: given on one row only
     table.at[1 if file != "centres.csv" else 0, column] = value
     table.to_csv(table_path, index=False)
     monkeypatch.chdir(tmp_path)  # file names as the user typed them: relative

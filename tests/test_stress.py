@@ -58,6 +58,9 @@ def one_checkpoint(ref, **extra):
                 "lanes": {"car": 0, "bus": 0, "pedestrian": 2},
                 "processing": {"pedestrian_min_per_person": 1.0, "cv": 0.0},
                 "waiting_area_persons": 1_000_000,
+                "baseline": dict.fromkeys(
+                    ("inbound_persons_per_day", "outbound_persons_per_day", "trucks_per_day"), 0
+                ),  # the influx alone, as worked out above
             }
         },
         "thresholds": {"wait_amber_h": 6.0, "wait_red_h": RED_WAIT_H},

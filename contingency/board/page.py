@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
+from pydantic import BaseModel
 from streamlit_folium import st_folium
 
 from contingency.board.auth import CONTROLLER
@@ -23,15 +24,15 @@ from contingency.levers import apply_levers, current_beds, current_lanes
 from contingency.mapping.export import FORMATS, MARKING_ENV, SUFFIX, Run
 from contingency.mapping.export import render as render_export
 from contingency.mapping.layers import (
-    COLOURS,
     HEADLINE_KEYS,
     build_layers,
     day_hour,
-    facility_label,
     headline,
     peak_hour,
     time_of,
 )
+from contingency.mapping.names import facility_label, gap_place
+from contingency.mapping.status import COLOURS
 from contingency.mapping.webmap import build_map
 from contingency.metrics.gaps import format_gap_value
 from contingency.refdata import RefData, load_refdata
@@ -50,7 +51,10 @@ from contingency.scenario.schema import (
     MAX_BEDS,
     MAX_BUSES_PER_DAY,
     MAX_LANES,
+    MAX_PROCESSING_MULTIPLIER,
     MAX_SEED,
+    AnyInject,
+    Side,
 )
 from contingency.scenario.targets import target_choices
 
@@ -240,7 +244,7 @@ def _gaps(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
     rows = [
         {
             t("gaps.severity", lang): t(f"severity.{g['severity']}", lang),
-            t("gaps.facility", lang): facility_label(g["facility"], lang, ref, res.summary),
+            t("gaps.facility", lang): gap_place(g, lang, ref, res.summary),
             t("gaps.metric", lang): t(f"metric.{g['metric']}", lang),
             t("gaps.value", lang): format_gap_value(g),
             t("gaps.first_time", lang): g["first_time"].replace("T", " ")[:16],
@@ -270,6 +274,7 @@ def _inject_log(lang: str, sc: Scenario, time_h: int) -> None:
             ),
             t("injects.kind", lang): t(f"inject.{i.kind}", lang),
             t("injects.target", lang): i.target,
+            t("injects.side", lang): t(f"side.{side}", lang) if (side := _side_of(i)) else "",
             t("injects.by", lang): i.by or "",
             t("injects.note", lang): i.note or "",
             t("injects.fired", lang): "✓" if i.at_h <= time_h else "",
@@ -277,6 +282,21 @@ def _inject_log(lang: str, sc: Scenario, time_h: int) -> None:
         for i in sorted(sc.injects, key=lambda i: i.at_h)
     ]
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="inject_log")
+
+
+def _side_of(inj: AnyInject) -> str | None:
+    """The side of the crossing ``inj`` acts on, or ``None`` for a kind without one."""
+    side = getattr(inj.params, "side", None)
+    return None if side is None else str(side)
+
+
+def _takes_side(kind: str) -> bool:
+    """Whether an inject of ``kind`` acts on one side of a crossing (its params have ``side``:
+    our control, or the far side, the neighbour's exit control)."""
+    params = INJECT_BY_KIND[kind].model_fields["params"].annotation
+    return (
+        isinstance(params, type) and issubclass(params, BaseModel) and "side" in params.model_fields
+    )
 
 
 def _exercise(lang: str, sc: Scenario, ref: RefData, time_h: int) -> None:
@@ -299,6 +319,24 @@ def _exercise(lang: str, sc: Scenario, ref: RefData, time_h: int) -> None:
             dur = st.number_input(t("exercise.duration_h", lang), 0, 24 * 365, 0, key="ex_dur")
             if dur:
                 params["duration_h"] = float(dur)
+        if kind == "processing":
+            params["multiplier"] = float(
+                st.number_input(
+                    t("exercise.processing_multiplier", lang),
+                    0.05,
+                    MAX_PROCESSING_MULTIPLIER,
+                    0.5,
+                    0.05,
+                    key="ex_proc_mult",
+                )
+            )
+        if _takes_side(kind):
+            params["side"] = st.selectbox(
+                t("exercise.side", lang),
+                [s.value for s in Side],
+                key="ex_side",
+                format_func=lambda s: t(f"side.{s}", lang),
+            )
         if kind == "mobile_unit":
             params["beds"] = int(
                 st.number_input(t("exercise.beds", lang), 1, 100_000, 1000, 100, key="ex_beds")
@@ -374,16 +412,16 @@ def _charts(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
     )
     if fid in set(cps["checkpoint"]):
         d = cps[cps["checkpoint"] == fid].set_index("time_h")
+        queues = {
+            "queue_persons": "f.queue_persons",
+            "far_queue_persons": "f.far_queue_persons",
+            "held_beyond_border": "f.held_beyond_border",
+        }
+        waits = {"wait_max_h": "f.wait_h", "far_wait_max_h": "f.far_wait_h"}
         c1, c2 = st.columns(2)
-        c1.line_chart(
-            d[["queue_persons", "held_beyond_border"]].rename(
-                columns={
-                    "queue_persons": t("f.queue_persons", lang),
-                    "held_beyond_border": t("f.held_beyond_border", lang),
-                }
-            )
-        )
-        c2.line_chart(d[["wait_max_h"]].rename(columns={"wait_max_h": t("f.wait_h", lang)}))
+        for col, series in ((c1, queues), (c2, waits)):
+            shown = {c: t(key, lang) for c, key in series.items() if c in d}  # older runs: ours
+            col.line_chart(d[list(shown)].rename(columns=shown))
     else:
         d = centres[centres["centre"] == fid].set_index("time_h")
         st.line_chart(

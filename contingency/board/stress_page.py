@@ -12,7 +12,7 @@ import streamlit as st
 
 from contingency.board.auth import CONTROLLER
 from contingency.i18n import t
-from contingency.mapping.layers import facility_label
+from contingency.mapping.names import facility_label
 from contingency.refdata import RefData
 from contingency.results import LEDGER_FIELDS
 from contingency.scenario import Scenario

@@ -175,11 +175,24 @@ def max_queue_vehicles(run: RunData, obs: Observation, w: Window) -> Modelled:
 def max_queue_km(run: RunData, obs: Observation, w: Window) -> Modelled:
     """The longest vehicle queue at the target at any hour's end within the dates, on the side
     with the longer queue (ours or the far side, where the observed queues of past outflows
-    mostly stood), as one single-file line of :data:`CAR_QUEUE_M` metres per car and
+    mostly stood). For every vehicle (``mode: all``) it is the engine's ``queue_km`` and
+    ``far_queue_km``: the road as the scenario's ``approach`` gives it (queue lanes, trucks on
+    it or not), ordinary vehicles included. For one mode, or a run without those columns: one
+    single-file line of that mode's groups, :data:`CAR_QUEUE_M` metres per car and
     :data:`BUS_QUEUE_M` per bus. Unit: km."""
     g, modes = _vehicles(run, obs)
     if not modes:
         return Modelled(None, ("pedestrians have no vehicles",))
+    hourly = run.tables.get("checkpoints_hourly")
+    if obs.mode == ALL and hourly is not None and "far_queue_km" in hourly.columns:
+        rows = hourly.loc[
+            (hourly["checkpoint"] == obs.target) & hourly["time_h"].isin(w.hour_ends())
+        ]
+        km_road = rows[["queue_km", "far_queue_km"]].to_numpy(dtype=float)
+        return Modelled(
+            float(km_road.max(initial=0.0)),
+            ("queue length on the approach road as the scenario gives it",),
+        )
     metres = np.where(g.mode == Mode.bus.value, BUS_QUEUE_M, CAR_QUEUE_M)
     km = g.queuing_at(w.hour_ends().astype(float), weights=metres) / 1000.0
     return Modelled(

@@ -28,12 +28,12 @@ from contingency.mapping.layers import (
     HEADLINE_KEYS,
     Layers,
     build_layers,
-    facility_label,
     headline,
     item_properties,
     peak_hour,
     to_geojson,
 )
+from contingency.mapping.names import gap_place
 from contingency.mapping.static import MapText, draw_marking, literal_text, map_figure, plt
 from contingency.mapping.webmap import build_map
 from contingency.metrics.gaps import format_gap_value
@@ -388,7 +388,7 @@ def _briefing_gaps_page(run: Run, ref: RefData, *, text: MapText, lang: str) -> 
         colour = "#c62828" if g["severity"] == "red" else "#f9a825"
         fig.text(0.04, y, "■", color=colour, fontsize=11, va="top")
         line = (
-            f"{facility_label(g['facility'], lang, ref, run.summary)} — "
+            f"{gap_place(g, lang, ref, run.summary)} — "
             f"{t('metric.' + g['metric'], lang)}: {format_gap_value(g)} · "
             f"{t('gaps.first_time', lang)} {g['first_time'].replace('T', ' ')[:16]}"
         )

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import mapping, shape
 
-from contingency.domain import Mode
+from contingency.mapping.crossings import CheckpointItem, checkpoint_items
+from contingency.mapping.status import COLOURS, status
 from contingency.metrics.gaps import centre_load
 from contingency.refdata import RefData, load_refdata
 from contingency.summary import RunSummary
 
-COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}
 CORRIDOR_COLOUR = "#1565c0"
 
 
@@ -36,26 +36,6 @@ class RegionItem(TypedDict):
     waiting_onward: int
     status: str
     colour: str
-
-
-class CheckpointItem(TypedDict):
-    id: str
-    name_ru: str
-    name_kk: str
-    name_en: str
-    lat: float
-    lon: float
-    modernised: bool
-    wait_h: float
-    queue_persons: int
-    held_beyond_border: int
-    arrived_h: int
-    lanes: dict[str, int]
-    """Open lanes per mode (by the mode's value); flat ``lanes_MODE`` keys in GeoJSON and CSV."""
-    status: str
-    colour: str
-    map_lat: NotRequired[float]
-    map_lon: NotRequired[float]
 
 
 class CentreItem(TypedDict):
@@ -97,11 +77,11 @@ class Layers:
 
 def item_properties(item: Mapping[str, Any]) -> dict[str, Any]:
     """A layer item as GeoJSON properties and CSV rows show it: flat, per-mode lanes as
-    ``lanes_MODE`` in their place."""
+    ``lanes_MODE`` (``far_lanes_MODE`` at the far side) in their place."""
     out: dict[str, Any] = {}
     for k, v in item.items():
-        if k == "lanes":
-            out.update({f"lanes_{m}": n for m, n in v.items()})
+        if k in ("lanes", "far_lanes") and v is not None:
+            out.update({f"{k}_{m}": n for m, n in v.items()})
         else:
             out[k] = v
     return out
@@ -110,12 +90,6 @@ def item_properties(item: Mapping[str, Any]) -> dict[str, Any]:
 def item_name(item: Mapping[str, Any], lang: str) -> str:
     """A layer item's name in ``lang`` (else Russian, else English, else its id)."""
     return str(item.get(f"name_{lang}") or item.get("name_ru") or item.get("name_en") or item["id"])
-
-
-def status(value: float, amber: float, red: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "none"
-    return "red" if value > red else "amber" if value > amber else "green"
 
 
 def region_shapes(ref: RefData, tolerance_deg: float = 0.0) -> dict[str, dict[str, Any]]:
@@ -159,9 +133,7 @@ def build_layers(
     placed is left off the map (its figures stay in the tables).
     """
     centres_now = tables["centres_hourly"][tables["centres_hourly"]["time_h"] == time_h]
-    cps_now = tables["checkpoints_hourly"]
-    cps_now = cps_now[cps_now["time_h"] == time_h]
-    checkpoints = _checkpoint_items(cps_now, summary, ref)
+    checkpoints = checkpoint_items(tables["checkpoints_hourly"], summary, ref, time_h=time_h)
     centres = _centre_items(centres_now, summary)
     _spread(checkpoints)
     _spread(centres)
@@ -210,40 +182,6 @@ def _region_items(
             )
         )
     return regions
-
-
-def _checkpoint_items(
-    cps_now: pd.DataFrame, summary: RunSummary, ref: RefData
-) -> list[CheckpointItem]:
-    th = summary["thresholds"]
-    places = ref.checkpoints.reset_index(names="_id").to_dict("records")
-    by_id = {str(p["_id"]): p for p in places}
-    checkpoints: list[CheckpointItem] = []
-    for r in cps_now.to_dict("records"):
-        row = by_id.get(str(r["checkpoint"]))
-        if row is None:  # no longer in maps/: nowhere to draw it
-            continue
-        wait = float(r["wait_max_h"]) if pd.notna(r["wait_max_h"]) else 0.0
-        st = status(wait, th["wait_amber_h"], th["wait_red_h"])
-        checkpoints.append(
-            CheckpointItem(
-                id=str(r["checkpoint"]),
-                name_ru=row["name_ru"],
-                name_kk=row["name_kk"],
-                name_en=row["name_en"],
-                lat=float(row["lat"]),
-                lon=float(row["lon"]),
-                modernised=bool(row["modernised"]),
-                wait_h=round(wait, 2),
-                queue_persons=int(r["queue_persons"]),
-                held_beyond_border=int(r["held_beyond_border"]),
-                arrived_h=int(r["arrived"]),
-                lanes={m.value: int(r[f"lanes_{m.value}"]) for m in Mode},
-                status=st,
-                colour=COLOURS[st],
-            )
-        )
-    return checkpoints
 
 
 def _centre_items(centres_now: pd.DataFrame, summary: RunSummary) -> list[CentreItem]:
@@ -392,26 +330,3 @@ def peak_hour(tables: Mapping[str, pd.DataFrame]) -> int:
     led = tables["ledger_hourly"]
     pressure = led["waiting_at_checkpoints"] + led["held_beyond_border"] + led["overflow_waiting"]
     return int(led["time_h"].to_numpy()[int(np.argmax(pressure.to_numpy()))])
-
-
-def facility_label(fid: str, lang: str, ref: RefData, summary: Mapping[str, Any]) -> str:
-    """A facility's name in ``lang``; a centre's name carries its region, since several centres
-    share a generic name (Kazakh falls back to Russian where no Kazakh name is recorded)."""
-    if fid in ref.checkpoints.index:
-        row = ref.checkpoints.loc[fid]
-        return str(row.get(f"name_{lang}") or row["name_ru"])
-    if fid in ref.regions.index:
-        return str(ref.regions.at[fid, f"name_{lang}"])
-    info = summary.get("centres", {}).get(fid)
-    if info is None and fid in ref.centres.index:
-        row = ref.centres.loc[fid]
-        info = {"name_ru": row["name_ru"], "name_en": row["name_en"], "region": row["region_iso"]}
-    if info is None:
-        return fid
-    name = info["name_en"] if lang == "en" else info["name_ru"]
-    region = info.get("region")
-    if region in ref.regions.index:
-        region_name = str(ref.regions.at[region, f"name_{lang}"])
-        if region_name not in name:
-            name = f"{name}, {region_name}"
-    return name

@@ -19,17 +19,17 @@ from shapely.geometry import shape
 from shapely.plotting import patch_from_polygon
 
 from contingency.i18n import t
+from contingency.mapping.crossings import CheckpointItem, far_ring, queue_km_label
 from contingency.mapping.layers import (
-    COLOURS,
     CORRIDOR_COLOUR,
     CentreItem,
-    CheckpointItem,
     CorridorItem,
     Layers,
     RegionItem,
     item_name,
     region_shapes,
 )
+from contingency.mapping.status import COLOURS
 from contingency.plotting import literal_text
 from contingency.refdata import RefData
 
@@ -142,8 +142,25 @@ def _draw_centres(ax: Axes, centres: list[CentreItem]) -> None:
 def _draw_checkpoints(
     ax: Axes, checkpoints: list[CheckpointItem], *, lang: str, labels: bool
 ) -> None:
+    """Each checkpoint as the board draws it: a disc in the worse side's colour sized by our
+    queue, a ring in the far side's colour set wider by the far queue, and the queue in km
+    under the name."""
     for c in checkpoints:
         size = 40 + min(300, math.sqrt(c["queue_persons"]) * 2)
+        outer_pt = math.sqrt(size)  # marker diameter in points
+        if far_ring(c):
+            outer_pt += 6 + min(14, math.sqrt(c["far_queue_persons"] or 0) / 6)
+            for colour, width in (("black", 3.2), (c["far_colour"], 1.8)):
+                ax.scatter(
+                    c["map_lon"],
+                    c["map_lat"],
+                    s=outer_pt**2,
+                    facecolors="none",
+                    edgecolors=colour,
+                    linewidths=width,
+                    marker="o",
+                    zorder=5,
+                )
         ax.scatter(
             c["map_lon"],
             c["map_lat"],
@@ -155,14 +172,32 @@ def _draw_checkpoints(
             zorder=5,
         )
         if labels:
-            ax.annotate(
-                item_name(c, lang),
-                (c["map_lon"], c["map_lat"]),
-                xytext=(4, 4),
-                textcoords="offset points",
-                fontsize=5.5,
-                zorder=6,
-            )
+            _checkpoint_label(ax, c, lang=lang, outer_pt=outer_pt)
+
+
+def _checkpoint_label(ax: Axes, c: CheckpointItem, *, lang: str, outer_pt: float) -> None:
+    """The name; where a side has a queue, the queue in km under it, clear of the symbol."""
+    km = queue_km_label(c, lang)
+    if not km:
+        ax.annotate(
+            item_name(c, lang),
+            (c["map_lon"], c["map_lat"]),
+            xytext=(4, 4),
+            textcoords="offset points",
+            fontsize=5.5,
+            zorder=6,
+        )
+        return
+    ax.annotate(
+        f"{item_name(c, lang)}\n{km}",
+        (c["map_lon"], c["map_lat"]),
+        xytext=(outer_pt / 2 + 3, 0),
+        textcoords="offset points",
+        fontsize=5.5,
+        va="center",
+        zorder=6,
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+    )
 
 
 def _scale_bar(ax: Axes, km: int = 500) -> None:
@@ -210,6 +245,23 @@ def _legend(ax: Axes, lang: str, th: Mapping[str, float]) -> None:
             markersize=7,
             label=f"{t('legend.checkpoints', lang)}: "
             f"{t('legend.wait', lang, amber=th['wait_amber_h'], red=th['wait_red_h'])}",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color="w",
+            markerfacecolor="none",
+            markeredgecolor="#555",
+            markeredgewidth=1.8,
+            markersize=9,
+            label=t("legend.far_ring", lang),
+        ),
+        Line2D(
+            [],
+            [],
+            color="w",
+            label=f"{t('map.km_far', lang, km='3.8')} — {t('legend.km_label', lang)}",
         ),
         Line2D(
             [],

@@ -17,23 +17,29 @@ from jinja2 import Template
 
 from contingency.domain import Mode
 from contingency.i18n import t
+from contingency.mapping.crossings import CheckpointItem, far_ring, queue_km_label
 from contingency.mapping.layers import (
-    COLOURS,
     CORRIDOR_COLOUR,
     CentreItem,
-    CheckpointItem,
     CorridorItem,
     Layers,
     RegionItem,
     item_name,
     region_shapes,
 )
+from contingency.mapping.status import COLOURS
 from contingency.refdata import RefData
 from contingency.resources import LEAFLET_DIR
 
 BOARD_STATIC_URL = "/app/static/vendor/leaflet"
 """Where Streamlit serves ``static/`` (``server.enableStaticServing``)."""
 DISPLAY_TOLERANCE_DEG = 0.01
+_LABEL_STYLE = (
+    "display:inline-block;white-space:nowrap;font:bold 11px sans-serif;color:#212121;"
+    "background:rgba(255,255,255,0.88);border:1px solid #616161;border-radius:3px;"
+    "padding:1px 4px"
+)
+"""A checkpoint's queue label on the map (and its sample in the legend)."""
 _JS_TEMPLATE_CHARS = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
 
 
@@ -50,14 +56,25 @@ def text_html(text: object) -> str:
     return html.escape(str(text), quote=True).translate(_JS_TEMPLATE_CHARS)
 
 
-def _popup(title: str, rows: Sequence[tuple[str, object]]) -> str:
+def _popup(title: str, rows: Sequence[Sequence[object]], *, header: Sequence[str] = ()) -> str:
+    """A popup: ``title`` over a table of rows ``(label, value, ...)``; with ``header`` (one
+    heading per value column) a row with one value spans every value column."""
     e = text_html
-    cells = "".join(
-        f"<tr><td style='padding-right:8px'>{e(k)}</td><td><b>{e(str(v))}</b></td></tr>"
-        for k, v in rows
+    columns = max(len(header) - 1, 1)
+    pad = "style='padding-right:8px'"
+
+    def cells(values: Sequence[object]) -> str:
+        span = f" colspan='{columns}'" if len(values) == 1 and columns > 1 else ""
+        return "".join(f"<td {pad}{span}><b>{e(str(v))}</b></td>" for v in values)
+
+    head = (
+        "<tr>" + "".join(f"<th {pad} align='left' nowrap>{e(h)}</th>" for h in header) + "</tr>"
+        if header
+        else ""
     )
+    body = "".join(f"<tr><td {pad}>{e(r[0])}</td>{cells(r[1:])}</tr>" for r in rows)
     style = "font-family:sans-serif;font-size:12px"
-    return f"<div style='{style}'><b>{e(title)}</b><table>{cells}</table></div>"
+    return f"<div style='{style}'><b>{e(title)}</b><table>{head}{body}</table></div>"
 
 
 def _fmt(x: object) -> str:
@@ -96,8 +113,9 @@ def _marker(
     m: folium.Map,
     item: CentreItem | CheckpointItem,
     kind_label: str,
-    rows: Sequence[tuple[str, object]],
+    rows: Sequence[Sequence[object]],
     *,
+    header: Sequence[str] = (),
     lang: str,
     css_class: str,
     radius: float,
@@ -118,7 +136,7 @@ def _marker(
         className=css_class,
         tooltip=text_html(f"{name} ({kind_label})"),
     ).add_to(m)
-    marker.add_child(_BindPopup(_popup(f"{name} — {kind_label}", rows)))
+    marker.add_child(_BindPopup(_popup(f"{name} — {kind_label}", rows, header=header)))
 
 
 def legend_html(lang: str, thresholds: Mapping[str, float]) -> str:
@@ -142,12 +160,19 @@ def legend_html(lang: str, thresholds: Mapping[str, float]) -> str:
         "margin-right:4px;vertical-align:middle'></span>"
     )
     dot = swatch("#555", "circle")
+    ring = (
+        "<span style='display:inline-block;width:7px;height:7px;border:2px solid #555;"
+        "border-radius:50%;margin-right:4px;vertical-align:middle'></span>"
+    )
     lines = [
         f"<b>{e(t('legend.title', lang))}</b>",
         status_rows,
         f"<div style='margin-top:4px'>{swatch('#9e9e9e')}<b>{e(t('legend.regions', lang))}</b>: "
         f"{e(t('legend.use', lang))}</div>",
         f"<div>{dot}<b>{e(t('legend.checkpoints', lang))}</b>: {e(wait)}</div>",
+        f"<div>{ring}{e(t('legend.far_ring', lang))}</div>",
+        f"<div><span style='{_LABEL_STYLE};margin-right:4px'>"
+        f"{e(t('map.km_far', lang, km='3.8'))}</span>{e(t('legend.km_label', lang))}</div>",
         f"<div>{dot}<b>{e(t('legend.centres', lang))}</b>: {e(load)}</div>",
         f"<div>{line}<b>{e(t('legend.corridors', lang))}</b></div>",
     ]
@@ -306,26 +331,99 @@ def _add_centres(m: folium.Map, centres: list[CentreItem], *, lang: str) -> None
         )
 
 
+def _disc_radius(c: CheckpointItem) -> float:
+    """A checkpoint disc's radius in pixels, by the persons in our queue."""
+    return 7 + min(14, math.sqrt(c["queue_persons"]) / 8)
+
+
+def _ring_radius(c: CheckpointItem) -> float:
+    """The far-side ring's radius in pixels: outside the disc, wider with the far queue."""
+    return _disc_radius(c) + 4 + min(12, math.sqrt(c["far_queue_persons"] or 0) / 8)
+
+
+def _lanes(by_mode: Mapping[str, int] | None) -> str | None:
+    return " / ".join(str(by_mode[mode.value]) for mode in Mode) if by_mode else None
+
+
+def checkpoint_rows(c: CheckpointItem, lang: str) -> tuple[list[str], list[list[object]]]:
+    """A checkpoint popup's column headings and rows: per side (ours, then the far side when
+    the run models it) persons, vehicles and km queuing, longest wait and lanes; then the far
+    side's name, persons turned back and held beyond the border, and persons diverted from or
+    to other crossings where any were (counts from the start of the run)."""
+    per_side: list[tuple[str, object, object]] = [
+        ("f.queue_persons", c["queue_persons"], c["far_queue_persons"]),
+        ("f.queue_vehicles", c["queue_vehicles"], c["far_queue_vehicles"]),
+        ("f.queue_km", c["queue_km"], c["far_queue_km"]),
+        ("f.wait_h", c["wait_h"], c["far_wait_h"]),
+        ("f.lanes", _lanes(c["lanes"]), _lanes(c["far_lanes"])),
+    ]
+    has_far = c["far_wait_h"] is not None
+    rows: list[list[object]] = [
+        [t(key, lang), _fmt(near), *([_fmt(far)] if has_far else [])] for key, near, far in per_side
+    ]
+    if c["partner"]:
+        rows.append([t("f.partner", lang), c["partner"]])
+    rows += [
+        [t(key, lang), _fmt(v)]
+        for key, v in (
+            ("f.turned_back", c["turned_back"]),
+            ("f.held_beyond_border", c["held_beyond_border"]),
+        )
+        if v is not None
+    ]
+    rows += [  # diversion: only where it happened
+        [t(key, lang), _fmt(v)]
+        for key, v in (("f.diverted_in", c["diverted_in"]), ("f.diverted_out", c["diverted_out"]))
+        if v
+    ]
+    header = ["", t("side.near", lang), t("side.far", lang)] if has_far else []
+    return header, rows
+
+
 def _add_checkpoints(m: folium.Map, checkpoints: list[CheckpointItem], *, lang: str) -> None:
+    """Each checkpoint as a disc in the worse side's colour, sized by our queue; a ring around
+    it in the far side's colour, wider apart with the far queue, where people queue there or
+    wait too long; a label with the queue in km on each side that has one."""
     for c in checkpoints:
-        rows = [
-            (t("f.wait_h", lang), _fmt(c["wait_h"])),
-            (t("f.queue_persons", lang), _fmt(c["queue_persons"])),
-            (t("f.held_beyond_border", lang), _fmt(c["held_beyond_border"])),
-            (t("f.lanes", lang), " / ".join(str(c["lanes"][mode.value]) for mode in Mode)),
-        ]
+        where = [c["map_lat"], c["map_lon"]]
+        if far_ring(c):
+            for colour, weight in (("#000000", 6.0), (c["far_colour"], 3.5)):
+                folium.CircleMarker(
+                    where,
+                    radius=_ring_radius(c),
+                    color=colour,
+                    weight=weight,
+                    opacity=0.95,
+                    fill=False,
+                    interactive=False,
+                    className="checkpoint-far",
+                ).add_to(m)
+        header, rows = checkpoint_rows(c, lang)
         _marker(
             m,
             c,
             t("kind.checkpoint", lang),
             rows,
+            header=header,
             lang=lang,
             css_class="checkpoint",
-            radius=7 + min(14, math.sqrt(c["queue_persons"]) / 8),
+            radius=_disc_radius(c),
             stroke="#000000",
             weight=2,
             opacity=0.95,
         )
+        if label := queue_km_label(c, lang):
+            outer = _ring_radius(c) if far_ring(c) else _disc_radius(c)
+            folium.Marker(
+                where,
+                interactive=False,
+                icon=folium.DivIcon(
+                    html=f"<div class='checkpoint-km' style='{_LABEL_STYLE}'>"
+                    f"{text_html(label)}</div>",
+                    icon_size=(0, 0),
+                    icon_anchor=(-round(outer) - 4, 9),
+                ),
+            ).add_to(m)
 
 
 def write_html(m: folium.Map, path: str | Path) -> Path:

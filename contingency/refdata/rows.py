@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from contingency.domain import CentreKind, LaneMode, Mode
 
@@ -84,9 +84,27 @@ class CheckpointRow(CsvRow):
     """Ordinary traffic on a usual day (both directions for trucks); ``baseline_basis`` says
     where each figure comes from, ``baseline_assumption`` whether any is assumed."""
     baseline_assumption: bool | None = None
+    baseline_car_share: Annotated[float, Field(ge=0, le=1)] | None = None
+    baseline_bus_share: Annotated[float, Field(ge=0, le=1)] | None = None
+    baseline_pedestrian_share: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        default=None, validate_default=True
+    )
+    """How ordinary travellers come (``baseline_mix_basis`` says why); together 1."""
     node: str
     source: str
     confidence: str | None = None
+
+    @field_validator("baseline_pedestrian_share")
+    @classmethod
+    def _baseline_shares_sum_to_one(cls, v: float | None, info: ValidationInfo) -> float | None:
+        shares = (info.data.get("baseline_car_share"), info.data.get("baseline_bus_share"), v)
+        given = [s for s in shares if s is not None]
+        if given and (len(given) < 3 or abs(sum(given) - 1.0) > 1e-3):
+            raise ValueError(
+                "baseline_car_share, baseline_bus_share and baseline_pedestrian_share must all "
+                f"be given and sum to 1 (sum is {sum(given):.4g})"
+            )
+        return v
 
 
 class CheckpointLaneRow(CsvRow):

@@ -38,7 +38,8 @@ class BaselinePlan:
     trucks_per_day: int
     """Both directions together."""
     mode_mix: dict[Mode, ModeSpec]
-    """How the travellers come: the override's ``mode_mix``, else the scenario's."""
+    """How the travellers come: the override's ``mode_mix``, else the map pack's shares
+    (``baseline_<mode>_share``) with the scenario's group sizes, else the scenario's mix."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,12 @@ class SidePlan:
     cv: float
     shifts: list[Shift] | None
 
+    @property
+    def truck_processing(self) -> ProcessingMinutes:
+        """A freight truck's processing: the car's minutes per vehicle (the bundled figures
+        are derived from design throughput counting trucks and cars alike), none per person."""
+        return ProcessingMinutes(self.processing[Mode.car].min_per_vehicle, 0.0)
+
 
 @dataclass(frozen=True)
 class CheckpointPlan:
@@ -59,7 +66,7 @@ class CheckpointPlan:
     id: str
     node: str
     lanes: dict[LaneMode, int]
-    """Base lanes by lane mode (``truck`` recorded, not simulated)."""
+    """Base lanes by lane mode (``truck`` lanes serve freight trucks)."""
     processing: dict[Mode, ProcessingMinutes]
     cv: float
     waiting_area_persons: int
@@ -204,13 +211,28 @@ def _baseline(sc: Scenario, row: pd.Series, ov: CheckpointOverride | None) -> Ba
             cell = row.get(f"baseline_{key}")  # a pack without the column has none
             value = 0 if cell is None or pd.isna(cell) else int(cell)
         figures[key] = value
-    mix = given.mode_mix if given is not None and given.mode_mix is not None else sc.mode_mix
+    if given is not None and given.mode_mix is not None:
+        mix = dict(given.mode_mix)
+    else:
+        mix = _pack_mix(row, sc.mode_mix)
     return BaselinePlan(
         inbound_persons_per_day=figures["inbound_persons_per_day"],
         outbound_persons_per_day=figures["outbound_persons_per_day"],
         trucks_per_day=figures["trucks_per_day"],
-        mode_mix=dict(mix),
+        mode_mix=mix,
     )
+
+
+def _pack_mix(row: pd.Series, scenario_mix: dict[Mode, ModeSpec]) -> dict[Mode, ModeSpec]:
+    """Ordinary travellers' mode shares from the map pack (``baseline_<mode>_share``) with
+    the scenario's group sizes; the scenario's mix where the pack has no shares."""
+    cells = [row.get(f"baseline_{m.value}_share") for m in Mode]
+    if any(c is None or pd.isna(c) for c in cells):
+        return dict(scenario_mix)
+    return {
+        m: ModeSpec(share=float(c or 0.0), occupancy=scenario_mix[m].occupancy)
+        for m, c in zip(Mode, cells, strict=True)
+    }
 
 
 def resolve_centre(sc: Scenario, ref: RefData, cid: str) -> CentrePlan:

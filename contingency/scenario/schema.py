@@ -324,7 +324,7 @@ def _drop_unset(v: Any) -> Any:
 
 Lanes = Annotated[dict[LaneMode, LaneCount], BeforeValidator(_drop_unset)]
 """Lanes by lane mode (``car``, ``bus``, ``truck``, ``pedestrian``); a mode left out keeps what
-it had. ``truck`` is recorded (freight is not simulated)."""
+it had. ``truck`` lanes serve ordinary freight trucks (see ``baseline``)."""
 
 PerPersonMinutes = Annotated[float, Field(ge=0, le=MAX_MINUTES)]
 
@@ -414,12 +414,14 @@ slower (new entry or exit checks)."""
 class Shift(_Model):
     """Hours of the day [start_h, end_h) when ``lanes_open_share`` of the lanes work
     (``end_h`` below ``start_h`` wraps past midnight), with processing times multiplied by
-    ``processing_multiplier``."""
+    ``processing_multiplier`` and ``truck_lanes_to_cars`` truck lanes opened to cars."""
 
     start_h: Annotated[int, Field(ge=0, le=23)]
     end_h: Annotated[int, Field(ge=1, le=24)]
     lanes_open_share: Share
     processing_multiplier: ProcessingMultiplier = 1.0
+    truck_lanes_to_cars: Annotated[int, Field(ge=0, le=MAX_LANES)] = 0
+    """Truck lanes that serve cars instead during the shift (at most the truck lanes open)."""
 
     @model_validator(mode="after")
     def _not_empty(self) -> Shift:
@@ -467,8 +469,8 @@ TurnBackShare = Annotated[
 
 class Approach(_Model):
     """The road a checkpoint's queue stands on: a queue of N vehicles is N x vehicle length
-    (``maps/vehicles.csv``) / ``queue_lanes`` long. ``shared_with_trucks`` records whether
-    trucks queue on the same road (freight is not simulated yet)."""
+    (``maps/vehicles.csv``) / ``queue_lanes`` long. ``shared_with_trucks``: trucks queue on
+    the same road, so their vehicles count in its length."""
 
     queue_lanes: Annotated[int, Field(ge=1, le=20)] = 1
     shared_with_trucks: bool = False
@@ -495,6 +497,24 @@ class Baseline(_Model):
     outbound_persons_per_day: BaselinePersons | None = None
     trucks_per_day: Annotated[int, Field(ge=0, le=MAX_BASELINE_TRUCKS_PER_DAY)] | None = None
     mode_mix: ModeMix | None = None
+
+
+class Diversion(_Model):
+    """Groups who know the queues and go to another crossing on the same border.
+
+    ``informed_share`` of the groups heading for a crossing (spread evenly, as turn-backs)
+    look, on reaching it, at every crossing in play on the same neighbour's border within
+    ``max_detour_h`` of driving, as the queues stood ``info_delay_h`` hours before (nothing
+    known before then), and go to the one whose expected wait plus the drive is shortest if
+    that beats staying. A closed crossing is never chosen. The drive is the great-circle
+    distance x the road detour factor at ``detour_speed_kmh`` (the neighbour's roads are not
+    in ``maps/``). Default: nobody diverts."""
+
+    informed_share: Share = 0.0
+    max_detour_h: Annotated[float, Field(gt=0, le=72)] = 6.0
+    info_delay_h: Annotated[float, Field(ge=0, le=72)] = 1.0
+    detour_speed_kmh: Annotated[float, Field(gt=0, le=130)] = 60.0
+    """An assumption: an average speed on the neighbour's roads, border traffic included."""
 
 
 class CheckpointOverride(_Model):
@@ -746,7 +766,6 @@ class ProcessingInject(_InjectBase):
     ``processing_multiplier`` applies on top."""
 
     target_kind = TargetKind.checkpoint
-    live = False
     kind: Literal["processing"]
     params: ProcessingParams
 
@@ -891,6 +910,7 @@ class Scenario(_Model):
     transport: Transport = Transport()
     routing: Routing = Routing()
     thresholds: Thresholds = Thresholds()
+    diversion: Diversion = Diversion()
     injects: list[Inject] = []
     reserves: list[Reserve] = []
     """Candidate reserves for stress testing and recommendation."""

@@ -23,6 +23,7 @@ from itertools import pairwise
 
 import numpy as np
 
+from contingency.domain import LaneMode
 from contingency.scenario import Mode, Scenario
 from contingency.scenario.influx import (
     MixSchedule,
@@ -31,6 +32,7 @@ from contingency.scenario.influx import (
     mode_shares,
     planned_hours,
 )
+from contingency.scenario.plan import BaselinePlan
 from contingency.scenario.schema import ModeSpec, SurgeInject
 from contingency.sim.rng import stream
 
@@ -205,3 +207,88 @@ def checkpoint_groups(sc: Scenario, checkpoint: str) -> dict[Mode, Groups]:
         m: make_groups(by_mode[m], sc, m, "arrivals", checkpoint, m.value, checkpoint=checkpoint)
         for m in Mode
     }
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Ordinary groups of one lane mode in one direction at one checkpoint: arrival times
+    (sorted) and persons (a truck: its driver)."""
+
+    arrive_h: np.ndarray
+    persons: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.arrive_h)
+
+
+NO_TRAFFIC = Traffic(np.zeros(0), np.zeros(0, dtype=np.int64))
+
+
+def _flat_hours(per_day: int, n_hours: int) -> np.ndarray:
+    """``per_day`` spread exactly over each day's 24 hours (largest remainder)."""
+    day = largest_remainder(np.full(24, 1 / 24), per_day)
+    return np.tile(day, n_hours // 24)[:n_hours].astype(np.int64)
+
+
+def _traffic(
+    per_hour: np.ndarray,
+    sc: Scenario,
+    sizes: tuple[dict[Mode, ModeSpec], Mode] | None,
+    *names: str,
+) -> Traffic:
+    """Groups carrying ``per_hour`` persons (group sizes of a mode of a mix; None: one
+    each), uniform within their hour, from the streams ``names``."""
+    if int(per_hour.sum()) == 0:
+        return NO_TRAFFIC
+    if sizes is None:
+        size = np.ones(int(per_hour.sum()), dtype=np.int64)
+    else:
+        mix, mode = sizes
+        u = _Uniforms(stream(sc.seed, *names, "size"))
+        size = _lay_out(per_hour, [(0, mix)], mode=mode, u=u).astype(np.int64)
+    hour = np.searchsorted(np.cumsum(per_hour), np.cumsum(size) - 1, side="right")
+    arrive = np.sort(hour + stream(sc.seed, *names, "time").random(len(size)))
+    return Traffic(arrive, size)
+
+
+@dataclass(frozen=True)
+class BaselineTraffic:
+    """A checkpoint's ordinary traffic over the horizon, by lane mode (``truck`` included):
+    ``inbound`` enters the country (far side, then ours), ``outbound`` leaves it (our exit
+    control only)."""
+
+    inbound: dict[LaneMode, Traffic]
+    outbound: dict[LaneMode, Traffic]
+
+
+def baseline_traffic(sc: Scenario, cp: str, plan: BaselinePlan) -> BaselineTraffic:
+    """Ordinary travellers and trucks at ``cp`` on every day of the horizon as on a usual day:
+    each day's persons split exactly over the modes by ``plan.mode_mix`` and over the hours
+    evenly (an assumption: no daily rhythm), in groups by the mix's occupancy; trucks one
+    driver each, half each way (the odd one inbound). Streams of their own, so the influx's
+    draws are untouched."""
+    n_hours = sc.horizon_days * 24
+    shares = np.array([plan.mode_mix[m].share for m in Mode])
+    truck_in = (plan.trucks_per_day + 1) // 2
+    out: dict[str, dict[LaneMode, Traffic]] = {}
+    for way, per_day, trucks in (
+        ("inbound", plan.inbound_persons_per_day, truck_in),
+        ("outbound", plan.outbound_persons_per_day, plan.trucks_per_day - truck_in),
+    ):
+        by_mode = largest_remainder(shares, per_day)
+        out[way] = {
+            LaneMode(m): _traffic(
+                _flat_hours(int(by_mode[j]), n_hours),
+                sc,
+                (plan.mode_mix, m),
+                "baseline",
+                cp,
+                way,
+                m.value,
+            )
+            for j, m in enumerate(Mode)
+        }
+        out[way][LaneMode.truck] = _traffic(
+            _flat_hours(trucks, n_hours), sc, None, "baseline", cp, way, "truck"
+        )
+    return BaselineTraffic(out["inbound"], out["outbound"])

@@ -14,7 +14,7 @@ result is per-group arrays from which all hourly tables are computed afterwards.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,9 +24,16 @@ from contingency.domain import LaneMode
 from contingency.refdata import RefData
 from contingency.scenario import Mode, Scenario
 from contingency.scenario.plan import CheckpointPlan, Plan, SidePlan, resolve
-from contingency.scenario.schema import LanesInject, Shift, Side
-from contingency.sim.arrivals import Groups, checkpoint_groups
-from contingency.sim.checkpoint import LanePool
+from contingency.scenario.schema import Approach, LanesInject, Shift, Side
+from contingency.sim.arrivals import (
+    BaselineTraffic,
+    Groups,
+    Traffic,
+    baseline_traffic,
+    checkpoint_groups,
+)
+from contingency.sim.checkpoint import LanePool, SharedRoad
+from contingency.sim.diversion import Reach, best_choice, informed, reaches
 from contingency.sim.injects import BorderAction, border_action
 from contingency.sim.rng import stream
 
@@ -68,6 +75,23 @@ def group_service_hours(
     )
 
 
+def traffic_service_hours(
+    sc: Scenario, setup: CheckpointPlan, *, mode: LaneMode, traffic: Traffic, side: Side, way: str
+) -> np.ndarray:
+    """Processing hours of ordinary groups of ``mode`` going ``way`` at one side: the same
+    minutes as the influx's (a truck: :attr:`SidePlan.truck_processing`), streams of their
+    own."""
+    plan = setup.near_side if side is Side.near else setup.far_side
+    minutes = plan.truck_processing if mode is LaneMode.truck else plan.processing[Mode(mode)]
+    return service_hours(
+        traffic.persons,
+        minutes.min_per_vehicle,
+        minutes.min_per_person,
+        plan.cv,
+        stream(sc.seed, SERVICE_STREAM[side], setup.id, mode.value, "baseline", way),
+    )
+
+
 def turned_back(arrive_h: np.ndarray, steps: tuple[tuple[float, float], ...]) -> np.ndarray:
     """Which of these groups (sorted by arrival) are turned back at the far side.
 
@@ -92,17 +116,22 @@ class SideRun:
     """One control of a checkpoint during the run: its lane pools and what rules them."""
 
     plan: SidePlan
-    pools: dict[Mode, LanePool]
+    pools: dict[LaneMode, LanePool]
     n_hours: int
-    base_lanes: dict[Mode, int] = field(init=False)
     closed: bool = False
     multiplier: float = 1.0
     """Processing multiplier set by ``processing`` injects (shifts apply theirs on top)."""
-    lanes_log: dict[Mode, np.ndarray] = field(init=False)
+    base_lanes: dict[LaneMode, int] = field(init=False)
+    """Lanes by lane mode before shifts and surge (``lanes`` injects change them)."""
+    mean_service_h: dict[Mode, float] = field(default_factory=dict)
+    """Mean processing time of a group of each mode here (diversion's estimate)."""
+    road: SharedRoad | None = None
+    """The approach road, when cars, buses and trucks share it."""
+    lanes_log: dict[LaneMode, np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.base_lanes = {m: self.plan.lanes[LaneMode(m)] for m in Mode}
-        self.lanes_log = {m: np.zeros(self.n_hours, dtype=np.int64) for m in Mode}
+        self.base_lanes = dict(self.plan.lanes)
+        self.lanes_log = {m: np.zeros(self.n_hours, dtype=np.int64) for m in LaneMode}
 
     def shift_at(self, now: float) -> Shift | None:
         """The shift working at ``now`` (None: none, so the side is shut)."""
@@ -119,19 +148,24 @@ class SideRun:
 
     def refresh(self, now: float, extra: dict[LaneMode, int]) -> None:
         """Open the lanes this hour allows: none when closed or off shift; else the shift's
-        share of the base lanes (at least one), plus ``extra``; set the processing multiplier
-        (the inject's times the shift's)."""
+        share of the base lanes (at least one), plus ``extra``, with the truck lanes the
+        shift opens to cars serving cars; set the processing multiplier (the inject's times
+        the shift's)."""
         shift = self.shift_at(now) if self.plan.shifts else None
         share = 1.0 if not self.plan.shifts else (shift.lanes_open_share if shift else 0.0)
         multiplier = self.multiplier * (shift.processing_multiplier if shift else 1.0)
-        for m, pool in self.pools.items():
+        n: dict[LaneMode, int] = {}
+        for m in self.pools:
             base = self.base_lanes[m]
             if self.closed or share == 0:
-                n = 0
+                n[m] = 0
             else:
-                n = max(1, math.floor(base * share + 0.5)) if base else 0
-                n += extra.get(LaneMode(m), 0)
-            pool.set_open_lanes(n)
+                n[m] = (max(1, math.floor(base * share + 0.5)) if base else 0) + extra.get(m, 0)
+        moved = min(shift.truck_lanes_to_cars, n[LaneMode.truck]) if shift else 0
+        n[LaneMode.truck] -= moved
+        n[LaneMode.car] += moved
+        for m, pool in self.pools.items():
+            pool.set_open_lanes(n[m])
             pool.multiplier = multiplier
 
     def log(self, h: int) -> None:
@@ -140,7 +174,59 @@ class SideRun:
 
     @property
     def queued_persons(self) -> int:
-        return sum(p.queued_persons for p in self.pools.values())
+        """Persons queuing here (on a shared approach road too), ordinary travellers
+        included."""
+        return sum(p.queued_persons + p.on_road_persons for p in self.pools.values())
+
+    def share_road(self, approach: Approach) -> None:
+        """Put the vehicle pools on one road when trucks share it (``approach``)."""
+        if not approach.shared_with_trucks:
+            return
+        self.road = SharedRoad(files=approach.queue_lanes)
+        for lm in (LaneMode.car, LaneMode.bus, LaneMode.truck):
+            self.pools[lm].road = self.road
+
+
+@dataclass(frozen=True)
+class PoolParts:
+    """Which groups a lane mode's pools hold, in this order: the influx's that headed here
+    (``influx``, both sides), places for groups that may divert here from other crossings
+    (``incoming``, both sides), ordinary inbound (``inbound``, both sides), then ordinary
+    outbound (``outbound``, ours only)."""
+
+    influx: int
+    incoming: int
+    inbound: int
+    outbound: int
+
+    @property
+    def ordinary(self) -> int:
+        """Index of the first ordinary group."""
+        return self.influx + self.incoming
+
+    @property
+    def inbound_end(self) -> int:
+        """One past the last group coming into the country (every group the far side holds)."""
+        return self.influx + self.incoming + self.inbound
+
+
+@dataclass
+class Incoming:
+    """Places in one checkpoint's pools of one mode for groups that may divert to it: from
+    each crossing ``source``, its informed groups (``positions`` among its groups that are not
+    turned back), in this order. ``decided_h``: when each one chose to come (``inf``: it did
+    not)."""
+
+    sources: list[tuple[str, np.ndarray]]
+    decided_h: np.ndarray
+
+    def offset(self, source: str) -> int:
+        at = 0
+        for cp, positions in self.sources:
+            if cp == source:
+                return at
+            at += len(positions)
+        raise KeyError(source)
 
 
 @dataclass
@@ -148,7 +234,8 @@ class CheckpointRun:
     """One checkpoint's controller and, after the run, its per-group results.
 
     ``groups`` are every group presented at the far side, by mode; ``entering`` the indices
-    (into ``groups``) of those not turned back, which both sides' pools hold in that order.
+    (into ``groups``) of those not turned back, which both sides' pools hold first, in that
+    order; ``parts`` says which groups each lane mode's pools hold (see :class:`PoolParts`).
     """
 
     setup: CheckpointPlan
@@ -156,7 +243,16 @@ class CheckpointRun:
     far: SideRun
     groups: dict[Mode, Groups]
     entering: dict[Mode, np.ndarray]
+    parts: dict[LaneMode, PoolParts]
     n_hours: int
+    incoming: dict[Mode, Incoming] = field(default_factory=dict)
+    diverted_h: dict[Mode, np.ndarray] = field(default_factory=dict)
+    """Per group that is not turned back: when it left for another crossing (``inf``: it
+    did not)."""
+    diverted_to: dict[Mode, dict[int, str]] = field(default_factory=dict)
+    expected_h: dict[Mode, np.ndarray] | None = None
+    """Expected wait of a group of each mode arriving at the start of each hour (both sides),
+    recorded when diversion is on."""
     surge_on: bool = False
     surge_pending: bool = False
 
@@ -164,13 +260,13 @@ class CheckpointRun:
         return self.near if side is Side.near else self.far
 
     @property
-    def pools(self) -> dict[Mode, LanePool]:
+    def pools(self) -> dict[LaneMode, LanePool]:
         """Our lane pools."""
         return self.near.pools
 
     @property
-    def lanes_log(self) -> dict[Mode, np.ndarray]:
-        """Our open lanes by mode, hour by hour."""
+    def lanes_log(self) -> dict[LaneMode, np.ndarray]:
+        """Our open lanes by lane mode, hour by hour."""
         return self.near.lanes_log
 
     def refresh(self, now: float) -> None:
@@ -181,8 +277,26 @@ class CheckpointRun:
 
     @property
     def queued_persons(self) -> int:
-        """Persons queuing at our control."""
+        """Persons queuing at our control (ordinary travellers included)."""
         return self.near.queued_persons
+
+    @property
+    def closed(self) -> bool:
+        """Closed on either side."""
+        return self.near.closed or self.far.closed
+
+    def expected_wait_h(self, m: Mode) -> float:
+        """Expected wait now of a group of mode ``m`` arriving at the far side (both sides)."""
+        total = 0.0
+        for side in (self.far, self.near):
+            if side.closed:
+                return math.inf
+            pool = side.pools[LaneMode(m)]
+            lanes = pool.open_lanes or side.base_lanes[LaneMode(m)]
+            if lanes == 0:
+                return math.inf
+            total += (len(pool.queue) + pool.on_road) * side.mean_service_h[m] / lanes
+        return total
 
 
 def _hourly(env: simpy.Environment, cp: CheckpointRun) -> Process:
@@ -199,6 +313,9 @@ def _hourly(env: simpy.Environment, cp: CheckpointRun) -> Process:
                 cp.refresh(env.now)
         cp.near.log(h)
         cp.far.log(h)
+        if cp.expected_h is not None:
+            for m in Mode:
+                cp.expected_h[m][h] = cp.expected_wait_h(m)
         yield env.timeout(1.0)
 
 
@@ -215,42 +332,195 @@ def _inject(env: simpy.Environment, cp: CheckpointRun, at_h: float, apply: Borde
     cp.refresh(env.now)
 
 
-def _most_lanes(sc: Scenario, setup: CheckpointPlan, side: Side) -> dict[Mode, int]:
-    """Most lanes of each mode one side may ever open: its base lanes or a lanes inject on
-    that side, plus surge lanes on ours. The engine runs one lane process for each."""
-    base = (setup.near_side if side is Side.near else setup.far_side).lanes
+def _most_lanes(sc: Scenario, setup: CheckpointPlan, side: Side) -> dict[LaneMode, int]:
+    """Most lanes of each lane mode one side may ever open: its base lanes or a lanes inject
+    on that side, plus surge lanes on ours, plus (cars) truck lanes a shift opens to them.
+    Each is an upper bound on the pool's busy lanes."""
+    plan = setup.near_side if side is Side.near else setup.far_side
     injects = [
         i
         for i in sc.injects
         if isinstance(i, LanesInject) and i.target == setup.id and i.params.side is side
     ]
     most = {}
-    for m in Mode:
-        lm = LaneMode(m)
-        most[m] = max([base[lm]] + [i.params.get(lm, 0) for i in injects])
+    for lm in LaneMode:
+        most[lm] = max([plan.lanes[lm]] + [i.params.get(lm, 0) for i in injects])
         if side is Side.near and setup.surge:
-            most[m] += setup.surge.extra_lanes.get(lm, 0)
+            most[lm] += setup.surge.extra_lanes.get(lm, 0)
+    most[LaneMode.car] += max((s.truck_lanes_to_cars for s in plan.shifts or ()), default=0)
     return most
 
 
+@dataclass(frozen=True)
+class _Heading:
+    """One checkpoint's groups before its pools are built: the influx's by mode, those not
+    turned back, those of them informed (diversion), and its ordinary traffic."""
+
+    groups: dict[Mode, Groups]
+    entering: dict[Mode, np.ndarray]
+    informed: dict[Mode, np.ndarray]
+    traffic: BaselineTraffic
+
+
+def _heading(sc: Scenario, setup: CheckpointPlan) -> _Heading:
+    groups = checkpoint_groups(sc, setup.id)
+    entering = {m: np.flatnonzero(~turned_back(groups[m].arrive_h, setup.turn_back)) for m in Mode}
+    share = sc.diversion.informed_share
+    return _Heading(
+        groups,
+        entering,
+        {m: informed(len(entering[m]), share) for m in Mode},
+        baseline_traffic(sc, setup.id, setup.baseline),
+    )
+
+
+def _incoming(
+    sc: Scenario,
+    setup: CheckpointPlan,
+    m: Mode,
+    sources: list[tuple[str, np.ndarray]],
+    heading: dict[str, _Heading],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Persons and both sides' processing hours of the places kept for groups of mode ``m``
+    that may divert to ``setup`` (each side's own stream per source)."""
+    persons = [heading[a].groups[m].persons[heading[a].entering[m][pos]] for a, pos in sources]
+    far: list[np.ndarray] = []
+    near: list[np.ndarray] = []
+    for (a, _), p in zip(sources, persons, strict=True):
+        g = Groups(np.zeros(len(p)), p, p, p, p, p, p)
+        for side, out in ((Side.far, far), (Side.near, near)):
+            plan = setup.near_side if side is Side.near else setup.far_side
+            minutes = plan.processing[m]
+            out.append(
+                service_hours(
+                    g.persons,
+                    minutes.min_per_vehicle,
+                    minutes.min_per_person,
+                    plan.cv,
+                    stream(sc.seed, SERVICE_STREAM[side], setup.id, m.value, "from", a),
+                )
+            )
+    flat = np.concatenate(persons) if persons else np.zeros(0, dtype=np.int64)
+    cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
+    return flat.astype(np.int64), cat(far), cat(near)
+
+
 def _two_sides(
-    env: simpy.Environment, sc: Scenario, setup: CheckpointPlan, groups: dict[Mode, Groups]
-) -> tuple[dict[Mode, LanePool], dict[Mode, LanePool], dict[Mode, np.ndarray]]:
-    """Per mode, the far pool feeding the near pool, both holding the groups that are not
-    turned back (their indices into ``groups`` returned too)."""
+    env: simpy.Environment,
+    sc: Scenario,
+    setup: CheckpointPlan,
+    heading: dict[str, _Heading],
+    incoming: dict[Mode, Incoming],
+) -> tuple[dict[LaneMode, LanePool], dict[LaneMode, LanePool], dict[LaneMode, PoolParts]]:
+    """Per lane mode, the far pool feeding the near pool: the influx groups that are not
+    turned back and places for groups diverting here, then ordinary inbound groups, in both;
+    ordinary outbound groups after them in ours."""
     far_most, near_most = _most_lanes(sc, setup, Side.far), _most_lanes(sc, setup, Side.near)
-    far, near, entering = {}, {}, {}
+    own = heading[setup.id]
+    far, near, parts = {}, {}, {}
+    for lm in LaneMode:
+        inbound, outbound = own.traffic.inbound[lm], own.traffic.outbound[lm]
+        if lm is LaneMode.truck:
+            arrive, persons = np.zeros(0), np.zeros(0, dtype=np.int64)
+            far_svc = near_svc = np.zeros(0)
+            n_in = 0
+        else:
+            m = Mode(lm)
+            g, keep = own.groups[m], own.entering[m]
+            in_persons, in_far, in_near = _incoming(sc, setup, m, incoming[m].sources, heading)
+            n_in = len(in_persons)
+            arrive = np.concatenate([g.arrive_h[keep], np.full(n_in, np.inf)])
+            persons = np.concatenate([g.persons[keep], in_persons])
+            far_svc = np.concatenate(
+                [group_service_hours(sc, setup, mode=m, groups=g, side=Side.far)[keep], in_far]
+            )
+            near_svc = np.concatenate(
+                [group_service_hours(sc, setup, mode=m, groups=g)[keep], in_near]
+            )
+
+        def svc(t: Traffic, side: Side, way: str, lm: LaneMode = lm) -> np.ndarray:
+            return traffic_service_hours(sc, setup, mode=lm, traffic=t, side=side, way=way)
+
+        far[lm] = LanePool(
+            env,
+            np.concatenate([arrive, inbound.arrive_h]),
+            np.concatenate([persons, inbound.persons]),
+            np.concatenate([far_svc, svc(inbound, Side.far, "inbound")]),
+            max_lanes=far_most[lm],
+        )
+        near[lm] = LanePool(
+            env,
+            np.concatenate([arrive, inbound.arrive_h, outbound.arrive_h]),
+            np.concatenate([persons, inbound.persons, outbound.persons]),
+            np.concatenate(
+                [
+                    near_svc,
+                    svc(inbound, Side.near, "inbound"),
+                    svc(outbound, Side.near, "outbound"),
+                ]
+            ),
+            max_lanes=near_most[lm],
+        )
+        far[lm].feed(near[lm])
+        n_own = 0 if lm is LaneMode.truck else len(own.entering[Mode(lm)])
+        parts[lm] = PoolParts(n_own, n_in, len(inbound), len(outbound))
+    return far, near, parts
+
+
+def _mean_service_h(pools: dict[LaneMode, LanePool], side: SidePlan) -> dict[Mode, float]:
+    """Mean processing hours of a group of each mode at one side: over its groups, or (none)
+    a single person's."""
+    out = {}
     for m in Mode:
-        g = groups[m]
-        keep = np.flatnonzero(~turned_back(g.arrive_h, setup.turn_back))
-        persons = g.persons[keep]
-        far_svc = group_service_hours(sc, setup, mode=m, groups=g, side=Side.far)[keep]
-        near_svc = group_service_hours(sc, setup, mode=m, groups=g)[keep]
-        far[m] = LanePool(env, g.arrive_h[keep], persons, far_svc, max_lanes=far_most[m])
-        near[m] = LanePool(env, g.arrive_h[keep], persons, near_svc, max_lanes=near_most[m])
-        far[m].feed(near[m])
-        entering[m] = keep
-    return far, near, entering
+        svc = pools[LaneMode(m)].service_h
+        p = side.processing[m]
+        out[m] = float(svc.mean()) if len(svc) else (p.min_per_vehicle + p.min_per_person) / 60
+    return out
+
+
+def _divert_gate(
+    env: simpy.Environment,
+    runs: dict[str, CheckpointRun],
+    cp: str,
+    m: Mode,
+    reach: Reach,
+    informed_groups: np.ndarray,
+    delay_h: float,
+) -> Callable[[int], bool]:
+    """The gate of ``cp``'s far pool of mode ``m``: an informed group arriving there compares
+    the expected waits as they stood ``delay_h`` hours ago and goes where it is quickest."""
+    run = runs[cp]
+    ordinal = np.cumsum(informed_groups) - 1
+    n_own = len(informed_groups)
+    pool = run.far.pools[LaneMode(m)]
+
+    def gate(i: int) -> bool:
+        if i >= n_own or not informed_groups[i]:
+            return True
+        h = math.floor(env.now - delay_h)
+        if h < 0 or h >= run.n_hours:
+            return True  # nothing known yet
+        assert run.expected_h is not None
+        options = [
+            (b, drive_h, runs[b].expected_h[m][h])  # type: ignore[index]
+            for b, drive_h in reach.to
+            if not runs[b].closed
+        ]
+        choice = best_choice(float(run.expected_h[m][h]), options)
+        if choice is None:
+            return True
+        b, drive_h = choice
+        there = runs[b]
+        slot = there.parts[LaneMode(m)].influx + there.incoming[m].offset(cp) + int(ordinal[i])
+        there.incoming[m].decided_h[slot - there.parts[LaneMode(m)].influx] = env.now
+        run.diverted_h[m][i] = env.now
+        run.diverted_to[m][i] = b
+        pool.arrive_h[i] = np.inf  # it never queues here
+        far_b = there.far.pools[LaneMode(m)]
+        env.timeout(drive_h).callbacks.append(lambda _ev: far_b.receive(slot))
+        return False
+
+    return gate
 
 
 def build_border(
@@ -260,24 +530,61 @@ def build_border(
     the scenario resolved against ``ref``, resolved here when not given)."""
     n_hours = sc.horizon_days * 24
     plan = plan or resolve(sc, ref)
+    heading = {cp: _heading(sc, setup) for cp, setup in plan.checkpoints.items()}
+    diverting = sc.diversion.informed_share > 0
+    reach = (
+        reaches(ref.checkpoints, list(plan.checkpoints), sc.diversion)
+        if diverting
+        else {cp: Reach(()) for cp in plan.checkpoints}
+    )
     runs: dict[str, CheckpointRun] = {}
     for cp_id, setup in plan.checkpoints.items():
-        groups = checkpoint_groups(sc, cp_id)
-        far, near, entering = _two_sides(env, sc, setup, groups)
+        incoming = {}
+        for m in Mode:
+            sources = [
+                (a, np.flatnonzero(heading[a].informed[m]))
+                for a in plan.checkpoints
+                if any(b == cp_id for b, _ in reach[a].to)
+            ]
+            n = sum(len(pos) for _, pos in sources)
+            incoming[m] = Incoming(sources, np.full(n, np.inf))
+        far, near, parts = _two_sides(env, sc, setup, heading, incoming)
+        own = heading[cp_id]
         run = CheckpointRun(
             setup,
             SideRun(setup.near_side, near, n_hours),
             SideRun(setup.far_side, far, n_hours),
-            groups,
-            entering,
+            own.groups,
+            own.entering,
+            parts,
             n_hours,
+            incoming=incoming,
+            diverted_h={m: np.full(len(own.entering[m]), np.inf) for m in Mode},
+            diverted_to={m: {} for m in Mode},
+            expected_h={m: np.full(n_hours, np.inf) for m in Mode} if diverting else None,
         )
-        for m in Mode:
-            far[m].start()
-            near[m].start()
+        run.near.share_road(setup.approach)
+        run.far.share_road(setup.far_approach or setup.approach)
+        run.near.mean_service_h = _mean_service_h(near, setup.near_side)
+        run.far.mean_service_h = _mean_service_h(far, setup.far_side)
+        runs[cp_id] = run
+    for cp_id, run in runs.items():
+        if diverting and reach[cp_id].to:
+            for m in Mode:
+                run.far.pools[LaneMode(m)].gate = _divert_gate(
+                    env,
+                    runs,
+                    cp_id,
+                    m,
+                    reach[cp_id],
+                    heading[cp_id].informed[m],
+                    sc.diversion.info_delay_h,
+                )
+        for lm in LaneMode:
+            run.far.pools[lm].start()
+            run.near.pools[lm].start()
         env.process(_hourly(env, run))
         for inj in sc.injects:
             if inj.target == cp_id and (action := border_action(inj)) is not None:
                 env.process(_inject(env, run, inj.at_h, action))
-        runs[cp_id] = run
     return runs

@@ -1,34 +1,41 @@
 """Processing of groups at one checkpoint lane pool, in SimPy.
 
-A lane pool serves one mode (car, bus or pedestrian) at one control of a crossing. Groups queue
-FIFO; each open lane is a plain generator that takes the next group and holds it for its
-processing time (times the pool's processing multiplier at the start of service). Lanes open and
-close with shifts, injects and surge activation; a closed pool keeps its queue. Groups are
-integers indexing arrays of arrival time, size and processing time, so a group costs two or
-three events and no objects.
+A lane pool serves one lane mode (car, bus, truck or pedestrian) at one control of a crossing.
+Groups queue FIFO; while fewer lanes are busy than are open, the next group starts service and
+holds a lane for its processing time (times the pool's processing multiplier at the start of
+service). Lanes open and close with shifts, injects and surge activation; a closed pool keeps
+its queue, and a lane above the open count finishes its group before it stops. Groups are
+integers indexing arrays of arrival time, size and processing time, and a service is one
+timeout event with a callback, so a group costs one or two events and no objects or processes.
 
-Two pools in series (the neighbour's exit control, then ours) share their group indices: the
-first pool :meth:`~LanePool.feed` s the second, which takes each group at the instant its
-service in the first ends, in the same event as that end.
+Two pools in series (the neighbour's exit control, then ours) share their first group indices:
+the first pool :meth:`~LanePool.feed` s the second, which takes each of those groups at the
+instant its service in the first ends, in the same event as that end. The second pool may hold
+further groups of its own after those (traffic that starts at it: people leaving the country).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
 
+PLAZA_PER_LANE = 1
+"""Vehicles that can stand in front of each open lane, off the approach road (assumption)."""
+
 
 @dataclass
 class LanePool:
-    """Groups of one mode at one control, and the lanes that serve them.
+    """Groups of one lane mode at one control, and the lanes that serve them.
 
-    ``arrive_h``, ``persons`` and ``service_h`` are per-group arrays, ``arrive_h`` sorted (a
-    pool fed by another fills ``arrive_h`` as groups reach it; ``inf`` for those that never
-    do). After the run ``start_h`` holds each group's service start (``inf`` if never started)
-    and ``service_h`` the processing time each started group took.
+    ``arrive_h``, ``persons`` and ``service_h`` are per-group arrays. A finite ``arrive_h`` is
+    a group's own arrival here; a pool fed by another has ``inf`` for the groups it is fed
+    until they reach it (``inf`` for those that never do). After the run ``start_h`` holds each
+    group's service start (``inf`` if never started) and ``service_h`` the processing time each
+    started group took.
     """
 
     env: simpy.Environment
@@ -42,11 +49,20 @@ class LanePool:
     start_h: np.ndarray = field(init=False)
     queue: deque[int] = field(default_factory=deque, init=False)
     queued_persons: int = field(default=0, init=False)
+    busy: int = field(default=0, init=False)
+    """Lanes serving a group now (above ``open_lanes`` for a while after lanes close)."""
     downstream: LanePool | None = field(default=None, init=False)
     """The pool each group goes on to when its service here ends (None: it leaves)."""
-    fed: bool = field(default=False, init=False)
-    """True when another pool brings this one its groups."""
-    _idle: list[tuple[int, simpy.Event]] = field(default_factory=list, init=False)
+    fed: int = field(default=0, init=False)
+    """How many of the first groups another pool brings to this one."""
+    road: SharedRoad | None = field(default=None, init=False)
+    """The approach road this pool's vehicles share with other pools' (None: its own)."""
+    on_road: int = field(default=0, init=False)
+    """Groups of this pool still on the shared road (not yet in ``queue``)."""
+    on_road_persons: int = field(default=0, init=False)
+    gate: Callable[[int], bool] | None = field(default=None, init=False)
+    """Asked, as each group arriving on its own reaches the pool, whether it joins the queue
+    (False: it goes elsewhere, see :mod:`contingency.sim.diversion`)."""
     _persons: list[int] = field(default_factory=list, init=False)
     _service: list[float] = field(default_factory=list, init=False)
 
@@ -55,76 +71,134 @@ class LanePool:
         self._persons = self.persons.tolist()
 
     def feed(self, nxt: LanePool) -> None:
-        """Send every group, as its service here ends, to ``nxt`` (the same groups under the
-        same indices). ``nxt`` then has no arrival times of its own: its ``arrive_h`` becomes
-        each group's end of service here (``inf`` until then). Call before :meth:`start`."""
-        if len(nxt.arrive_h) != len(self.arrive_h):
-            raise ValueError(f"pools of {len(self.arrive_h)} and {len(nxt.arrive_h)} groups")
+        """Send every group, as its service here ends, to ``nxt`` under the same index. ``nxt``
+        has at least as many groups; the first ``len(self)`` have no arrival times of their own
+        there (``arrive_h`` becomes each one's end of service here; ``inf`` until then). Call
+        before :meth:`start`."""
+        n = len(self.arrive_h)
+        if len(nxt.arrive_h) < n:
+            raise ValueError(f"a pool of {n} groups cannot feed one of {len(nxt.arrive_h)}")
         self.downstream = nxt
-        nxt.fed = True
-        nxt.arrive_h = np.full(len(self.arrive_h), np.inf)
+        nxt.fed = n
+        nxt.arrive_h = nxt.arrive_h.astype(float, copy=True)
+        nxt.arrive_h[:n] = np.inf
 
     def start(self) -> None:
-        """Register the arrival generator (unless another pool feeds this one) and one process
-        per lane that may ever open."""
+        """Register the arrivals of the groups that start here (every group of a pool nobody
+        feeds)."""
         self._service = self.service_h.tolist()
-        if not self.fed:
-            self.env.process(self._arrivals())
-        for k in range(self.max_lanes):
-            self.env.process(self._lane(k))
+        own = np.flatnonzero(np.isfinite(self.arrive_h))
+        if len(own):
+            order = own[np.argsort(self.arrive_h[own], kind="stable")]
+            self.env.process(self._arrivals(order.tolist(), self.arrive_h[order].tolist()))
 
     def set_open_lanes(self, n: int) -> None:
-        """Open ``n`` lanes (0 closes the pool). Lanes above ``n`` finish their group, then idle."""
+        """Open ``n`` lanes (0 closes the pool). Busy lanes above ``n`` finish their group."""
         n = max(0, min(int(n), self.max_lanes))
         if n == self.open_lanes:
             return
         self.open_lanes = n
-        idle, self._idle = self._idle, []
-        for _, ev in idle:  # each lane looks again at the queue and the open count
-            ev.succeed()
+        self._serve()
+        if self.road is not None:
+            self.road.release()
 
     def receive(self, i: int) -> None:
         """Group ``i`` reaches this pool now (from the pool that feeds it)."""
         self.arrive_h[i] = self.env.now
+        self._come(i)
+
+    def _come(self, i: int) -> None:
+        """Group ``i`` reaches the control: by the shared road, or straight into the queue."""
+        if self.road is not None:
+            self.road.arrive(self, i)
+        else:
+            self._join(i)
+
+    @property
+    def has_room(self) -> bool:
+        """Whether a vehicle coming off a shared road finds a place in front of the booths
+        (:data:`PLAZA_PER_LANE` behind each open lane)."""
+        return self.busy + len(self.queue) < self.open_lanes * (1 + PLAZA_PER_LANE)
+
+    def _join(self, i: int) -> None:
         self.queue.append(i)
         self.queued_persons += self._persons[i]
-        if self._idle:
-            self._wake_one()
+        if self.busy < self.open_lanes:
+            self._serve()
 
-    def _wake_one(self) -> None:
-        for pos, (k, ev) in enumerate(self._idle):
-            if k < self.open_lanes:
-                del self._idle[pos]
-                ev.succeed()
-                return
-
-    def _arrivals(self):
-        env, persons, queue = self.env, self._persons, self.queue
-        for i, t in enumerate(self.arrive_h.tolist()):
-            delay = t - env.now
-            if delay > 0:
-                yield env.timeout(delay)
-            queue.append(i)
-            self.queued_persons += persons[i]
-            if self._idle:
-                self._wake_one()
-
-    def _lane(self, k: int):
-        env, queue, start, persons = self.env, self.queue, self.start_h, self._persons
-        service, downstream = self._service, self.downstream
-        while True:
-            if k >= self.open_lanes or not queue:
-                ev = env.event()
-                self._idle.append((k, ev))
-                yield ev
-                continue
+    def _serve(self) -> None:
+        """Start the next groups while a lane is free."""
+        env, queue = self.env, self.queue
+        while queue and self.busy < self.open_lanes:
             i = queue.popleft()
-            self.queued_persons -= persons[i]
-            start[i] = env.now
-            took = service[i]
+            self.queued_persons -= self._persons[i]
+            self.start_h[i] = env.now
+            took = self._service[i]
             if self.multiplier != 1.0:
                 took *= self.multiplier
                 self.service_h[i] = took
-            yield env.timeout(took)
-            if downstream is not None:
-                downstream.receive(i)
+            self.busy += 1
+            done = env.timeout(took, value=i)
+            done.callbacks.append(self._done)
+
+    def _done(self, event: simpy.Event) -> None:
+        self.busy -= 1
+        if self.downstream is not None:
+            self.downstream.receive(event.value)  # type: ignore[arg-type]
+        if self.queue:
+            self._serve()
+        if self.road is not None:
+            self.road.release()
+
+    def _arrivals(
+        self, order: list[int], times: list[float]
+    ) -> Generator[simpy.Event, object, None]:
+        env = self.env
+        for i, t in zip(order, times, strict=True):
+            delay = t - env.now
+            if delay > 0:
+                yield env.timeout(delay)
+            if self.gate is None or self.gate(i):
+                self._come(i)
+
+
+@dataclass
+class SharedRoad:
+    """One approach road of ``files`` lanes that vehicles of several pools (cars, buses and
+    trucks) queue on in arrival order. The front vehicle leaves the road into its pool when
+    that pool has room (:attr:`LanePool.has_room`); if it has none, it stops at the end of its
+    file, and the vehicles behind it in that file wait too: once every file's front vehicle is
+    stopped, nobody leaves the road. So on a one-file road a truck whose lanes are full holds
+    up the cars behind it."""
+
+    files: int
+    queue: deque[tuple[LanePool, int]] = field(default_factory=deque)
+    stopped: list[tuple[LanePool, int]] = field(default_factory=list)
+
+    def arrive(self, pool: LanePool, i: int) -> None:
+        pool.on_road += 1
+        pool.on_road_persons += pool._persons[i]
+        self.queue.append((pool, i))
+        self.release()
+
+    @staticmethod
+    def _leave(pool: LanePool, i: int) -> None:
+        pool.on_road -= 1
+        pool.on_road_persons -= pool._persons[i]
+        pool._join(i)
+
+    def release(self) -> None:
+        """Let vehicles off the road while their pools have room."""
+        still = []
+        for pool, i in self.stopped:  # the stopped fronts go first, oldest first
+            if pool.has_room:
+                self._leave(pool, i)
+            else:
+                still.append((pool, i))
+        self.stopped = still
+        while self.queue and len(self.stopped) < self.files:
+            pool, i = self.queue.popleft()
+            if pool.has_room:
+                self._leave(pool, i)
+            else:
+                self.stopped.append((pool, i))

@@ -18,6 +18,7 @@ import pandas as pd
 import simpy
 from tqdm import tqdm
 
+from contingency.domain import LaneMode
 from contingency.errors import LedgerError
 from contingency.ledger import LEDGER_FIELDS
 from contingency.refdata import RefData
@@ -25,6 +26,7 @@ from contingency.refdata.vehicles import vehicle_length_m
 from contingency.scenario import Mode, Scenario
 from contingency.scenario.added import with_added_checkpoints
 from contingency.scenario.plan import resolve
+from contingency.scenario.schema import Side
 from contingency.sim.border import CheckpointRun, build_border
 from contingency.sim.centres import Downstream
 
@@ -65,14 +67,23 @@ class SimOutput:
 @dataclass(frozen=True)
 class _CheckpointGroups:
     """One checkpoint's groups over all modes (in :class:`Mode` order), as flat arrays: every
-    group presented at the far side, turned back or not. Times never reached are ``inf``."""
+    group presented at the far side (turned back, diverted elsewhere or not), then every group
+    that diverted here from another crossing. Times never reached are ``inf``."""
 
     mode: np.ndarray
     arrive_h: np.ndarray
-    """Arrival at the far side (presented)."""
+    """Presented here (a group diverted here: its arrival at the far side here)."""
+    presented: np.ndarray
+    """Headed here first (False: diverted here from another crossing)."""
     persons: np.ndarray
     turned: np.ndarray
     """Turned back at the far side (never queued)."""
+    diverted_h: np.ndarray
+    """When it left for another crossing, or (diverted here) chose this one."""
+    diverted_to: np.ndarray
+    diverted_from: np.ndarray
+    far_arrive_h: np.ndarray
+    """Joined the far-side queue here."""
     far_start_h: np.ndarray
     far_service_h: np.ndarray
     entry_h: np.ndarray
@@ -92,63 +103,132 @@ class _CheckpointGroups:
     def far_end_h(self) -> np.ndarray:
         return self.far_start_h + self.far_service_h
 
+    @property
+    def diverted_out(self) -> np.ndarray:
+        return self.presented & np.isfinite(self.diverted_h)
+
     @classmethod
-    def of(cls, run: CheckpointRun, lengths_m: dict[str, float]) -> _CheckpointGroups:
-        cols: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("far_start_h", "far_service_h", "entry_h", "start_h", "service_h")
-        }
-        for m in Mode:
-            n, keep = len(run.groups[m]), run.entering[m]
-            far, near = run.far.pools[m], run.near.pools[m]
-            for name, pool_values, fill in (
-                ("far_start_h", far.start_h, np.inf),
-                ("far_service_h", far.service_h, 0.0),
-                ("entry_h", near.arrive_h, np.inf),
-                ("start_h", near.start_h, np.inf),
-                ("service_h", near.service_h, 0.0),
-            ):
-                full = np.full(n, fill)
-                full[keep] = pool_values
-                cols[name].append(full)
-        groups = run.groups
-        turned = [np.ones(len(groups[m]), dtype=bool) for m in Mode]
-        for j, m in enumerate(Mode):
-            turned[j][run.entering[m]] = False
+    def of(
+        cls, run: CheckpointRun, lengths_m: dict[str, float], runs: dict[str, CheckpointRun]
+    ) -> _CheckpointGroups:
+        own = [_own_groups(run, m) for m in Mode]
+        came = [_diverted_here(run, m, runs) for m in Mode]
+        parts = own + came
+        cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "who"}
         return cls(
-            mode=np.concatenate([np.full(len(groups[m]), m.value) for m in Mode]),
-            arrive_h=np.concatenate([groups[m].arrive_h for m in Mode]),
-            persons=np.concatenate([groups[m].persons for m in Mode]),
-            turned=np.concatenate(turned),
-            **{k: np.concatenate(v) for k, v in cols.items()},
-            length_m=np.concatenate(
-                [np.full(len(groups[m]), lengths_m.get(m.value, 0.0)) for m in Mode]
-            ),
-            who={k: np.concatenate([getattr(groups[m], k) for m in Mode]) for k in GROUP_FIELDS},
+            **cols,
+            length_m=pd.Series(cols["mode"]).map(lengths_m).fillna(0.0).to_numpy(dtype=float),
+            who={k: np.concatenate([p["who"][k] for p in parts]) for k in GROUP_FIELDS},
         )
 
 
+def _own_groups(run: CheckpointRun, m: Mode) -> dict:
+    """Columns of the groups of mode ``m`` that headed for ``run``'s checkpoint."""
+    g, keep = run.groups[m], run.entering[m]
+    n, k = len(g), len(keep)
+    far, near = run.far.pools[LaneMode(m)], run.near.pools[LaneMode(m)]
+    out: dict = {}
+    for name, values, fill in (
+        ("far_arrive_h", far.arrive_h, np.inf),
+        ("far_start_h", far.start_h, np.inf),
+        ("far_service_h", far.service_h, 0.0),
+        ("entry_h", near.arrive_h, np.inf),
+        ("start_h", near.start_h, np.inf),
+        ("service_h", near.service_h, 0.0),
+        ("diverted_h", run.diverted_h[m], np.inf),
+    ):
+        full = np.full(n, fill)
+        full[keep] = values[:k]  # the pools hold these first
+        out[name] = full
+    turned = np.ones(n, dtype=bool)
+    turned[keep] = False
+    to = np.full(n, "", dtype=object)
+    for i, b in run.diverted_to[m].items():
+        to[keep[i]] = b
+    return {
+        "mode": np.full(n, m.value, dtype=object),
+        "arrive_h": g.arrive_h,
+        "presented": np.ones(n, dtype=bool),
+        "persons": g.persons,
+        "turned": turned,
+        "diverted_to": to,
+        "diverted_from": np.full(n, "", dtype=object),
+        **out,
+        "who": {f: getattr(g, f) for f in GROUP_FIELDS},
+    }
+
+
+def _diverted_here(run: CheckpointRun, m: Mode, runs: dict[str, CheckpointRun]) -> dict:
+    """Columns of the groups of mode ``m`` that diverted to ``run``'s checkpoint."""
+    inc = run.incoming[m]
+    first = run.parts[LaneMode(m)].influx
+    used = np.flatnonzero(np.isfinite(inc.decided_h))
+    idx = first + used
+    far, near = run.far.pools[LaneMode(m)], run.near.pools[LaneMode(m)]
+    sources = np.concatenate(
+        [np.full(len(pos), a, dtype=object) for a, pos in inc.sources]
+        or [np.zeros(0, dtype=object)]
+    )
+    who: dict[str, list[np.ndarray]] = {f: [] for f in GROUP_FIELDS}
+    for a, pos in inc.sources:
+        src = runs[a]
+        rows = src.entering[m][pos]
+        for f in GROUP_FIELDS:
+            who[f].append(getattr(src.groups[m], f)[rows])
+    n = len(used)
+    return {
+        "mode": np.full(n, m.value, dtype=object),
+        "arrive_h": far.arrive_h[idx],
+        "presented": np.zeros(n, dtype=bool),
+        "persons": far.persons[idx],
+        "turned": np.zeros(n, dtype=bool),
+        "diverted_to": np.full(n, "", dtype=object),
+        "diverted_from": sources[used],
+        "far_arrive_h": far.arrive_h[idx],
+        "far_start_h": far.start_h[idx],
+        "far_service_h": far.service_h[idx],
+        "entry_h": near.arrive_h[idx],
+        "start_h": near.start_h[idx],
+        "service_h": near.service_h[idx],
+        "diverted_h": inc.decided_h[used],
+        "who": {
+            f: (np.concatenate(v) if v else np.zeros(0, dtype=np.int64))[used]
+            for f, v in who.items()
+        },
+    }
+
+
 def groups_table(cp: str, g: _CheckpointGroups) -> pd.DataFrame:
-    """One row per group presented at the checkpoint: ``checkpoint``, ``mode``, ``arrive_h``
-    (at the far side), ``persons``, who they are (:data:`GROUP_FIELDS`), ``start_h``,
-    ``service_h`` and ``end_h`` at our control, then ``turned_back`` and ``far_start_h``,
-    ``far_service_h``, ``far_end_h`` at the far side (``far_end_h``: arrival at our control).
-    Hours from the scenario start; a time never reached is NaN (turned back: all of them)."""
-    started = np.isfinite(g.start_h)
+    """One row per group presented at the checkpoint, then per group diverted to it:
+    ``checkpoint``, ``mode``, ``arrive_h`` (at the far side), ``persons``, who they are
+    (:data:`GROUP_FIELDS`), ``start_h``, ``service_h`` and ``end_h`` at our control, then
+    ``turned_back`` and ``far_start_h``, ``far_service_h``, ``far_end_h`` at the far side
+    (``far_end_h``: arrival at our control), then ``diverted_to`` (the crossing it left for),
+    ``diverted_from`` (the crossing it first headed for; such a row is not presented here)
+    and ``diverted_h`` (when it chose). Hours from the scenario start; a time never reached is
+    NaN (turned back: all of them)."""
+
+    def nan(t: np.ndarray) -> np.ndarray:
+        return np.where(np.isfinite(t), t, np.nan)
+
     far_started = np.isfinite(g.far_start_h)
     return pd.DataFrame(
         {
             "checkpoint": cp,
             "mode": g.mode,
-            "arrive_h": g.arrive_h,
+            "arrive_h": nan(g.arrive_h),
             "persons": g.persons,
             **g.who,
-            "start_h": np.where(started, g.start_h, np.nan),
-            "service_h": np.where(g.turned, np.nan, g.service_h),
-            "end_h": np.where(started, g.end_h, np.nan),
+            "start_h": nan(g.start_h),
+            "service_h": np.where(np.isfinite(g.start_h), g.service_h, np.nan),
+            "end_h": nan(g.end_h),
             "turned_back": g.turned,
-            "far_start_h": np.where(far_started, g.far_start_h, np.nan),
-            "far_service_h": np.where(g.turned, np.nan, g.far_service_h),
-            "far_end_h": np.where(np.isfinite(g.entry_h), g.entry_h, np.nan),
+            "far_start_h": nan(g.far_start_h),
+            "far_service_h": np.where(far_started, g.far_service_h, np.nan),
+            "far_end_h": nan(g.entry_h),
+            "diverted_to": g.diverted_to.astype(str),
+            "diverted_from": g.diverted_from.astype(str),
+            "diverted_h": nan(g.diverted_h),
         }
     )
 
@@ -231,17 +311,24 @@ def _queues(
     return {k: came[k] - began[k] for k in weights}
 
 
-def _hourly_table(cp: str, g: _CheckpointGroups, run: CheckpointRun, n_hours: int) -> pd.DataFrame:
+def _hourly_table(
+    cp: str, g: _CheckpointGroups, run: CheckpointRun, n_hours: int, lengths_m: dict[str, float]
+) -> pd.DataFrame:
     """One row per hour of one checkpoint (see ``checkpoints_hourly``)."""
     hours = np.arange(1, n_hours + 1, dtype=float)
     entered_c = _cum_at(g.entry_h, g.persons, hours)
     ended_c = _cum_at(g.end_h, g.persons, hours)
     near = _queues(g.entry_h, g.start_h, g, hours)
-    far = _queues(np.where(g.turned, np.inf, g.arrive_h), g.far_start_h, g, hours)
-    came = _cums_at(g.arrive_h, {"p": g.persons, "t": g.persons * g.turned}, hours)
-    far_waits = _hourly_waits(np.where(g.turned, np.inf, g.arrive_h), g.far_start_h, hours)
-    near_lanes = run.setup.approach.queue_lanes
-    far_lanes = (run.setup.far_approach or run.setup.approach).queue_lanes
+    far = _queues(g.far_arrive_h, g.far_start_h, g, hours)
+    road = {side: _road_queues(run, side, hours, lengths_m) for side in Side}
+    ordinary = _ordinary(run, hours)
+    came = _cums_at(g.arrive_h, {"p": g.persons * g.presented, "t": g.persons * g.turned}, hours)
+    moved = _cums_at(
+        g.diverted_h,
+        {"out": g.persons * g.diverted_out, "in": g.persons * ~g.presented},
+        hours,
+    )
+    far_waits = _hourly_waits(g.far_arrive_h, g.far_start_h, hours)
 
     def per_hour(cum: np.ndarray) -> np.ndarray:
         return np.diff(np.concatenate([[0], cum]))
@@ -257,21 +344,82 @@ def _hourly_table(cp: str, g: _CheckpointGroups, run: CheckpointRun, n_hours: in
             "at_checkpoint": entered_c - ended_c,
             "held_beyond_border": np.maximum(near["persons"] - run.setup.waiting_area_persons, 0),
             **_hourly_waits(g.entry_h, g.start_h, hours),
-            **{f"lanes_{m.value}": run.near.lanes_log[m] for m in Mode},
+            **{f"lanes_{m.value}": run.near.lanes_log[LaneMode(m)] for m in Mode},
             "presented": per_hour(came["p"]),
             "turned_back": per_hour(came["t"]),
-            "queue_vehicles": near["vehicles"],
-            "queue_km": near["metres"] / M_PER_KM / near_lanes,
+            "queue_vehicles": road[Side.near]["vehicles"],
+            "queue_km": road[Side.near]["km"],
             "far_queue_persons": far["persons"],
             "far_queue_groups": far["groups"],
-            "far_queue_vehicles": far["vehicles"],
-            "far_queue_km": far["metres"] / M_PER_KM / far_lanes,
+            "far_queue_vehicles": road[Side.far]["vehicles"],
+            "far_queue_km": road[Side.far]["km"],
             "far_wait_p95_h": far_waits["wait_p95_h"],
             "far_wait_max_h": far_waits["wait_max_h"],
-            **{f"far_lanes_{m.value}": run.far.lanes_log[m] for m in Mode},
-            "baseline_processed": np.zeros(n_hours, dtype=np.int64),
+            **{f"far_lanes_{m.value}": run.far.lanes_log[LaneMode(m)] for m in Mode},
+            "baseline_processed": ordinary["persons"],
+            "lanes_truck": run.near.lanes_log[LaneMode.truck],
+            "far_lanes_truck": run.far.lanes_log[LaneMode.truck],
+            "baseline_queue_persons": ordinary["queue_persons"],
+            "baseline_trucks_processed": ordinary["trucks"],
+            "truck_queue_vehicles": road[Side.near]["trucks"],
+            "far_truck_queue_vehicles": road[Side.far]["trucks"],
+            "diverted_out": per_hour(moved["out"]),
+            "diverted_in": per_hour(moved["in"]),
         }
     )
+
+
+def _road_queues(
+    run: CheckpointRun, side: Side, hours: np.ndarray, lengths_m: dict[str, float]
+) -> dict[str, np.ndarray]:
+    """Vehicles standing on the inbound approach road of one side at each hour's end (the
+    influx's and ordinary inbound ones; trucks only where they share the road), their length
+    in km (vehicles x length / queue lanes) and the trucks queuing (on the road or not)."""
+    approach = run.setup.approach if side is Side.near else run.setup.far_approach
+    approach = approach or run.setup.approach
+    vehicles = np.zeros(len(hours), dtype=np.int64)
+    metres = np.zeros(len(hours))
+    trucks = np.zeros(len(hours), dtype=np.int64)
+    for lm, pool in run.side(side).pools.items():
+        length = lengths_m.get(lm.value, 0.0)
+        if length <= 0:
+            continue  # on foot
+        parts = run.parts[lm]
+        inbound = slice(0, parts.inbound_end)
+        queued = _cum_at(pool.arrive_h[inbound], np.ones(inbound.stop, np.int64), hours) - _cum_at(
+            pool.start_h[inbound], np.ones(inbound.stop, np.int64), hours
+        )
+        if lm is LaneMode.truck:
+            trucks = queued
+            if not approach.shared_with_trucks:
+                continue
+        vehicles = vehicles + queued
+        metres = metres + queued * length
+    return {"vehicles": vehicles, "km": metres / M_PER_KM / approach.queue_lanes, "trucks": trucks}
+
+
+def _ordinary(run: CheckpointRun, hours: np.ndarray) -> dict[str, np.ndarray]:
+    """Ordinary traffic at our control per hour: travellers (both ways) and trucks whose
+    processing ended in the hour, and travellers queuing at its end."""
+    persons = np.zeros(len(hours), dtype=np.int64)
+    trucks = np.zeros(len(hours), dtype=np.int64)
+    queue = np.zeros(len(hours), dtype=np.int64)
+    for lm, pool in run.near.pools.items():
+        ordinary = slice(run.parts[lm].ordinary, len(pool.arrive_h))
+        p = pool.persons[ordinary]
+        ended = np.diff(
+            _cum_at(pool.start_h[ordinary] + pool.service_h[ordinary], p, hours), prepend=0
+        )
+        if lm is LaneMode.truck:
+            trucks = trucks + ended
+            continue
+        persons = persons + ended
+        queue = (
+            queue
+            + _cum_at(pool.arrive_h[ordinary], p, hours)
+            - _cum_at(pool.start_h[ordinary], p, hours)
+        )
+    return {"persons": persons, "trucks": trucks, "queue_persons": queue}
 
 
 def weighted_p95(values: np.ndarray, weights: np.ndarray) -> float:
@@ -283,22 +431,44 @@ def weighted_p95(values: np.ndarray, weights: np.ndarray) -> float:
 
 
 def _whole_run(cp: str, g: _CheckpointGroups, n_hours: int) -> dict[str, object]:
-    """One checkpoint's waits over the run (each side) and its demand identity."""
+    """One checkpoint's waits over the run (each side) and its demand identity:
+    presented - diverted out + diverted in = entered + turned back + still beyond the border."""
     entered = np.isfinite(g.entry_h)
     wait = _waits(g.entry_h[entered], g.start_h[entered], n_hours)
-    queued = ~g.turned
-    far_wait = _waits(g.arrive_h[queued], g.far_start_h[queued], n_hours)
+    queued = np.isfinite(g.far_arrive_h)
+    far_wait = _waits(g.far_arrive_h[queued], g.far_start_h[queued], n_hours)
+    beyond = ~g.turned & ~g.diverted_out & ~entered
     return {
         "checkpoint": cp,
         "p95_wait_h": weighted_p95(wait, g.persons[entered].astype(float)),
         "max_wait_h": float(wait.max()) if len(wait) else 0.0,
         "far_p95_wait_h": weighted_p95(far_wait, g.persons[queued].astype(float)),
         "far_max_wait_h": float(far_wait.max()) if len(far_wait) else 0.0,
-        "presented": int(g.persons.sum()),
+        "presented": int(g.persons[g.presented].sum()),
         "entered": int(g.persons[entered].sum()),
         "turned_back": int(g.persons[g.turned].sum()),
-        "still_beyond_border": int(g.persons[queued & ~entered].sum()),
+        "still_beyond_border": int(g.persons[beyond].sum()),
+        "diverted_out": int(g.persons[g.diverted_out].sum()),
+        "diverted_in": int(g.persons[~g.presented].sum()),
     }
+
+
+def _ordinary_totals(run: CheckpointRun, n_hours: int) -> dict[str, int]:
+    """Ordinary travellers entering and leaving, and trucks (both ways), whose processing at
+    our control ended within the run."""
+    out = {"baseline_inbound": 0, "baseline_outbound": 0, "baseline_trucks": 0}
+    for lm, pool in run.near.pools.items():
+        parts = run.parts[lm]
+        done = (pool.start_h + pool.service_h <= n_hours) & np.isfinite(pool.start_h)
+        first, end = parts.ordinary, parts.inbound_end
+        inbound = int(pool.persons[first:end][done[first:end]].sum())
+        outbound = int(pool.persons[end:][done[end:]].sum())
+        if lm is LaneMode.truck:
+            out["baseline_trucks"] += inbound + outbound
+        else:
+            out["baseline_inbound"] += inbound
+            out["baseline_outbound"] += outbound
+    return out
 
 
 def _checkpoint_tables(
@@ -308,11 +478,11 @@ def _checkpoint_tables(
     groups."""
     rows, crossings, waits, groups = [], {}, [], []
     for cp, run in runs.items():
-        g = _CheckpointGroups.of(run, lengths_m)
+        g = _CheckpointGroups.of(run, lengths_m, runs)
         crossings[cp] = _crossings(g, n_hours)
-        rows.append(_hourly_table(cp, g, run, n_hours))
+        rows.append(_hourly_table(cp, g, run, n_hours, lengths_m))
         groups.append(groups_table(cp, g))
-        waits.append(_whole_run(cp, g, n_hours))
+        waits.append({**_whole_run(cp, g, n_hours), **_ordinary_totals(run, n_hours)})
     return (
         pd.concat(rows, ignore_index=True),
         crossings,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, assert_never
 
-from contingency.domain import LaneMode, Mode
+from contingency.domain import LaneMode
 from contingency.scenario.schema import (
     AnyInject,
     CentreCapacity,
@@ -84,8 +84,8 @@ def _set_closed(side: Side, *, closed: bool) -> BorderAction:
 def _set_lanes(inj: LanesInject) -> BorderAction:
     def apply(run: CheckpointRun) -> None:
         at = run.side(inj.params.side)
-        for m in Mode:
-            v = inj.params.get(LaneMode(m))
+        for m in LaneMode:
+            v = inj.params.get(m)
             if v is not None:
                 at.base_lanes[m] = v
 
