@@ -165,6 +165,31 @@ def schema(
     typer.echo(str(out))
 
 
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="Name: lower-case letters, digits, _ and -.")],
+) -> None:
+    """Write NAME.yaml in the current folder: a commented template with every key, its unit
+    and default, that validates as it is. An existing file is never overwritten."""
+    import re
+
+    from contingency.scenario.template import template
+
+    if not re.fullmatch(r"[a-z0-9_\-]{1,80}", name):
+        typer.echo(f"{name!r}: a name is 1-80 lower-case letters, digits, '_' and '-'", err=True)
+        raise typer.Exit(code=2)
+    path = Path(f"{name}.yaml")
+    try:
+        with path.open("x", encoding="utf-8") as f:  # never overwrite
+            f.write(template(name))
+    except FileExistsError:
+        typer.echo(f"{path}: exists; choose another name (nothing was written)", err=True)
+        raise typer.Exit(code=2) from None
+    except OSError as exc:
+        _fail_os(exc)
+    typer.echo(f"{path}: written; check it with: contingency validate {path}")
+
+
 RunsDir = Annotated[
     Path | None,
     typer.Option("--runs-dir", help="Run store folder (default: $CONTINGENCY_RUNS or runs/)."),

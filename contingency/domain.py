@@ -34,6 +34,8 @@ class CentreKind(StrEnum):
 
     reception = "reception"
     rehabilitation = "rehabilitation"
+    transit = "transit"
+    """A short-stay hub (hours): people rest, register and move on to a region."""
 
 
 class TargetKind(StrEnum):
@@ -47,6 +49,8 @@ class TargetKind(StrEnum):
     """A road edge written ``node--node``."""
     node = "node"
     """A road-network node."""
+    site = "site"
+    """A temporary site the scenario adds (``add_centres``)."""
 
 
 @dataclass(frozen=True)

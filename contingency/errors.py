@@ -13,7 +13,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+from contingency.suggest import did_you_mean, known_keys
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,18 @@ _MESSAGES = {
 
 
 def pydantic_problems(
-    file: str, exc: ValidationError, *, prefix: str = "", tags: Collection[str] = ()
+    file: str,
+    exc: ValidationError,
+    *,
+    prefix: str = "",
+    tags: Collection[str] = (),
+    model: type[BaseModel] | None = None,
 ) -> list[Problem]:
     """One :class:`Problem` per error pydantic found in ``file`` (a scenario or a CSV row).
 
     ``prefix`` goes before each field path (``line 7``); ``tags`` are the tags of tagged
-    unions, dropped from paths where pydantic puts them (``injects.0.surge.params``).
+    unions, dropped from paths where pydantic puts them (``injects.0.surge.params``); with
+    ``model``, an unknown key names the closest known one.
     """
     out = []
     for err in exc.errors():
@@ -75,6 +83,8 @@ def pydantic_problems(
                 f"the expected tags: {ctx.get('expected_tags')}"
             )
         message = message[0].lower() + message[1:] if message else message
+        if err["type"] == "extra_forbidden" and model is not None and loc:
+            message = f"unknown key{did_you_mean(loc[-1], known_keys(model, loc[:-1]))}"
         if err["type"] == "missing":
             out.append(problem(file, field, message))
         else:

@@ -22,6 +22,13 @@ class Ledger(TypedDict):
     relocated: int
     self_arranged: int
     left_country: int
+    registering: int
+    """Queuing at a registration point."""
+    in_transit_hubs: int
+    """At a transit hub (registering there or in a place; its overflow is in
+    ``overflow_waiting``)."""
+    leaving_in_transit: int
+    """Leaving the country, in transit on their own before they go."""
 
 
 LEDGER_FIELDS: tuple[str, ...] = tuple(Ledger.__annotations__)

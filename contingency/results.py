@@ -30,7 +30,7 @@ from contingency.metrics.gaps import (
 from contingency.metrics.needs import daily_needs, peak_needs
 from contingency.refdata import PACK_FILES, RefData
 from contingency.scenario import Scenario, dump_scenario
-from contingency.scenario.added import with_added_checkpoints
+from contingency.scenario.sites import with_scenario_places
 from contingency.sim.engine import SimOutput, simulate
 from contingency.summary import (
     BaselineTraffic,
@@ -38,6 +38,7 @@ from contingency.summary import (
     CheckpointSummary,
     Corridor,
     Demand,
+    Internal,
     RegionSummary,
     RunSummary,
 )
@@ -66,6 +67,7 @@ TABLES = (
     "regions",
     "unmet_daily",
     "groups",
+    "registration_hourly",
 )
 """The tables of a run, each saved as ``NAME.parquet``."""
 _ZSTD_TABLES = frozenset({"groups"})
@@ -74,7 +76,7 @@ TOP_CORRIDORS = 15
 RUN_FILES = ("scenario.yaml", "summary.json")
 RUN_PACK = "pack"
 """Where a run keeps a copy of the map pack its scenario named, so it stays drawable."""
-RUN_PACK_FILES = (*PACK_FILES, "SOURCES.md")
+RUN_PACK_FILES = (*PACK_FILES, "SOURCES.md", "vehicles.csv", "site_types.csv")
 """Files every saved run has: a folder holding them and nothing foreign is an earlier run."""
 
 
@@ -161,7 +163,7 @@ def run_scenario(
     """Simulate ``sc`` (with ``seed`` in place of the scenario's own, if given) and summarise."""
     if seed is not None:
         sc = sc.model_copy(update={"seed": seed})
-    ref = with_added_checkpoints(sc, ref)  # the crossings the scenario brings
+    ref = with_scenario_places(sc, ref)  # the crossings and sites the scenario brings
     out = simulate(sc, ref, progress=progress, on_progress=on_progress)
     needs = daily_needs(out.centres, out.transported, ref.sphere, bus_seats=sc.transport.bus_seats)
     tables = {
@@ -174,6 +176,7 @@ def run_scenario(
         "regions": out.regions,
         "unmet_daily": out.unmet,
         "groups": out.groups,
+        "registration_hourly": out.registration,
     }
     return RunResult(sc, tables, summarise(sc, ref, out, needs=needs))
 
@@ -208,6 +211,11 @@ def summarise(sc: Scenario, ref: RefData, out: SimOutput, *, needs: pd.DataFrame
         thresholds=sc.thresholds.model_dump(),
         needs=peak_needs(needs, "centre"),
         needs_by_region=peak_needs(needs, "region"),
+        internal=Internal(
+            displaced=int(out.internal.get("displaced", 0)),
+            entered_reception=int(out.internal.get("entered_reception", 0)),
+        ),
+        left_via={str(k): int(v) for k, v in sorted(out.left_via.items())},
     )
 
 
@@ -228,7 +236,8 @@ def _demand(out: SimOutput, ledger: Ledger) -> Demand:
         still_beyond_border=int(w["still_beyond_border"].sum()),
     )
     parts = demand["entered"] + demand["turned_back"] + demand["still_beyond_border"]
-    if parts != demand["presented"] or demand["entered"] != ledger["arrived"]:
+    internal = int(out.internal.get("displaced", 0))  # in the ledger, never at a border
+    if parts != demand["presented"] or demand["entered"] + internal != ledger["arrived"]:
         raise LedgerError(f"demand does not balance: {demand}, ledger arrived {ledger['arrived']}")
     return demand
 
@@ -311,6 +320,7 @@ def _centre_summaries(out: SimOutput, ref: RefData) -> dict[str, CentreSummary]:
             first_overflow_day=int((over_hours.to_numpy()[0] - 1) // 24 + 1)
             if len(over_hours)
             else None,
+            turnover_persons=int(t["turnover"].iloc[-1]) if "turnover" in t else 0,
         )
     return centres
 
@@ -323,6 +333,7 @@ def _region_summaries(out: SimOutput) -> dict[str, RegionSummary]:
             remaining=int(row["remaining"]),
             gap=int(max(0, row["preferred"] - row["capacity"])),
             priority=bool(row["priority"]),
+            self_transport=int(row.get("self_transport", 0)),
         )
         for row in out.regions.to_dict("records")
     }

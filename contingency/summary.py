@@ -42,7 +42,8 @@ class CheckpointSummary(TypedDict):
 
 class Demand(TypedDict):
     """Persons of the influx over the run: ``presented == entered + turned_back +
-    still_beyond_border`` exactly, and ``entered`` is the ledger's ``arrived``."""
+    still_beyond_border`` exactly, and ``entered`` is the ledger's ``arrived`` (less the
+    people displaced inside the country, ``internal.displaced``)."""
 
     presented: int
     """Reached the far side of a crossing (a diverted group counted once, where it first
@@ -81,6 +82,8 @@ class CentreSummary(TypedDict):
     """Most people per bed (None where it is undefined)."""
     overflow_person_days: float
     first_overflow_day: int | None
+    turnover_persons: int
+    """People who took a place here during the run (many times the places at a transit hub)."""
 
 
 class RegionSummary(TypedDict):
@@ -90,6 +93,17 @@ class RegionSummary(TypedDict):
     gap: int
     """Persons who preferred the region beyond its capacity."""
     priority: bool
+    self_transport: int
+    """People who drove here by themselves (included in ``allocated``)."""
+
+
+class Internal(TypedDict):
+    """Displaced people inside the country (``internal_origins``), also in the ledger's
+    ``arrived``."""
+
+    displaced: int
+    entered_reception: int
+    """Reached a centre or transit hub by the end of the run."""
 
 
 Corridor = TypedDict("Corridor", {"from": str, "to": str, "road_ref": str, "persons": int})
@@ -122,5 +136,8 @@ class RunSummary(TypedDict):
     thresholds: dict[str, float]
     needs: Needs
     needs_by_region: Needs
+    internal: Internal
+    left_via: dict[str, int]
+    """People who left the country, by the checkpoint they left through."""
     run_id: NotRequired[str]
     """Set when read back from a stored run (the folder name if the file lacks it)."""

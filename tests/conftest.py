@@ -59,3 +59,18 @@ def choose_live_inject(at, kind: str, target: str, *, day: int = 1, hour: int = 
     at.selectbox(key="ex_kind").set_value(kind).run()
     at.selectbox(key="ex_target").set_value(target)
     return at
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (the end-to-end test's set-up)."""
+    from test_e2e_board import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

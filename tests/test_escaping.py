@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from dataclasses import dataclass
 
 import pandas as pd
 import pytest
 from jinja2.utils import htmlsafe_json_dumps
-from test_e2e_board import CHROMIUM, CHROMIUM_ARGS  # one browser set-up for both
 
 from contingency import SCENARIOS_DIR
 from contingency.mapping.export import Run
@@ -110,18 +110,6 @@ def test_escaped_names_are_still_shown(smoke_run, ref):
     assert "&#36;{globalThis.__pwned=1}" in html  # the name is there, as text
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 OPEN_EVERYTHING = """() => {
   const map = Object.values(window).find(v => v instanceof L.Map);
   if (!map) { return -1; }
@@ -140,6 +128,38 @@ OPEN_EVERYTHING = """() => {
 }"""
 
 
+@dataclass(frozen=True)
+class Visit:
+    """What opening a map page in Chromium showed: dialogs and script errors raised, the
+    ``counted`` expression's value, tooltips and popups opened, ``__pwned``, the page text."""
+
+    dialogs: list[str]
+    errors: list[str]
+    counted: object
+    opened: int
+    pwned: object
+    body: str
+
+
+def visit_map(browser, path, *, count: str, settle_ms: int = 500, after_ms: int = 1500) -> Visit:
+    """Open ``path`` in ``browser``, evaluate ``count``, open every tooltip and popup, then
+    wait ``after_ms`` for any planted handler to run."""
+    dialogs: list[str] = []
+    errors: list[str] = []
+    page = browser.new_page()
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_timeout(settle_ms)
+    counted = page.evaluate(count)
+    opened = page.evaluate(OPEN_EVERYTHING)
+    page.wait_for_timeout(after_ms)  # let any planted image fail and its handler run
+    pwned = page.evaluate("() => globalThis.__pwned")
+    body = page.inner_text("body")
+    page.close()
+    return Visit(dialogs, errors, counted, opened, pwned, body)
+
+
 @pytest.mark.parametrize("kind", PAYLOADS)
 def test_exported_html_map_runs_no_planted_script_in_chromium(
     smoke_run, ref, browser, tmp_path, kind
@@ -147,22 +167,20 @@ def test_exported_html_map_runs_no_planted_script_in_chromium(
     payload = PAYLOADS[kind]
     path = tmp_path / "map.html"
     path.write_text(_html_export(smoke_run, ref, payload), encoding="utf-8")
-    dialogs: list[str] = []
-    errors: list[str] = []
-    page = browser.new_page()
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri())
-    page.wait_for_timeout(500)
-    drawn = page.evaluate(
-        "() => [document.querySelectorAll('path.region').length,"
-        " document.querySelectorAll('path.checkpoint').length]"
+    seen = visit_map(
+        browser,
+        path,
+        count="() => [document.querySelectorAll('path.region').length,"
+        " document.querySelectorAll('path.checkpoint').length]",
     )
-    opened = page.evaluate(OPEN_EVERYTHING)
-    page.wait_for_timeout(1500)  # let any planted image fail and its handler run
-    pwned = page.evaluate("() => globalThis.__pwned")
-    body = page.inner_text("body")
-    page.close()
+    dialogs, errors, drawn, opened, pwned, body = (
+        seen.dialogs,
+        seen.errors,
+        seen.counted,
+        seen.opened,
+        seen.pwned,
+        seen.body,
+    )
     assert pwned is None, f"{kind}: planted script ran"
     assert dialogs == [], f"{kind}: planted script opened a dialog"
     assert errors == [], f"{kind}: the map script broke: {errors}"

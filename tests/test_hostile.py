@@ -29,6 +29,7 @@ from contingency.scenario import load as scenario_load
 from contingency.scenario.influx import hourly_totals, largest_remainder, planned_days
 from contingency.scenario.load import load_scenario_bytes, parse_yaml_bytes
 from contingency.sim.arrivals import hourly_persons
+from contingency.sim.internal import InternalOrigins
 
 # The bounds the schema states (contingency.scenario.schema), as users read them in messages.
 MAX_LANES = 200
@@ -601,7 +602,7 @@ def _total_persons(sc, ref) -> int:
         hours = hourly_persons(sc, cp)
         assert (hours >= 0).all(), "negative arrivals"
         total += int(hours.sum())
-    return total
+    return total + InternalOrigins(sc, ref).displaced
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

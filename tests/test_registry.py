@@ -38,9 +38,30 @@ PARAMS: dict[str, dict[str, Any]] = {
 """Parameters of an example inject, for the kinds that need some."""
 
 
+SITE = {
+    "id": "school_test",
+    "kind": "reception",
+    "name": {"ru": "Школа", "kk": "Мектеп", "en": "School"},
+    "node": "shymkent",
+    "region": "KZ-79",
+    "places": 100,
+    "intake_per_hour": 20,
+    "stay_days_mean": 7,
+    "opens_at_h": None,
+}
+"""A temporary site, so that every target kind (``site`` too) has something to name."""
+
+
 @pytest.fixture(scope="module")
 def smoke() -> Scenario:
-    return load_scenario(SCENARIOS_DIR / "smoke.yaml")
+    sc = load_scenario(SCENARIOS_DIR / "smoke.yaml")
+    data = sc.model_dump(mode="json", exclude_defaults=True)
+    data["add_centres"] = [SITE]
+    return parse_scenario(data)
+
+
+def _sites(sc: Scenario) -> list[str]:
+    return [a.id for a in sc.add_centres]
 
 
 def _example(cls: type, target: str, at_h: float = 5.0) -> dict[str, Any]:
@@ -52,11 +73,12 @@ def _example(cls: type, target: str, at_h: float = 5.0) -> dict[str, Any]:
 
 
 def _target(cls: type, sc: Scenario, ref) -> str:
-    return target_choices(cls.target_kind, in_play=checkpoints_in_play(sc, ref), ref=ref)[0]
+    in_play = checkpoints_in_play(sc, ref)
+    return target_choices(cls.target_kind, in_play=in_play, ref=ref, sites=_sites(sc))[0]
 
 
 def test_registry_is_the_union():
-    assert len(set(INJECT_KINDS)) == len(INJECT_CLASSES) == 9
+    assert len(set(INJECT_KINDS)) == len(INJECT_CLASSES) == 10
     assert tuple(inject_kind(c) for c in INJECT_CLASSES if c.live) == LIVE_KINDS
 
 
@@ -72,8 +94,12 @@ def test_every_kind_has_a_target_check(cls, smoke, ref):
     in_play = set(checkpoints_in_play(smoke, ref))
     graph = ref.road_graph()
     good = _target(cls, smoke, ref)
-    assert target_problem(cls.target_kind, good, in_play=in_play, ref=ref, graph=graph) is None
-    bad = target_problem(cls.target_kind, "atlantis", in_play=in_play, ref=ref, graph=graph)
+    sites = set(_sites(smoke))
+    ok = target_problem(cls.target_kind, good, in_play=in_play, ref=ref, graph=graph, sites=sites)
+    assert ok is None
+    bad = target_problem(
+        cls.target_kind, "atlantis", in_play=in_play, ref=ref, graph=graph, sites=sites
+    )
     assert bad is not None
     data = smoke.model_dump(mode="json", exclude_defaults=True)
     data["injects"] = [_example(cls, "atlantis")]
@@ -108,7 +134,8 @@ def test_board_offers_the_live_kinds():
 
 def test_every_target_kind_has_choices(smoke, ref):
     for kind in TargetKind:
-        assert target_choices(kind, in_play=checkpoints_in_play(smoke, ref), ref=ref)
+        in_play = checkpoints_in_play(smoke, ref)
+        assert target_choices(kind, in_play=in_play, ref=ref, sites=_sites(smoke))
 
 
 # ---------------------------------------------------------------- modes

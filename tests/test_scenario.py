@@ -22,6 +22,7 @@ from contingency.scenario import (
 )
 from contingency.scenario.influx import planned_days
 from contingency.scenario.schema import InfluxCurve, InfluxSpec
+from contingency.sim.internal import InternalOrigins
 
 BUNDLED = sorted(SCENARIOS_DIR.glob("*.yaml"))
 SMOKE = SCENARIOS_DIR / "smoke.yaml"
@@ -36,7 +37,8 @@ def test_at_least_four_scenarios_and_smoke():
 def test_bundled_scenarios_validate(path, ref):
     sc = load_scenario(path, ref=ref)
     assert sc.name == path.stem
-    assert sum(int(planned_days(sc, cp).sum()) for cp in sc.influx) > 0
+    crossing = sum(int(planned_days(sc, cp).sum()) for cp in sc.influx)
+    assert crossing + InternalOrigins(sc, ref).displaced > 0
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
@@ -130,7 +132,7 @@ BAD = [
         "war",
         "trigger: input should be 'conflict', 'disaster', 'sanctions_mobilisation' or 'other' (got 'war')",
     ),
-    ("horizn_days", 3, "horizn_days: unknown key (check the spelling) (got 3)"),
+    ("horizn_days", 3, "horizn_days: unknown key (did you mean 'horizon_days'?) (got 3)"),
     (
         "influx.zhibek_zholy.daily.0",
         -5,
@@ -198,7 +200,11 @@ BAD = [
         "injects.6.target: unknown centre id (got 'ghost_centre')",
     ),
     ("injects.0.at_h", 1000, "injects.0.at_h: is after the horizon (48 h) (got 1000.0)"),
-    ("region_capacity", {"KZ-99": 10}, "region_capacity.KZ-99: unknown region code (got 'KZ-99')"),
+    (
+        "region_capacity",
+        {"KZ-99": 10},
+        "region_capacity.KZ-99: unknown region code (did you mean 'KZ-79'?) (got 'KZ-99')",
+    ),
     ("hourly_profile", [1, 2, 3], "hourly_profile: must list 24 hourly weights (got 3)"),
     (
         "mode_mix",

@@ -56,6 +56,7 @@ from contingency.scenario.schema import (
     AnyInject,
     Side,
 )
+from contingency.scenario.sites import with_scenario_places
 from contingency.scenario.targets import target_choices
 
 LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
@@ -299,18 +300,33 @@ def _takes_side(kind: str) -> bool:
     )
 
 
+def live_targets(sc: Scenario, ref: RefData) -> dict[str, list[str]]:
+    """The targets the board offers for each live inject kind in ``sc``: the crossings in play,
+    every centre (the sites the scenario adds among them), road nodes and edges, and for
+    ``open_site`` the scenario's sites (none when it adds none)."""
+    places = with_scenario_places(sc, ref)
+    in_play = checkpoints_in_play(sc, places)
+    sites = [a.id for a in sc.add_centres]
+    return {
+        kind: target_choices(
+            INJECT_BY_KIND[kind].target_kind, in_play=in_play, ref=places, sites=sites
+        )
+        for kind in LIVE_KINDS
+    }
+
+
 def _exercise(lang: str, sc: Scenario, ref: RefData, time_h: int) -> None:
     with st.expander(t("exercise.title", lang), expanded=False):
+        offered = live_targets(sc, ref)
         kind = st.selectbox(
             t("exercise.kind", lang),
             LIVE_KINDS,
             key="ex_kind",
             format_func=lambda k: t(f"inject.{k}", lang),
         )
-        targets = target_choices(
-            INJECT_BY_KIND[kind].target_kind, in_play=checkpoints_in_play(sc, ref), ref=ref
-        )
-        target = st.selectbox(t("exercise.target", lang), targets, key="ex_target")
+        target = st.selectbox(t("exercise.target", lang), offered[kind], key="ex_target")
+        if not offered[kind]:  # open_site in a scenario that adds no sites
+            st.caption(t("exercise.no_sites", lang))
         params: dict = {}
         if kind == "surge":
             params["multiplier"] = st.number_input(
@@ -344,7 +360,7 @@ def _exercise(lang: str, sc: Scenario, ref: RefData, time_h: int) -> None:
         by = st.text_input(t("exercise.by", lang), key="ex_by")
         note = st.text_input(t("exercise.note", lang), key="ex_note")
         c1, c2 = st.columns(2)
-        if c1.button(t("exercise.add", lang), key="ex_add"):
+        if c1.button(t("exercise.add", lang), key="ex_add", disabled=target is None):
             inj = {
                 "at_h": float(time_h),
                 "kind": kind,
@@ -436,14 +452,15 @@ def _charts(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
         )
     st.subheader(t("ledger.title", lang))
     led = res.tables["ledger_hourly"].set_index("time_h")
-    names = {k: t(f"ledger.{k}", lang) for k in LEDGER_FIELDS}
-    st.area_chart(led[list(LEDGER_FIELDS[1:])].rename(columns=names))
-    now = led.loc[[time_h], list(LEDGER_FIELDS)].to_dict("records")[0]
+    fields = [k for k in LEDGER_FIELDS if k in led.columns]  # a run older than a field lacks it
+    names = {k: t(f"ledger.{k}", lang) for k in fields}
+    st.area_chart(led[fields[1:]].rename(columns=names))
+    now = led.loc[[time_h], fields].to_dict("records")[0]
     st.dataframe(
         pd.DataFrame(
             {
-                t("ledger.title", lang): [names[k] for k in LEDGER_FIELDS],
-                "": [f"{int(now[k]):,}" for k in LEDGER_FIELDS],
+                t("ledger.title", lang): [names[k] for k in fields],
+                "": [f"{int(now[k]):,}" for k in fields],
             }
         ),
         hide_index=True,
@@ -514,7 +531,7 @@ def _board(
     _headline(lang, res, time_h)
     left, right = st.columns([2, 1])
     with left:
-        layers = build_layers(res.tables, res.summary, ref, time_h)
+        layers = build_layers(res.tables, res.summary, ref, time_h, scenario=sc)
         fmap = build_map(
             layers,
             ref,

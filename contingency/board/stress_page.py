@@ -166,7 +166,9 @@ def _store(lang: str) -> None:
             for rid in chosen:
                 s = json.loads((store.get(rid).path / "summary.json").read_text(encoding="utf-8"))
                 cols[rid] = {
-                    **{t(f"ledger.{k}", lang): s["ledger"][k] for k in LEDGER_FIELDS},
+                    **{  # a run older than a field lacks it
+                        t(f"ledger.{k}", lang): s["ledger"].get(k) for k in LEDGER_FIELDS
+                    },
                     "red": sum(g["severity"] == "red" for g in s["gaps"]),
                     "amber": sum(g["severity"] == "amber" for g in s["gaps"]),
                 }

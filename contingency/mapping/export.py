@@ -40,8 +40,8 @@ from contingency.metrics.gaps import format_gap_value
 from contingency.refdata import RefData, load_refdata
 from contingency.results import RUN_PACK, load_result
 from contingency.scenario import Scenario, checkpoints_in_play
-from contingency.scenario.added import with_added_checkpoints
 from contingency.scenario.schema import INJECT_KINDS
+from contingency.scenario.sites import with_scenario_places
 from contingency.summary import RunSummary
 
 FORMATS = ("png", "pdf", "html", "geojson", "csv", "briefing")
@@ -120,13 +120,13 @@ def run_refdata(run: Run) -> RefData:
         it on another map would mislead.
     """
     if run.scenario.maps is None:
-        return with_added_checkpoints(run.scenario, load_refdata())
+        return with_scenario_places(run.scenario, load_refdata())
     if not Path(run.scenario.maps).is_dir():
         raise ValueError(
             f"the run's map pack is gone ({run.scenario.maps}) and the run folder holds no "
             f"copy ({RUN_PACK}/): put the pack back there to export this run"
         )
-    return with_added_checkpoints(run.scenario, load_refdata(run.scenario.maps))
+    return with_scenario_places(run.scenario, load_refdata(run.scenario.maps))
 
 
 def moment(run: Run, day: int | None) -> int:
@@ -161,7 +161,7 @@ def _texts(run: Run, time_h: int, lang: str, marking: str | None) -> MapText:
 
 
 def _layers(run: Run, ref: RefData, time_h: int) -> Layers:
-    return build_layers(run.tables, run.summary, ref, time_h)
+    return build_layers(run.tables, run.summary, ref, time_h, scenario=run.scenario)
 
 
 def render(
@@ -273,6 +273,7 @@ def _csv_zip(run: Run, layers: Layers) -> bytes:
             "regions": layers.regions,
             "checkpoints": layers.checkpoints,
             "centres": layers.centres,
+            **({"internal_origins": layers.origins} if layers.origins else {}),
         }
         for layer, rows in items.items():
             table = pd.DataFrame([item_properties(x) for x in rows])

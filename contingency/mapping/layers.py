@@ -1,11 +1,12 @@
-"""The map at one moment of a run: regions, checkpoints, centres and corridors with their
+"""The map at one moment of a run: regions, checkpoints, centres (transit hubs and temporary
+sites among them), corridors and the origins of displacement inside the country, with their
 figures and status colours. The board and every export draw from these same layers."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
@@ -15,9 +16,18 @@ import pandas as pd
 from shapely.geometry import mapping, shape
 
 from contingency.mapping.crossings import CheckpointItem, checkpoint_items
+from contingency.mapping.sites import (
+    ORIGIN,
+    OriginItem,
+    centre_symbol,
+    first_open_hours,
+    origin_items,
+    temporary_sites,
+)
 from contingency.mapping.status import COLOURS, status
 from contingency.metrics.gaps import centre_load
 from contingency.refdata import RefData, load_refdata
+from contingency.scenario import Scenario
 from contingency.summary import RunSummary
 
 CORRIDOR_COLOUR = "#1565c0"
@@ -41,7 +51,16 @@ class RegionItem(TypedDict):
 class CentreItem(TypedDict):
     id: str
     kind: str
+    symbol: str
+    """``centre``, ``transit`` (a transit hub) or ``site`` (another temporary site): how the map
+    draws it and its GeoJSON ``layer``."""
+    temporary_site: bool
+    """A site the scenario adds (``add_centres``)."""
+    is_open: bool
+    opens_h: int | None
+    """The first hour (``time_h``) the run has it open; None: not within the run."""
     name_ru: str
+    name_kk: str | None
     name_en: str
     region: str
     lat: float
@@ -52,8 +71,12 @@ class CentreItem(TypedDict):
     registering: int
     present: int
     waiting_onward: int
+    turnover: int | None
+    """People who took a place here from the start up to this hour (None: a run made before
+    it was counted)."""
     load: float | None
     status: str
+    """Against the load thresholds; ``none`` while it is not open."""
     colour: str
     map_lat: NotRequired[float]
     map_lon: NotRequired[float]
@@ -73,6 +96,8 @@ class Layers:
     checkpoints: list[CheckpointItem]
     centres: list[CentreItem]
     corridors: list[CorridorItem]
+    origins: list[OriginItem] = field(default_factory=list)
+    """Origins of displacement inside the country (drawn only when the scenario is known)."""
 
 
 def item_properties(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -124,26 +149,48 @@ def routed_by(time_h: int) -> int:
 
 
 def build_layers(
-    tables: Mapping[str, pd.DataFrame], summary: RunSummary, ref: RefData, time_h: int
+    tables: Mapping[str, pd.DataFrame],
+    summary: RunSummary,
+    ref: RefData,
+    time_h: int,
+    *,
+    scenario: Scenario | None = None,
 ) -> Layers:
     """Everything the map shows at the end of hour ``time_h`` (1-based).
 
+    With the run's ``scenario``, its temporary sites are known as such (a site in ``ref`` marked
+    ``temporary_site`` is known without it) and its internal origins are drawn.
+
     A stored run may name checkpoints, centres or road nodes that today's ``maps/`` no longer
-    has: centres are placed from the run's own summary; a checkpoint or corridor that cannot be
-    placed is left off the map (its figures stay in the tables).
+    has: centres are placed from the run's own summary; a checkpoint, corridor or origin that
+    cannot be placed is left off the map (its figures stay in the tables).
     """
-    centres_now = tables["centres_hourly"][tables["centres_hourly"]["time_h"] == time_h]
+    hourly = tables["centres_hourly"]
+    centres_now = hourly[hourly["time_h"] == time_h]
     checkpoints = checkpoint_items(tables["checkpoints_hourly"], summary, ref, time_h=time_h)
-    centres = _centre_items(centres_now, summary)
+    centres = _centre_items(
+        centres_now,
+        summary,
+        sites=temporary_sites(scenario, ref),
+        opens=first_open_hours(hourly),
+        kk_names=_kazakh_site_names(scenario),
+    )
+    origins = origin_items(scenario, ref, time_h=time_h)
     _spread(checkpoints)
-    _spread(centres)
+    _spread([*centres, *origins])
     return Layers(
         time_h,
         _region_items(tables, centres_now, summary, ref, time_h=time_h),
         checkpoints,
         centres,
         _corridor_items(tables["corridors_daily"], ref, time_h=time_h),
+        origins,
     )
+
+
+def _kazakh_site_names(sc: Scenario | None) -> dict[str, str]:
+    """The Kazakh names of the sites ``sc`` adds (the run's summary keeps Russian and English)."""
+    return {a.id: a.name.kk for a in sc.add_centres} if sc is not None else {}
 
 
 def _region_items(
@@ -184,23 +231,38 @@ def _region_items(
     return regions
 
 
-def _centre_items(centres_now: pd.DataFrame, summary: RunSummary) -> list[CentreItem]:
+def _centre_items(
+    centres_now: pd.DataFrame,
+    summary: RunSummary,
+    *,
+    sites: set[str],
+    opens: Mapping[str, int],
+    kk_names: Mapping[str, str],
+) -> list[CentreItem]:
     th = summary["thresholds"]
     centres: list[CentreItem] = []
     loads = centre_load(centres_now)
     for r, load in zip(centres_now.to_dict("records"), loads, strict=True):
-        info = summary["centres"][r["centre"]]
+        cid = str(r["centre"])
+        info = summary["centres"][cid]
         present = int(r["occupancy"] + r["overflow"] + r["registration_queue"])
+        is_open = bool(r.get("is_open", 1))
         st = (
             "none"
-            if r["capacity"] == 0 and present == 0
+            if (r["capacity"] == 0 and present == 0) or not is_open
             else status(load, th["occupancy_amber"], th["occupancy_red"])
         )
+        turnover = r.get("turnover")
         centres.append(
             CentreItem(
-                id=r["centre"],
+                id=cid,
                 kind=r["kind"],
+                symbol=centre_symbol(r["kind"], temporary_site=cid in sites),
+                temporary_site=cid in sites,
+                is_open=is_open,
+                opens_h=opens.get(cid),
                 name_ru=info["name_ru"],
+                name_kk=kk_names.get(cid),
                 name_en=info["name_en"],
                 region=r["region"],
                 lat=info["lat"],
@@ -211,7 +273,8 @@ def _centre_items(centres_now: pd.DataFrame, summary: RunSummary) -> list[Centre
                 registering=int(r["registration_queue"]),
                 present=present,
                 waiting_onward=int(r["ready_to_leave"]),
-                load=round(load, 3) if r["capacity"] and math.isfinite(load) else None,
+                turnover=None if turnover is None or pd.isna(turnover) else int(turnover),
+                load=round(load, 3) if is_open and r["capacity"] and math.isfinite(load) else None,
                 status=st,
                 colour=COLOURS[st],
             )
@@ -242,11 +305,13 @@ def _corridor_items(cor: pd.DataFrame, ref: RefData, *, time_h: int) -> list[Cor
     ]
 
 
-def _spread(items: list[CheckpointItem] | list[CentreItem], radius_deg: float = 0.15) -> None:
+def _spread(
+    items: Sequence[CheckpointItem | CentreItem | OriginItem], radius_deg: float = 0.15
+) -> None:
     """Points that share one location (proxies such as three checkpoints placed at one town)
     are set apart on a small circle so each stays visible and clickable; ``lat``/``lon`` keep
     the data's own position, ``map_lat``/``map_lon`` the drawn one."""
-    groups: dict[tuple[float, float], list[CheckpointItem | CentreItem]] = {}
+    groups: dict[tuple[float, float], list[CheckpointItem | CentreItem | OriginItem]] = {}
     for x in items:
         groups.setdefault((round(x["lat"], 4), round(x["lon"], 4)), []).append(x)
     for group in groups.values():
@@ -259,16 +324,19 @@ def _spread(items: list[CheckpointItem] | list[CentreItem], radius_deg: float = 
 
 
 def to_geojson(layers: Layers, ref: RefData) -> dict[str, Any]:
-    """One FeatureCollection of regions, checkpoints, centres and corridors with attributes."""
+    """One FeatureCollection of regions, checkpoints, centres, corridors and internal origins
+    with attributes; a centre's ``layer`` is its symbol (``centre``, ``transit``, ``site``), an
+    origin's ``internal_origin``."""
     shapes = region_shapes(ref)
     feats: list[dict[str, Any]] = []
     for r in layers.regions:
         feats.append(
             {"type": "Feature", "geometry": shapes[r["id"]], "properties": {"layer": "region", **r}}
         )
-    points: list[tuple[str, CheckpointItem | CentreItem]] = [
+    points: list[tuple[str, CheckpointItem | CentreItem | OriginItem]] = [
         *(("checkpoint", x) for x in layers.checkpoints),
-        *(("centre", x) for x in layers.centres),
+        *((x["symbol"], x) for x in layers.centres),
+        *((ORIGIN, x) for x in layers.origins),
     ]
     for layer, x in points:
         props = {

@@ -6,7 +6,7 @@ marking line. Fonts and literal text: :mod:`contingency.plotting`."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -29,6 +29,20 @@ from contingency.mapping.layers import (
     item_name,
     region_shapes,
 )
+from contingency.mapping.sites import (
+    CENTRE,
+    NOT_OPEN,
+    NOT_OPEN_FILL,
+    NOT_OPEN_STROKE,
+    ORIGIN,
+    ORIGIN_COLOUR,
+    SITE,
+    TRANSIT,
+    OriginItem,
+    displaced_size,
+    is_drawn,
+    symbols_shown,
+)
 from contingency.mapping.status import COLOURS
 from contingency.plotting import literal_text
 from contingency.refdata import RefData
@@ -38,6 +52,8 @@ __all__ = ["MapText", "draw_layers", "literal_text", "map_figure", "plt"]
 EXTENT = (46.3, 87.6, 40.4, 55.6)  # lon min, lon max, lat min, lat max
 MID_LAT = 48.0
 KM_PER_DEG_LAT = 111.2
+MARKERS = {CENTRE: "s", TRANSIT: "D", SITE: "^", ORIGIN: "*"}
+"""The matplotlib marker of each symbol (the board's disc for a centre is a square here)."""
 
 
 @dataclass(frozen=True)
@@ -60,10 +76,12 @@ def draw_layers(
     thresholds: Mapping[str, float],
     labels: bool = True,
 ) -> None:
-    """Draw regions, corridors, centres and checkpoints on ``ax`` (lon/lat degrees)."""
+    """Draw regions, corridors, centres (transit hubs and temporary sites with their own
+    symbols), internal origins and checkpoints on ``ax`` (lon/lat degrees)."""
     _draw_regions(ax, layers.regions, ref, lang=lang, labels=labels)
     _draw_corridors(ax, layers.corridors)
     _draw_centres(ax, layers.centres)
+    _draw_origins(ax, layers.origins, lang=lang, labels=labels)
     _draw_checkpoints(ax, layers.checkpoints, lang=lang, labels=labels)
     ax.set_xlim(EXTENT[0], EXTENT[1])
     ax.set_ylim(EXTENT[2], EXTENT[3])
@@ -73,7 +91,7 @@ def draw_layers(
     ax.set_facecolor("#eef3f7")
     _scale_bar(ax)
     _north_arrow(ax)
-    _legend(ax, lang, thresholds)
+    _legend(ax, lang, thresholds, symbols=symbols_shown(layers.centres, layers.origins))
 
 
 def _draw_regions(
@@ -123,20 +141,56 @@ def _draw_corridors(ax: Axes, corridors: list[CorridorItem]) -> None:
 
 
 def _draw_centres(ax: Axes, centres: list[CentreItem]) -> None:
+    """Centres as squares, transit hubs as diamonds, other temporary sites as triangles (these
+    two a little larger, so their shape reads), hollow, grey and dashed while not open."""
     for c in centres:
-        if c["capacity"] == 0 and c["present"] == 0:
+        if not is_drawn(c):
             continue
         size = 12 + min(260, c["present"] / 25)
+        if c["symbol"] != CENTRE:
+            size += 30
         ax.scatter(
             c["map_lon"],
             c["map_lat"],
             s=size,
-            c=c["colour"],
-            edgecolors="#263238",
-            linewidths=0.5,
-            marker="s",
+            c=c["colour"] if c["is_open"] else NOT_OPEN_FILL,
+            edgecolors="#263238" if c["is_open"] else NOT_OPEN_STROKE,
+            linewidths=0.5 if c["is_open"] else 1.1,
+            linestyles="solid" if c["is_open"] else (0, (2, 1)),
+            marker=MARKERS[c["symbol"]],
             zorder=4,
         )
+
+
+def _draw_origins(ax: Axes, origins: list[OriginItem], *, lang: str, labels: bool) -> None:
+    """Each origin of displacement inside the country as a star, larger with the people
+    displaced so far (hollow before anyone is), with its name; drawn under the centres, so
+    the sites near it stay in sight."""
+    for o in origins:
+        size = 80 + 220 * displaced_size(o["displaced"])
+        started = o["displaced"] > 0
+        ax.scatter(
+            o["map_lon"],
+            o["map_lat"],
+            s=size,
+            c=ORIGIN_COLOUR if started else "white",
+            edgecolors="white" if started else ORIGIN_COLOUR,
+            linewidths=0.6 if started else 1.2,
+            marker=MARKERS[ORIGIN],
+            zorder=3.5,  # under the centres and sites that take the people in
+        )
+        if labels:
+            ax.annotate(
+                item_name(o, lang),
+                (o["map_lon"], o["map_lat"]),
+                xytext=(math.sqrt(size) / 2 + 2, -2),
+                textcoords="offset points",
+                fontsize=5.5,
+                color=ORIGIN_COLOUR,
+                va="top",
+                zorder=6,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
+            )
 
 
 def _draw_checkpoints(
@@ -223,7 +277,7 @@ def _north_arrow(ax: Axes) -> None:
     ax.text(x, y + 1.8, "N", ha="center", va="bottom", fontsize=9, fontweight="bold", zorder=8)
 
 
-def _legend(ax: Axes, lang: str, th: Mapping[str, float]) -> None:
+def _legend(ax: Axes, lang: str, th: Mapping[str, float], *, symbols: Collection[str] = ()) -> None:
     handles: list[Artist] = [
         Patch(facecolor=COLOURS[s], edgecolor="#37474f", label=t(f"legend.{s}", lang))
         for s in ("green", "amber", "red", "none")
@@ -274,6 +328,7 @@ def _legend(ax: Axes, lang: str, th: Mapping[str, float]) -> None:
             label=f"{t('legend.centres', lang)}: "
             f"{t('legend.load', lang, amber=th['occupancy_amber'], red=th['occupancy_red'])}",
         ),
+        *_pathway_handles(lang, symbols),
         Line2D([], [], color=CORRIDOR_COLOUR, linewidth=3, label=t("legend.corridors", lang)),
     ]
     leg = ax.legend(
@@ -286,6 +341,31 @@ def _legend(ax: Axes, lang: str, th: Mapping[str, float]) -> None:
         borderpad=0.6,
     )
     leg.set_zorder(9)
+
+
+def _pathway_handles(lang: str, symbols: Collection[str]) -> list[Artist]:
+    """Legend entries for the transit hubs, temporary sites, sites not open yet and internal
+    origins the map shows."""
+    rows = (
+        (TRANSIT, TRANSIT, "#777", "#263238", "legend.transit"),
+        (SITE, SITE, "#777", "#263238", "legend.site"),
+        (NOT_OPEN, SITE, NOT_OPEN_FILL, NOT_OPEN_STROKE, "legend.not_open"),
+        (ORIGIN, ORIGIN, ORIGIN_COLOUR, "white", "legend.internal_origin"),
+    )
+    return [
+        Line2D(
+            [],
+            [],
+            marker=MARKERS[shape],
+            color="w",
+            markerfacecolor=face,
+            markeredgecolor=edge,
+            markersize=11 if shape == ORIGIN else 6.5,
+            label=t(key, lang),
+        )
+        for symbol, shape, face, edge, key in rows
+        if symbol in symbols
+    ]
 
 
 def draw_marking(fig: Figure, marking: str | None) -> None:

@@ -5,9 +5,8 @@ GeoJSON; a tile server is used only when a URL is given."""
 
 from __future__ import annotations
 
-import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, cast
 
@@ -27,7 +26,16 @@ from contingency.mapping.layers import (
     item_name,
     region_shapes,
 )
+from contingency.mapping.popups import BindPopup, fmt, popup_html, text_html
+from contingency.mapping.sites import CENTRE, is_drawn, symbols_shown
 from contingency.mapping.status import COLOURS
+from contingency.mapping.web_pathways import (
+    add_origins,
+    add_pathway_centre,
+    centre_kind_label,
+    centre_rows,
+    pathway_legend,
+)
 from contingency.refdata import RefData
 from contingency.resources import LEAFLET_DIR
 
@@ -40,64 +48,11 @@ _LABEL_STYLE = (
     "padding:1px 4px"
 )
 """A checkpoint's queue label on the map (and its sample in the legend)."""
-_JS_TEMPLATE_CHARS = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
 
 
 def _page(m: folium.Map) -> Figure:
     """The HTML page holding ``m`` (a folium map's root is always a branca Figure)."""
     return cast(Figure, m.get_root())
-
-
-def text_html(text: object) -> str:
-    """``text`` as HTML text, safe in any place folium puts it: markup characters and quotes
-    become entities, and so do backtick, dollar and backslash, since folium writes tooltips
-    into JavaScript template literals (where ``${...}`` would run and a backtick would end the
-    string). Every name, title and label the map shows goes through here exactly once."""
-    return html.escape(str(text), quote=True).translate(_JS_TEMPLATE_CHARS)
-
-
-def _popup(title: str, rows: Sequence[Sequence[object]], *, header: Sequence[str] = ()) -> str:
-    """A popup: ``title`` over a table of rows ``(label, value, ...)``; with ``header`` (one
-    heading per value column) a row with one value spans every value column."""
-    e = text_html
-    columns = max(len(header) - 1, 1)
-    pad = "style='padding-right:8px'"
-
-    def cells(values: Sequence[object]) -> str:
-        span = f" colspan='{columns}'" if len(values) == 1 and columns > 1 else ""
-        return "".join(f"<td {pad}{span}><b>{e(str(v))}</b></td>" for v in values)
-
-    head = (
-        "<tr>" + "".join(f"<th {pad} align='left' nowrap>{e(h)}</th>" for h in header) + "</tr>"
-        if header
-        else ""
-    )
-    body = "".join(f"<tr><td {pad}>{e(r[0])}</td>{cells(r[1:])}</tr>" for r in rows)
-    style = "font-family:sans-serif;font-size:12px"
-    return f"<div style='{style}'><b>{e(title)}</b><table>{head}{body}</table></div>"
-
-
-def _fmt(x: object) -> str:
-    if isinstance(x, float):
-        return f"{x:,.2f}"
-    if isinstance(x, int):
-        return f"{x:,}"
-    return "—" if x is None else str(x)
-
-
-class _BindPopup(MacroElement):
-    """A popup bound with plain Leaflet (folium's own Popup needs jQuery, which is not loaded)."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "{{ this._parent.get_name() }}.bindPopup({{ this.content | tojson }}, {maxWidth: 360});"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, content: str):
-        super().__init__()
-        self._name = "BindPopup"
-        self.content = content
 
 
 class _AttributionPrefix(MacroElement):
@@ -136,10 +91,15 @@ def _marker(
         className=css_class,
         tooltip=text_html(f"{name} ({kind_label})"),
     ).add_to(m)
-    marker.add_child(_BindPopup(_popup(f"{name} — {kind_label}", rows, header=header)))
+    marker.add_child(BindPopup(popup_html(f"{name} — {kind_label}", rows, header=header)))
 
 
-def legend_html(lang: str, thresholds: Mapping[str, float]) -> str:
+def legend_html(
+    lang: str, thresholds: Mapping[str, float], *, symbols: Collection[str] = ()
+) -> str:
+    """The legend; ``symbols`` names the pathway symbols the map shows (``transit``, ``site``,
+    ``not_open``, ``internal_origin``), each of which gets its line."""
+
     def swatch(colour: str, shape: str = "square") -> str:
         radius = "50%" if shape == "circle" else "2px"
         return (
@@ -174,6 +134,7 @@ def legend_html(lang: str, thresholds: Mapping[str, float]) -> str:
         f"<div><span style='{_LABEL_STYLE};margin-right:4px'>"
         f"{e(t('map.km_far', lang, km='3.8'))}</span>{e(t('legend.km_label', lang))}</div>",
         f"<div>{dot}<b>{e(t('legend.centres', lang))}</b>: {e(load)}</div>",
+        *pathway_legend(lang, symbols),
         f"<div>{line}<b>{e(t('legend.corridors', lang))}</b></div>",
     ]
     return (
@@ -231,8 +192,10 @@ def build_map(
     _add_regions(m, layers.regions, ref, lang=lang)
     _add_corridors(m, layers.corridors, lang=lang)
     _add_centres(m, layers.centres, lang=lang)
+    add_origins(m, layers.origins, lang=lang)
     _add_checkpoints(m, layers.checkpoints, lang=lang)
-    _page(m).html.add_child(Element(legend_html(lang, thresholds)))
+    symbols = symbols_shown(layers.centres, layers.origins)
+    _page(m).html.add_child(Element(legend_html(lang, thresholds, symbols=symbols)))
     m.add_child(_AttributionPrefix())
     m.fit_bounds([[40.5, 46.5], [55.5, 87.5]])
     return m
@@ -243,13 +206,13 @@ def _add_regions(m: folium.Map, regions: list[RegionItem], ref: RefData, *, lang
     yes, no = t("f.yes", lang), t("f.no", lang)
     features = []
     for r in regions:
-        popup = _popup(
+        popup = popup_html(
             item_name(r, lang),
             [
-                (t("f.capacity", lang), _fmt(r["capacity"])),
-                (t("f.allocated", lang), _fmt(r["allocated"])),
-                (t("f.remaining", lang), _fmt(r["remaining"])),
-                (t("f.waiting_onward", lang), _fmt(r["waiting_onward"])),
+                (t("f.capacity", lang), fmt(r["capacity"])),
+                (t("f.allocated", lang), fmt(r["allocated"])),
+                (t("f.remaining", lang), fmt(r["remaining"])),
+                (t("f.waiting_onward", lang), fmt(r["waiting_onward"])),
                 (t("f.priority", lang), yes if r["priority"] else no),
             ],
         )
@@ -293,11 +256,11 @@ def _add_corridors(m: folium.Map, corridors: list[CorridorItem], *, lang: str) -
             weight=1.5 + 8 * math.sqrt(c["persons"] / top) if top else 2,
         ).add_to(m)
         line.add_child(
-            _BindPopup(
-                _popup(
+            BindPopup(
+                popup_html(
                     c["road_ref"] or f"{c['from']}–{c['to']}",
                     [
-                        (t("f.persons", lang), _fmt(c["persons"])),
+                        (t("f.persons", lang), fmt(c["persons"])),
                         (t("f.road", lang), f"{c['from']} – {c['to']}"),
                     ],
                 )
@@ -306,29 +269,28 @@ def _add_corridors(m: folium.Map, corridors: list[CorridorItem], *, lang: str) -
 
 
 def _add_centres(m: folium.Map, centres: list[CentreItem], *, lang: str) -> None:
+    """Reception and rehabilitation centres as discs; transit hubs as diamonds and other
+    temporary sites as triangles, hollow and grey while not open; all in their status colour,
+    sized by the people present."""
     for c in centres:
-        if c["capacity"] == 0 and c["present"] == 0:
+        if not is_drawn(c):
             continue
-        rows = [
-            (t("f.capacity", lang), _fmt(c["capacity"])),
-            (t("f.in_beds", lang), _fmt(c["in_beds"])),
-            (t("f.overflow", lang), _fmt(c["overflow"])),
-            (t("f.registering", lang), _fmt(c["registering"])),
-            (t("f.waiting_onward", lang), _fmt(c["waiting_onward"])),
-            (t("f.load", lang), _fmt(c["load"])),
-        ]
-        _marker(
-            m,
-            c,
-            t("kind." + c["kind"], lang),
-            rows,
-            lang=lang,
-            css_class="centre",
-            radius=4 + min(16, math.sqrt(c["present"]) / 10),
-            stroke="#263238",
-            weight=1,
-            opacity=0.85,
-        )
+        radius = 4 + min(16, math.sqrt(c["present"]) / 10)
+        if c["symbol"] == CENTRE:
+            _marker(
+                m,
+                c,
+                centre_kind_label(c, lang),
+                centre_rows(c, lang),
+                lang=lang,
+                css_class="centre",
+                radius=radius,
+                stroke="#263238",
+                weight=1,
+                opacity=0.85,
+            )
+        else:
+            add_pathway_centre(m, c, radius_px=radius, lang=lang)
 
 
 def _disc_radius(c: CheckpointItem) -> float:
@@ -359,12 +321,12 @@ def checkpoint_rows(c: CheckpointItem, lang: str) -> tuple[list[str], list[list[
     ]
     has_far = c["far_wait_h"] is not None
     rows: list[list[object]] = [
-        [t(key, lang), _fmt(near), *([_fmt(far)] if has_far else [])] for key, near, far in per_side
+        [t(key, lang), fmt(near), *([fmt(far)] if has_far else [])] for key, near, far in per_side
     ]
     if c["partner"]:
         rows.append([t("f.partner", lang), c["partner"]])
     rows += [
-        [t(key, lang), _fmt(v)]
+        [t(key, lang), fmt(v)]
         for key, v in (
             ("f.turned_back", c["turned_back"]),
             ("f.held_beyond_border", c["held_beyond_border"]),
@@ -372,7 +334,7 @@ def checkpoint_rows(c: CheckpointItem, lang: str) -> tuple[list[str], list[list[
         if v is not None
     ]
     rows += [  # diversion: only where it happened
-        [t(key, lang), _fmt(v)]
+        [t(key, lang), fmt(v)]
         for key, v in (("f.diverted_in", c["diverted_in"]), ("f.diverted_out", c["diverted_out"]))
         if v
     ]

@@ -69,9 +69,14 @@ class Router:
         return hours * self.weight[iso] + self.penalty[iso]
 
     def route_day(
-        self, day: int, ready: dict[str, tuple[str, int]]
+        self,
+        day: int,
+        ready: dict[str, tuple[str, int]],
+        *,
+        seats: dict[str, int] | None = None,
     ) -> tuple[list[Placement], dict[str, int]]:
-        """Place today's ready people. ``ready`` maps origin id -> (road node, persons).
+        """Place ready people (on ``day``). ``ready`` maps origin id -> (road node, persons);
+        ``seats`` the persons each origin can move now (default: a day's onward buses each).
 
         Returns the placements and the persons left unplaced per origin.
         """
@@ -93,7 +98,8 @@ class Router:
                 self.preferred[best[1]] += max(0, n - self._carried.get(origin, 0))
         remaining = {iso: self.capacity[iso] - self.allocated[iso] for iso in self.capacity}
         supply = {o: n for o, (_, n) in ready.items() if n > 0}
-        result = allocate(supply, dict.fromkeys(supply, self.seats), remaining, costs)
+        given = seats if seats is not None else dict.fromkeys(supply, self.seats)
+        result = allocate(supply, given, remaining, costs)
         self._carried = dict(result.unplaced)
         placements = []
         for (origin, iso), n in sorted(result.flows.items()):

@@ -39,7 +39,14 @@ from contingency.scenario.schema import (
     Side,
     SurgeInject,
 )
+from contingency.scenario.sites import (
+    site_ids,
+    site_problems,
+    with_added_centres,
+    with_scenario_places,
+)
 from contingency.scenario.targets import target_problem
+from contingency.suggest import did_you_mean
 
 __all__ = ["checkpoints_in_play"]  # re-exported: its home is the plan
 
@@ -55,11 +62,13 @@ def _check_ids(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
     used = set(checkpoints_in_play(sc, ref))
     for i, cp in enumerate(sc.checkpoints or []):
         if cp not in known_cp:
-            out.append(problem(file, f"checkpoints.{i}", "unknown checkpoint id", cp))
+            why = f"unknown checkpoint id{did_you_mean(cp, known_cp)}"
+            out.append(problem(file, f"checkpoints.{i}", why, cp))
     for section, ids in (("influx", sc.influx), ("checkpoint_overrides", sc.checkpoint_overrides)):
         for cp in ids:
             if cp not in known_cp:
-                out.append(problem(file, f"{section}.{cp}", "unknown checkpoint id", cp))
+                why = f"unknown checkpoint id{did_you_mean(cp, known_cp)}"
+                out.append(problem(file, f"{section}.{cp}", why, cp))
             elif cp not in used:
                 out.append(
                     problem(
@@ -71,10 +80,12 @@ def _check_ids(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
                 )
     for cid in sc.centre_overrides:
         if cid not in ref.centres.index:
-            out.append(problem(file, f"centre_overrides.{cid}", "unknown centre id", cid))
+            why = f"unknown centre id{did_you_mean(cid, set(ref.centres.index))}"
+            out.append(problem(file, f"centre_overrides.{cid}", why, cid))
     for iso in sc.region_capacity:
         if iso not in ref.regions.index:
-            out.append(problem(file, f"region_capacity.{iso}", "unknown region code", iso))
+            why = f"unknown region code{did_you_mean(iso, set(ref.regions.index))}"
+            out.append(problem(file, f"region_capacity.{iso}", why, iso))
     for iso in sc.routing.region_weights:
         if iso not in ref.regions.index:
             out.append(problem(file, f"routing.region_weights.{iso}", "unknown region code", iso))
@@ -90,7 +101,9 @@ def _check_injects(file: str, sc: Scenario, ref: RefData, in_play: set[str]) -> 
         if inj.at_h > horizon_h:
             late = f"is after the horizon ({horizon_h} h)"
             out.append(problem(file, f"injects.{i}.at_h", late, inj.at_h))
-        why = target_problem(inj.target_kind, inj.target, in_play=in_play, ref=ref, graph=graph)
+        why = target_problem(
+            inj.target_kind, inj.target, in_play=in_play, ref=ref, graph=graph, sites=site_ids(sc)
+        )
         if why is not None:
             out.append(problem(file, f"injects.{i}.target", why, inj.target))
     return out
@@ -110,6 +123,35 @@ def _check_reserves(file: str, sc: Scenario, ref: RefData, in_play: set[str]) ->
         why = target_problem(kind, r.target, in_play=in_play, ref=ref, graph=graph)
         if why is not None:
             out.append(problem(file, f"reserves.{i}.target", why, r.target))
+    return out
+
+
+def _check_pathways(file: str, sc: Scenario, ref: RefData, in_play: set[str]) -> list[Problem]:
+    """The places registration and leaving name: checkpoints in play or centres."""
+    out: list[Problem] = []
+    centres = set(ref.centres.index)
+    one = not isinstance(sc.registration, list)
+    for i, r in enumerate(sc.registration_points):
+        if r.at not in in_play and r.at not in centres:
+            why = "neither a checkpoint in this scenario nor a centre id"
+            at = "registration.at" if one else f"registration.{i}.at"
+            out.append(problem(file, at, why, r.at))
+    via = sc.leaving.via
+    names = (
+        [("leaving.via", via)]
+        if isinstance(via, str)
+        else [(f"leaving.via.{i}.checkpoint", v.checkpoint) for i, v in enumerate(via or [])]
+    )
+    for at, cp in names:
+        if cp not in in_play:
+            out.append(problem(file, at, "not a checkpoint in this scenario", cp))
+    if sc.leaving.wait_at is not None and sc.leaving.wait_at not in centres:
+        out.append(problem(file, "leaving.wait_at", "unknown centre id", sc.leaving.wait_at))
+    for cid in sc.centre_overrides:
+        ov = sc.centre_overrides[cid]
+        if ov.stay_days_mean is not None and ov.stay_hours_mean is not None:
+            why = "give one of stay_days_mean and stay_hours_mean"
+            out.append(problem(file, f"centre_overrides.{cid}.stay_hours_mean", why, None))
     return out
 
 
@@ -144,8 +186,15 @@ def check_references(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
         kept = [a for a in sc.add_checkpoints if a.id not in bad]
         sc = sc.model_copy(update={"add_checkpoints": kept})
     ref = with_added_checkpoints(sc, ref)
+    sites, bad_sites = site_problems(file, sc, ref)
+    if bad_sites:
+        sc = sc.model_copy(
+            update={"add_centres": [a for a in sc.add_centres if a.id not in bad_sites]}
+        )
+    ref = with_added_centres(sc, ref)
     in_play = set(checkpoints_in_play(sc, ref))
-    out = _check_ids(file, sc, ref)
+    out = sites + _check_ids(file, sc, ref)
+    out += _check_pathways(file, sc, ref, in_play)
     out += _check_freight_only(file, sc, ref)
     out += _check_injects(file, sc, ref, in_play)
     out += _check_reserves(file, sc, ref, in_play)
@@ -255,10 +304,14 @@ def _lane_problems(file: str, sc: Scenario, plan: Plan, cp: str) -> list[Problem
 
 def _check_budget(file: str, sc: Scenario, used: set[str]) -> list[Problem]:
     """The persons the scenario brings, computed as the engine does (daily totals or series
-    counts x multiplier, split by hour, surge injects applied in order), against
-    :data:`MAX_TOTAL_PERSONS`."""
+    counts x multiplier, split by hour, surge injects applied in order; people displaced
+    inside the country too), against :data:`MAX_TOTAL_PERSONS`."""
     per_cp: dict[str, float] = {cp: planned_total(sc, cp) for cp in sc.influx if cp in used}
-    total = sum(per_cp.values())
+    internal = sum(
+        planned_total(sc.model_copy(update={"influx": {key: spec}}), key)
+        for key, spec in sc.internal_origins.items()
+    )
+    total = sum(per_cp.values()) + internal
     if total > MAX_TOTAL_PERSONS:
         return [
             problem(
@@ -399,7 +452,7 @@ def parse_scenario(
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = pydantic_problems(file, exc, tags=INJECT_KINDS)
+        problems = pydantic_problems(file, exc, tags=INJECT_KINDS, model=Scenario)
         raise ScenarioError(_at_most(problems, file)) from None
     if sc.maps is not None:
         sc, ref = _pack(file, sc, base_dir)
@@ -414,8 +467,8 @@ def scenario_refdata(sc: Scenario, *, ref: RefData | None = None) -> RefData:
     absolute path after loading), else ``ref``, else the bundled pack; with the crossings the
     scenario adds (``add_checkpoints``)."""
     if sc.maps is not None:
-        return with_added_checkpoints(sc, load_refdata(sc.maps))
-    return with_added_checkpoints(sc, ref or load_refdata())
+        return with_scenario_places(sc, load_refdata(sc.maps))
+    return with_scenario_places(sc, ref or load_refdata())
 
 
 def load_scenario(path: str | Path, *, ref: RefData | None = None) -> Scenario:

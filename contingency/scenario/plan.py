@@ -12,7 +12,7 @@ import pandas as pd
 
 from contingency.domain import LaneMode, Mode, ProcessingMinutes
 from contingency.refdata import RefData
-from contingency.scenario.added import added_ids, override_for, with_added_checkpoints
+from contingency.scenario.added import added_ids, override_for
 from contingency.scenario.schema import (
     Approach,
     CheckpointOverride,
@@ -21,6 +21,7 @@ from contingency.scenario.schema import (
     Shift,
     Surge,
 )
+from contingency.scenario.sites import with_scenario_places
 
 DEFAULT_CV = 0.5
 """Coefficient of variation of processing time when neither data nor scenario gives one."""
@@ -113,6 +114,9 @@ class CentrePlan:
     beds: int
     intake_per_hour: float
     stay_days_mean: float
+    opens_at_h: float | None = 0.0
+    """When it opens: 0 from the start (map-pack centres), an hour (a temporary site), or
+    None (a site an ``open_site`` inject opens)."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,7 @@ def _turn_back(ov: CheckpointOverride | None) -> tuple[tuple[float, float], ...]
 def resolve_checkpoint(sc: Scenario, ref: RefData, cp: str) -> CheckpointPlan:
     """Checkpoint ``cp`` (a known id or a crossing ``sc`` adds) with the scenario's overrides
     applied."""
-    ref = with_added_checkpoints(sc, ref)
+    ref = with_scenario_places(sc, ref)
     row = ref.checkpoints.loc[cp]
     assert isinstance(row, pd.Series)  # ids are unique
     ov = override_for(sc, cp)
@@ -244,6 +248,12 @@ def resolve_centre(sc: Scenario, ref: RefData, cid: str) -> CentrePlan:
 
 def _centre(sc: Scenario, cid: str, row: pd.Series) -> CentrePlan:
     ov = sc.centre_overrides.get(cid)
+    site = next((a for a in sc.add_centres if a.id == cid), None)
+    stay = float(row["stay_days_mean"])
+    if ov and ov.stay_hours_mean:
+        stay = ov.stay_hours_mean / 24.0
+    elif ov and ov.stay_days_mean:
+        stay = ov.stay_days_mean
     return CentrePlan(
         id=cid,
         kind=str(row["kind"]),
@@ -253,16 +263,15 @@ def _centre(sc: Scenario, cid: str, row: pd.Series) -> CentrePlan:
         intake_per_hour=ov.intake_per_hour
         if ov and ov.intake_per_hour
         else float(row["intake_per_hour"]),
-        stay_days_mean=ov.stay_days_mean
-        if ov and ov.stay_days_mean
-        else float(row["stay_days_mean"]),
+        stay_days_mean=stay,
+        opens_at_h=site.opens_at_h if site is not None else 0.0,
     )
 
 
 def resolve(sc: Scenario, ref: RefData) -> Plan:
     """The scenario's checkpoints in play (known ids only, the crossings it adds included) and
     centres, overrides applied."""
-    ref = with_added_checkpoints(sc, ref)
+    ref = with_scenario_places(sc, ref)
     checkpoints = {
         cp: resolve_checkpoint(sc, ref, cp)
         for cp in checkpoints_in_play(sc, ref)

@@ -39,6 +39,7 @@ about 4.3 GB, what a planning workstation can give one run. It is also about the
 population of Kazakhstan and over sixteen times the largest bundled scenario (1.2 million)."""
 MAX_HORIZON_DAYS = 365
 MAX_HORIZON_H = MAX_HORIZON_DAYS * 24
+MAX_ADDED_CENTRES = 200
 MAX_LANES = 200
 """Most lanes of one mode at one checkpoint (in the data, an override, a surge or an inject).
 The engine runs one SimPy process per lane that may ever open; the reference data has at most
@@ -84,7 +85,9 @@ BaselinePersons = Annotated[int, Field(ge=0, le=MAX_BASELINE_PERSONS_PER_DAY)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True
+    )
 
 
 class Trigger(StrEnum):
@@ -283,6 +286,8 @@ class InfluxSpec(_Model):
     )
     mode_mix: CrossingMix | None = None
     hourly_profile: CrossingProfile | None = None
+    population: PopulationMix | None = None
+    """Who arrives here (else the scenario's ``population``)."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> InfluxSpec:
@@ -294,9 +299,45 @@ class InfluxSpec(_Model):
         return self
 
 
+DISPOSITIONS = ("needs_shelter_share", "own_arrangements_share", "leaving_country_share")
+"""The exclusive shares of a population mix, which sum to 1."""
+POPULATION_SHARES = ("vulnerable_share", *DISPOSITIONS, "rehabilitation_share_of_vulnerable")
+
+
+def _dispositions_problem(shares: dict[str, float]) -> str | None:
+    total = sum(shares[k] for k in DISPOSITIONS)
+    if abs(total - 1.0) > 1e-6:
+        return f"{' + '.join(DISPOSITIONS)} must sum to 1 (sum is {total:.6g})"
+    return None
+
+
+class PopulationFrom(_Model):
+    """The population mix from day ``from_day`` (0 = the first day) on: the shares it gives
+    replace those in force; the three dispositions are given all together or not at all."""
+
+    from_day: Annotated[int, Field(ge=0, le=MAX_HORIZON_DAYS)]
+    vulnerable_share: Share | None = None
+    needs_shelter_share: Share | None = None
+    own_arrangements_share: Share | None = None
+    leaving_country_share: Share | None = None
+    rehabilitation_share_of_vulnerable: Share | None = None
+
+    @model_validator(mode="after")
+    def _all_three_or_none(self) -> PopulationFrom:
+        given = [getattr(self, k) for k in DISPOSITIONS]
+        if any(v is None for v in given) and any(v is not None for v in given):
+            raise ValueError(f"give all of {', '.join(DISPOSITIONS)} or none of them")
+        if all(v is not None for v in given):
+            problem = _dispositions_problem({k: getattr(self, k) for k in DISPOSITIONS})
+            if problem:
+                raise ValueError(problem)
+        return self
+
+
 class PopulationMix(_Model):
     """Who arrives. Shelter, own arrangements and leaving are exclusive and sum to 1;
-    vulnerability cuts across them."""
+    vulnerability cuts across them. ``by_day`` changes shares from given days on (who needs
+    a bed changes over an event)."""
 
     vulnerable_share: Share = 0.15
     needs_shelter_share: Share = 0.35
@@ -304,16 +345,29 @@ class PopulationMix(_Model):
     leaving_country_share: Share = 0.20
     rehabilitation_share_of_vulnerable: Share = 0.5
     """Of the vulnerable people needing shelter, the share triaged to rehabilitation."""
+    by_day: Annotated[list[PopulationFrom], Field(max_length=MAX_HORIZON_DAYS)] = []
 
     @model_validator(mode="after")
     def _dispositions_sum_to_one(self) -> PopulationMix:
-        total = self.needs_shelter_share + self.own_arrangements_share + self.leaving_country_share
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(
-                "needs_shelter_share + own_arrangements_share + leaving_country_share "
-                f"must sum to 1 (sum is {total:.6g})"
-            )
+        problem = _dispositions_problem({k: getattr(self, k) for k in DISPOSITIONS})
+        if problem:
+            raise ValueError(problem)
+        days = [s.from_day for s in self.by_day]
+        for i in range(1, len(days)):
+            if days[i] <= days[i - 1]:
+                raise ValueError(
+                    f"by_day.{i}.from_day must be after the previous entry's ({days[i - 1]})"
+                )
         return self
+
+    def on_day(self, day: int) -> dict[str, float]:
+        """The five shares in force on ``day``."""
+        shares = {k: float(getattr(self, k)) for k in POPULATION_SHARES}
+        for step in self.by_day:
+            if step.from_day > day:
+                break
+            shares.update({k: v for k in POPULATION_SHARES if (v := getattr(step, k)) is not None})
+        return shares
 
 
 # ---------------------------------------------------------------- facilities
@@ -596,11 +650,53 @@ class AddedCheckpoint(CheckpointOverride):
         return self
 
 
+StayDays = Annotated[float, Field(gt=0, le=365)]
+StayHours = Annotated[float, Field(gt=0, le=24 * 30)]
+
+
 class CentreOverride(_Model):
     beds: Beds | None = None
     intake_per_hour: IntakePerHour | None = None
-    stay_days_mean: Annotated[float, Field(gt=0, le=365)] | None = None
+    stay_days_mean: StayDays | None = None
+    stay_hours_mean: StayHours | None = None
+    """Mean stay in hours (a transit hub's), in place of ``stay_days_mean``."""
     active: bool = True
+
+
+class AddedCentre(_Model):
+    """A temporary site the scenario brings (a school, sports hall, sanatorium, tent camp,
+    modular town: ``maps/site_types.csv`` gives typical figures): a centre like those of the map
+    pack, at road node ``node`` or at ``lat``/``lon`` (then the nearest road node), closed
+    until ``opens_at_h`` (None: until an ``open_site`` inject opens it)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=60)]
+    kind: CentreKind
+    name: Names
+    node: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    region: Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
+    places: Beds
+    intake_per_hour: IntakePerHour
+    stay_days_mean: StayDays | None = None
+    stay_hours_mean: StayHours | None = None
+    opens_at_h: Hours | None = 0.0
+
+    @model_validator(mode="after")
+    def _where_and_how_long(self) -> AddedCentre:
+        if self.node is None and (self.lat is None or self.lon is None):
+            raise ValueError("give 'node', or 'lat' and 'lon'")
+        if (self.stay_days_mean is None) == (self.stay_hours_mean is None):
+            raise ValueError("give exactly one of 'stay_days_mean' and 'stay_hours_mean'")
+        return self
+
+    @property
+    def stay_days(self) -> float:
+        return (
+            self.stay_days_mean
+            if self.stay_days_mean is not None
+            else ((self.stay_hours_mean or 0.0) / 24.0)
+        )
 
 
 class Transport(_Model):
@@ -621,6 +717,70 @@ class Routing(_Model):
     other_penalty_h: Annotated[float, Field(ge=0, le=10_000)] = 48.0
     region_weights: dict[str, RoutingWeight] = {}
     """Per-region weight in place of the two above (ISO 3166-2 code -> weight)."""
+    dispatch: Literal["daily", "hourly"] = "daily"
+    """How often people ready to leave centres and transit hubs are placed in regions (each
+    centre's onward seats per day shared over the hours when hourly)."""
+
+
+class Onward(_Model):
+    """People who move on by themselves: ``self_transport_share`` of those needing shelter
+    who came by car drive on, to a region chosen by the onward cost model (``region``) or to
+    the nearest centre or transit hub with room (``centre``), without bus seats."""
+
+    self_transport_share: Share = 0.0
+    self_transport_to: Literal["region", "centre"] = "region"
+
+
+class RegistrationPoint(_Model):
+    """``share`` of the persons arriving at ``at`` (a checkpoint in play: those who crossed
+    there; a centre: those arriving there, before its own intake) register there first, at
+    most ``per_hour`` an hour, in order of arrival."""
+
+    at: Annotated[str, Field(min_length=1, max_length=100)]
+    per_hour: IntakePerHour
+    share: Share = 1.0
+
+
+def _one_or_list(one: TypeAdapter[Any], many: TypeAdapter[Any]) -> BeforeValidator:
+    """Read one mapping (checked by ``one``) or a list of them (``many``): each problem keeps
+    its own field path."""
+
+    def pick(v: Any) -> Any:
+        return one.validate_python(v) if isinstance(v, dict) else many.validate_python(v)
+
+    return BeforeValidator(pick)
+
+
+Registrations = Annotated[
+    RegistrationPoint | list[RegistrationPoint],
+    _one_or_list(
+        TypeAdapter(RegistrationPoint),
+        TypeAdapter(Annotated[list[RegistrationPoint], Field(max_length=100)]),
+    ),
+]
+
+
+class ViaShare(_Model):
+    checkpoint: Annotated[str, Field(min_length=1, max_length=100)]
+    share: Share
+
+
+class Leaving(_Model):
+    """People leaving the country stay ``transit_h`` hours (on their own, or at centre
+    ``wait_at``, taking its places), then leave through ``via`` (a checkpoint, or a list of
+    checkpoints with shares; None: where they came in)."""
+
+    transit_h: Annotated[float, Field(ge=0, le=24 * 30)] = 0.0
+    via: Annotated[str, Field(min_length=1, max_length=100)] | list[ViaShare] | None = None
+    wait_at: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Leaving:
+        if isinstance(self.via, list):
+            total = sum(v.share for v in self.via)
+            if not self.via or abs(total - 1.0) > 1e-6:
+                raise ValueError(f"via shares must sum to 1 (sum is {total:.6g})")
+        return self
 
 
 class Thresholds(_Model):
@@ -719,7 +879,9 @@ class MobileUnitParams(_Model):
     beds: Annotated[int, Field(ge=1, le=100_000)]
     centre_kind: CentreKind = CentreKind.reception
     intake_per_hour: IntakePerHour = 50.0
-    stay_days_mean: Annotated[float, Field(gt=0, le=365)] = 14.0
+    stay_days_mean: StayDays = 14.0
+    stay_hours_mean: StayHours | None = None
+    """Mean stay in hours, in place of ``stay_days_mean`` (a transit unit)."""
 
 
 class CheckpointClose(_InjectBase):
@@ -797,6 +959,14 @@ class MobileUnit(_InjectBase):
     params: MobileUnitParams
 
 
+class OpenSite(_InjectBase):
+    """A temporary site of ``add_centres`` (``target``) opens now."""
+
+    target_kind = TargetKind.site
+    kind: Literal["open_site"]
+    params: dict[str, Any] = Field(default_factory=dict, max_length=0)
+
+
 AnyInject = (
     CheckpointClose
     | CheckpointOpen
@@ -807,6 +977,7 @@ AnyInject = (
     | RoadOpen
     | CentreCapacity
     | MobileUnit
+    | OpenSite
 )
 """Every inject kind: the one registry. A new kind is a class above, added here, plus its
 handlers in ``contingency.sim.injects`` and its strings (``inject.<kind>``)."""
@@ -882,13 +1053,19 @@ class Scenario(_Model):
     """A complete, schema-valid scenario. Cross-references are checked in ``load``."""
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9_\-]+$", max_length=80)]
+    """Short id: lower-case letters, digits, '_' and '-'."""
     title: dict[Literal["ru", "kk", "en"], str] | None = None
+    """The title shown on the board, per language."""
     description: str | dict[Literal["ru", "kk", "en"], str] = ""
     """One text, or one per language."""
     trigger: Trigger
+    """What drives the influx: conflict, disaster, sanctions_mobilisation or other."""
     start: datetime
+    """Hour 0 of the run (ISO date and time)."""
     horizon_days: Annotated[int, Field(ge=1, le=MAX_HORIZON_DAYS)]
+    """Days simulated."""
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
+    """Random seed: the same scenario and seed give the same run."""
     maps: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
     """The map pack (a folder with the files and columns of ``maps/``), relative to the
     scenario file; the bundled Kazakhstan pack when omitted. After loading, its absolute path."""
@@ -896,22 +1073,47 @@ class Scenario(_Model):
     """Checkpoints in play; those the map pack marks modernised (in the bundled pack, the ten
     modernised ones) when omitted."""
     influx: dict[str, InfluxSpec]
+    """Arrivals per checkpoint: 'daily' totals, a 'curve' (total_persons, start_day, ramp_days,
+    plateau_days, half_life_days) or a 'series' of time-stamped counts."""
     influx_multiplier: Annotated[float, Field(gt=0, le=100)] = 1.0
+    """Scales every influx."""
     hourly_profile: list[Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] = Field(
         default_factory=_default_hourly_profile
     )
     mode_mix: ModeMix = Field(default_factory=default_mode_mix)
+    """How people come (car, bus, on foot): the share of persons and the group sizes."""
     population: PopulationMix = PopulationMix()
+    """Who arrives: vulnerable, needing shelter, with own arrangements, leaving the country."""
     checkpoint_overrides: dict[str, CheckpointOverride] = {}
+    """Per checkpoint: lanes, shifts, processing, waiting area, surge lanes, ordinary traffic
+    (baseline), the far side and the approach road."""
     add_checkpoints: Annotated[list[AddedCheckpoint], Field(max_length=MAX_ADDED_CHECKPOINTS)] = []
     """Crossings the scenario brings, not in the map pack."""
     centre_overrides: dict[str, CentreOverride] = {}
+    """Per centre: places (beds), intake per hour, stay, active or not."""
     region_capacity: dict[str, Persons] = {}
+    """Persons each region (ISO 3166-2 code) can absorb, in place of the map pack's figure."""
     transport: Transport = Transport()
+    """Buses from checkpoints to centres and from centres onward."""
     routing: Routing = Routing()
+    """Onward placement in regions: weights by national priority, how often."""
     thresholds: Thresholds = Thresholds()
+    """When a facility is amber or red."""
     diversion: Diversion = Diversion()
+    """Informed groups switching to a quicker crossing on the same border."""
+    onward: Onward = Onward()
+    """People who move on by themselves, by car."""
+    registration: Registrations = []
+    """One registration point or a list of them (see :attr:`registration_points`)."""
+    leaving: Leaving = Leaving()
+    """People leaving the country: how long they transit, where they wait, where they go."""
+    add_centres: Annotated[list[AddedCentre], Field(max_length=MAX_ADDED_CENTRES)] = []
+    """Temporary sites the scenario brings (schools, sports halls, tent camps, ...)."""
+    internal_origins: Annotated[dict[str, InfluxSpec], Field(max_length=100)] = {}
+    """Displaced people inside the country, keyed by a road node id or a region code (same
+    syntax as ``influx``): they enter transit and reception without crossing a border."""
     injects: list[Inject] = []
+    """Events at given hours: closures, surges, lanes, processing, roads, places, sites."""
     reserves: list[Reserve] = []
     """Candidate reserves for stress testing and recommendation."""
 
@@ -926,6 +1128,12 @@ class Scenario(_Model):
             return d
         by_lang: dict[str, str] = {k: v for k, v in d.items()}
         return by_lang.get(lang) or by_lang.get("ru") or by_lang.get("en") or ""
+
+    @property
+    def registration_points(self) -> list[RegistrationPoint]:
+        """``registration`` as a list."""
+        r = self.registration
+        return [r] if isinstance(r, RegistrationPoint) else list(r)
 
     @field_validator("start")
     @classmethod

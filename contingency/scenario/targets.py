@@ -9,6 +9,7 @@ import networkx as nx
 
 from contingency.domain import TargetKind
 from contingency.refdata import RefData
+from contingency.suggest import did_you_mean
 
 
 def road_key(target: str) -> tuple[str, str] | None:
@@ -28,26 +29,49 @@ def _road_problem(target: str, graph: nx.Graph) -> str | None:
 
 
 def target_problem(
-    kind: TargetKind, target: str, *, in_play: set[str], ref: RefData, graph: nx.Graph
+    kind: TargetKind,
+    target: str,
+    *,
+    in_play: set[str],
+    ref: RefData,
+    graph: nx.Graph,
+    sites: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> str | None:
     """Why ``target`` cannot be a target of ``kind`` (None when it can).
 
-    ``in_play`` holds the scenario's checkpoints; ``graph`` is ``ref.road_graph()``.
+    ``in_play`` holds the scenario's checkpoints; ``graph`` is ``ref.road_graph()``; ``sites``
+    the temporary sites the scenario adds.
     """
     match kind:
         case TargetKind.checkpoint:
-            return None if target in in_play else "not a checkpoint in this scenario"
+            if target in in_play:
+                return None
+            return f"not a checkpoint in this scenario{did_you_mean(target, in_play)}"
         case TargetKind.centre:
-            return None if target in ref.centres.index else "unknown centre id"
+            if target in ref.centres.index:
+                return None
+            return f"unknown centre id{did_you_mean(target, set(ref.centres.index))}"
         case TargetKind.node:
-            return None if target in graph else "unknown road node"
+            if target in graph:
+                return None
+            return f"unknown road node{did_you_mean(target, set(map(str, graph.nodes)))}"
         case TargetKind.road:
             return _road_problem(target, graph)
+        case TargetKind.site:
+            if target in sites:
+                return None
+            return f"not a site this scenario adds (add_centres){did_you_mean(target, sites)}"
         case _:
             assert_never(kind)
 
 
-def target_choices(kind: TargetKind, *, in_play: list[str], ref: RefData) -> list[str]:
+def target_choices(
+    kind: TargetKind,
+    *,
+    in_play: list[str],
+    ref: RefData,
+    sites: list[str] = [],  # noqa: B006
+) -> list[str]:
     """Every valid target of ``kind``, as the board offers them."""
     match kind:
         case TargetKind.checkpoint:
@@ -59,5 +83,7 @@ def target_choices(kind: TargetKind, *, in_play: list[str], ref: RefData) -> lis
         case TargetKind.road:
             edges = zip(ref.road_edges["from"], ref.road_edges["to"], strict=True)
             return sorted(f"{a}--{b}" for a, b in edges)
+        case TargetKind.site:
+            return list(sites)
         case _:
             assert_never(kind)

@@ -33,7 +33,7 @@ from contingency.scenario.influx import (
     planned_hours,
 )
 from contingency.scenario.plan import BaselinePlan
-from contingency.scenario.schema import ModeSpec, SurgeInject
+from contingency.scenario.schema import POPULATION_SHARES, ModeSpec, PopulationMix, SurgeInject
 from contingency.sim.rng import stream
 
 
@@ -171,23 +171,49 @@ def make_groups(
     last_person = np.cumsum(size) - 1
     hour = np.searchsorted(np.cumsum(persons_per_hour), last_person, side="right")
     arrive = np.sort(hour + stream(sc.seed, *names, "time").random(len(size)))
-    return _who(sc, *names, size=size, arrive=arrive)
+    return _who(sc, *names, size=size, arrive=arrive, checkpoint=checkpoint)
 
 
-def _who(sc: Scenario, *names: str, size: np.ndarray, arrive: np.ndarray) -> Groups:
+def population_of(sc: Scenario, checkpoint: str | None) -> PopulationMix:
+    """The population mix of the people arriving at ``checkpoint``: its own, else the
+    scenario's."""
+    spec = sc.influx.get(checkpoint) if checkpoint is not None else None
+    return spec.population if spec is not None and spec.population is not None else sc.population
+
+
+def _shares_by_group(pop: PopulationMix, arrive: np.ndarray) -> dict[str, np.ndarray]:
+    """Each population share in force on each group's arrival day."""
+    days = np.floor(arrive / 24.0).astype(np.int64)
+    out = {k: np.empty(len(arrive)) for k in POPULATION_SHARES}
+    for day in np.unique(days):
+        on = pop.on_day(int(day))
+        at = days == day
+        for k in POPULATION_SHARES:
+            out[k][at] = on[k]
+    return out
+
+
+def _who(
+    sc: Scenario,
+    *names: str,
+    size: np.ndarray,
+    arrive: np.ndarray,
+    checkpoint: str | None = None,
+) -> Groups:
     """Who each group is: its disposition, vulnerable persons and triage, each from its own
-    stream in group order."""
-    pop = sc.population
-    kind = stream(sc.seed, *names, "kind").choice(
-        3,
-        size=len(size),
-        p=[pop.needs_shelter_share, pop.own_arrangements_share, pop.leaving_country_share],
-    )
-    vulnerable = stream(sc.seed, *names, "vulnerable").binomial(size, pop.vulnerable_share)
+    stream in group order, by the population mix in force on its arrival day."""
+    s = _shares_by_group(population_of(sc, checkpoint), arrive)
+    shelter_p = s["needs_shelter_share"]
+    own_p = s["own_arrangements_share"]
+    total = shelter_p + own_p + s["leaving_country_share"]
+    u = stream(sc.seed, *names, "kind").random(len(size))
+    # as Generator.choice(3, p=...) draws: a uniform against the cumulative shares
+    kind = (u >= shelter_p / total).astype(np.int64) + (u >= (shelter_p + own_p) / total)
+    vulnerable = stream(sc.seed, *names, "vulnerable").binomial(size, s["vulnerable_share"])
     shelter = kind == 0
     triage = stream(sc.seed, *names, "triage")
     rehab = np.where(
-        shelter, triage.binomial(vulnerable, pop.rehabilitation_share_of_vulnerable), 0
+        shelter, triage.binomial(vulnerable, s["rehabilitation_share_of_vulnerable"]), 0
     )
     return Groups(
         arrive_h=arrive,

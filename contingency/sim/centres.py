@@ -1,17 +1,24 @@
-"""After the border: bus transfers to reception and rehabilitation centres, intake, beds,
-overflow and length of stay, stepped hour by hour with aggregate (not per-person) accounting.
+"""After the border: bus transfers to transit hubs, reception and rehabilitation centres,
+intake, beds, overflow and length of stay, stepped hour by hour with aggregate (not
+per-person) accounting.
 
-People who cross needing shelter wait at the checkpoint's transfer point for a seat on the
-national bus pool; buses take them to the nearest centre of the right kind with free beds
-(the nearest one of all when none has room). At a centre they queue for registration
-(``intake_per_hour``), then take a bed or wait in overflow. Each cohort that takes a bed leaves
-after a log-normal length of stay; once a day the router places those ready to leave in
-regions (onward routing). People it cannot place keep their bed: unmet demand, never dropped.
+People who cross needing shelter may first register at a registration point (the checkpoint's),
+then wait at the checkpoint's transfer point for a seat on the national bus pool; a share of
+those who came by car drive on by themselves (to a region, or to a centre). Buses take them to
+the nearest open centre of the right kind with free places (for reception: a transit hub or a
+reception centre; the nearest one of all when none has room). At a centre they queue for its
+intake (``intake_per_hour``), then take a place or wait in overflow. Each cohort that takes a
+place leaves after a log-normal length of stay (hours at a transit hub, days elsewhere); daily
+or hourly the router places those ready to leave in regions (onward routing). People it cannot
+place keep their place: unmet demand, never dropped. Displaced people from inside the country
+start at a transfer point of their own; people leaving the country transit for a while, then
+leave. A centre whose places are cut below the people in it sends the rest on by bus.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -26,13 +33,20 @@ from contingency.scenario.influx import largest_remainder
 from contingency.scenario.plan import CentrePlan, Plan, resolve
 from contingency.scenario.schema import AnyInject, MobileUnit
 from contingency.sim.injects import DownstreamAction, downstream_action
+from contingency.sim.internal import InternalOrigins
 from contingency.sim.rng import stream
 
 STAY_CV = 0.5
 """Coefficient of variation of length of stay (assumption)."""
 KINDS: tuple[str, ...] = tuple(k.value for k in CentreKind)
-DISPATCH_ORDER = (CentreKind.rehabilitation, CentreKind.reception)
-"""Seats go first to people triaged to rehabilitation."""
+WAITING_KINDS = (CentreKind.rehabilitation, CentreKind.reception)
+"""What people at a transfer point wait for; seats go first to those triaged to
+rehabilitation."""
+DESTINATIONS: dict[str, tuple[str, ...]] = {
+    CentreKind.reception: (CentreKind.transit, CentreKind.reception),
+    CentreKind.rehabilitation: (CentreKind.rehabilitation,),
+}
+"""The centre kinds that take people waiting for each kind of place."""
 
 
 @dataclass
@@ -55,13 +69,25 @@ class Centre:
     """In a bed, stay over, waiting for an onward place (unmet demand while it lasts)."""
     intake_credit: float = 0.0
     departures: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    opens_at_h: float | None = 0.0
+    """When it opens (None: when an inject opens it)."""
+    turnover: int = 0
+    """People who took a place here so far."""
+    leaving_departures: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """People leaving the country who wait here, by the hour they go."""
+
+    @property
+    def present(self) -> int:
+        """People here: registering, in a place or in overflow."""
+        return self.reg_queue + self.occupied + self.overflow
 
 
 def stay_pmf(mean_days: float, n_hours: int, *, cv: float = STAY_CV) -> np.ndarray:
-    """Log-normal length of stay discretised to whole hours 1..n_hours, plus a tail cell."""
+    """Log-normal length of stay rounded to whole hours 1..n_hours (a stay under 1.5 h is
+    1 h), plus a tail cell."""
     sigma2 = math.log(1 + cv**2)
     mu = math.log(mean_days * 24) - sigma2 / 2
-    edges = np.arange(0, n_hours + 1, dtype=float)
+    edges = np.concatenate([[0.0], np.arange(1, n_hours + 1, dtype=float) + 0.5])
     z = (np.log(np.maximum(edges, 1e-9)) - mu) / math.sqrt(2 * sigma2)
     cdf = 0.5 * (1 + np.array([math.erf(v) for v in z]))
     cdf[0] = 0.0
@@ -75,10 +101,70 @@ def mobile_unit_id(index: int, node: str) -> str:
 
 @dataclass
 class Transfer:
-    """People waiting at one checkpoint for a bus, by the kind of centre they go to."""
+    """People waiting at one place for a bus, by the kind of place they go to: a checkpoint's
+    transfer point, an internal origin, or a centre whose places were cut."""
 
     node: str
-    waiting: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    waiting: dict[str, int] = field(default_factory=lambda: dict.fromkeys(WAITING_KINDS, 0))
+    internal: bool = False
+    """Displaced people from inside the country wait here."""
+
+
+@dataclass
+class Registration:
+    """One registration point: ``share`` of the persons arriving at ``at`` queue here, at most
+    ``per_hour`` an hour register, in order of arrival; then they go on as they would have."""
+
+    at: str
+    per_hour: float
+    share: float
+    queue: deque[list] = field(default_factory=deque)
+    """Batches ``[persons left, what they go on to]`` in order of arrival."""
+    credit: float = 0.0
+    registered_last_h: int = 0
+
+    @property
+    def waiting(self) -> int:
+        return sum(b[0] for b in self.queue)
+
+    def join(self, persons: int, then: object) -> int:
+        """Queue ``share`` of ``persons`` (rounded); return how many of them skip it."""
+        here = round(persons * self.share)
+        if here:
+            self.queue.append([here, then])
+        return persons - here
+
+    def release(self) -> list[tuple[int, object]]:
+        """Register this hour's persons (an idle desk does not bank time); what they go on to."""
+        self.credit += self.per_hour
+        can = int(self.credit)
+        out: list[tuple[int, object]] = []
+        done = 0
+        while self.queue and done < can:
+            batch = self.queue[0]
+            k = min(batch[0], can - done)
+            batch[0] -= k
+            done += k
+            out.append((k, batch[1]))
+            if batch[0] == 0:
+                self.queue.popleft()
+        self.credit -= done
+        if not self.queue:
+            self.credit %= 1.0
+        self.registered_last_h = done
+        return out
+
+
+@dataclass(frozen=True)
+class Crossed:
+    """Persons who passed our control at one checkpoint in one hour, by where they go."""
+
+    reception: int = 0
+    rehabilitation: int = 0
+    self_arranged: int = 0
+    leaving: int = 0
+    reception_by_car: int = 0
+    """Of ``reception``, those who came by car (who may drive on by themselves)."""
 
 
 class Downstream:
@@ -101,19 +187,28 @@ class Downstream:
         self._mobile: dict[int, str] = {}
         for i, inj in enumerate(i for i in sc.injects if isinstance(i, MobileUnit)):
             cid = self._mobile[id(inj)] = mobile_unit_id(i, inj.target)
+            p = inj.params
+            stay_days = p.stay_hours_mean / 24 if p.stay_hours_mean else p.stay_days_mean
             self.centres[cid] = Centre(
                 id=cid,
-                kind=inj.params.centre_kind.value,
+                kind=p.centre_kind.value,
                 node=inj.target,
                 region=cast(str, ref.road_nodes.at[inj.target, "region_iso"]),
                 beds=0,
-                intake_per_hour=inj.params.intake_per_hour,
-                pmf=stay_pmf(inj.params.stay_days_mean, self.n_hours),
+                intake_per_hour=p.intake_per_hour,
+                pmf=stay_pmf(stay_days, self.n_hours),
                 departures=np.zeros(self.n_hours + 2, dtype=np.int64),
+                leaving_departures=np.zeros(self.n_hours + 2, dtype=np.int64),
                 is_open=False,
+                opens_at_h=None,
             )
         self.transfers = {cp: Transfer(str(ref.checkpoints.at[cp, "node"])) for cp in checkpoints}
+        self.internal = InternalOrigins(sc, ref)
+        for key, node in self.internal.nodes.items():
+            self.transfers[internal_transfer_id(key)] = Transfer(node, internal=True)
         self.in_flight = np.zeros((self.n_hours + 2, len(self.centres)), dtype=np.int64)
+        self.internal_landing = np.zeros(self.n_hours + 2, dtype=np.int64)
+        """Displaced people from inside the country reaching a centre, by hour."""
         self._col = {cid: j for j, cid in enumerate(self.centres)}
         self.inbound = np.zeros(len(self.centres), dtype=np.int64)
         self.seat_credit = 0.0
@@ -121,10 +216,23 @@ class Downstream:
         self.self_arranged = 0
         self.left_country = 0
         self.relocated = 0
+        self.leaving = np.zeros(self.n_hours + 2, dtype=np.int64)
+        """People leaving the country on their own, by the hour they go."""
+        self.left_via: dict[str, int] = {}
+        self.self_drive: dict[str, int] = {}
+        """People with cars at each checkpoint waiting for the router to give them a region."""
+        self.self_transport: dict[str, int] = {}
+        """People who drove to each region by themselves."""
+        self.registration = [
+            Registration(r.at, r.per_hour, r.share) for r in sc.registration_points
+        ]
+        self.registration_log: list[tuple[int, str, int, int]] = []
+        self.internal_entered = 0
         self.network = RoadNetwork(ref.road_graph())
         self.router = Router(sc, ref, self.network) if route else None
         self.onward = np.zeros(self.n_hours + 2, dtype=np.int64)
         """Persons on the road to their region, by hour of arrival."""
+        self._onward_credit: dict[str, float] = {}
         self.unmet_log: list[tuple[int, str, int]] = []
         self._events = _after_border_events(sc.injects)
         self.transported = np.zeros((sc.horizon_days, len(self.centres)), dtype=np.int64)
@@ -140,6 +248,9 @@ class Downstream:
             intake_per_hour=c.intake_per_hour,
             pmf=stay_pmf(c.stay_days_mean, self.n_hours),
             departures=np.zeros(self.n_hours + 2, dtype=np.int64),
+            leaving_departures=np.zeros(self.n_hours + 2, dtype=np.int64),
+            is_open=c.opens_at_h == 0,
+            opens_at_h=c.opens_at_h,
         )
 
     def mobile_unit(self, inj: MobileUnit) -> Centre:
@@ -150,21 +261,36 @@ class Downstream:
     def _apply_events(self, h: int) -> None:
         while self._events and self._events[0][0].at_h < h:  # happened before this hour ends
             _, apply = self._events.pop(0)
-            apply(self)
+            apply(self, h)
+        for c in self.centres.values():
+            if not c.is_open and c.opens_at_h is not None and c.opens_at_h < h:
+                c.is_open = True
+                c.opens_at_h = None  # opened once: a later closure is not undone here
 
-    def _destinations(self, node: str, kind: str, n: int) -> list[tuple[Centre, int, float]]:
-        """Fill the nearest centres of ``kind`` with free beds; the rest to the nearest one."""
+    def _free(self, c: Centre) -> int:
+        return c.beds - c.occupied - c.overflow - c.reg_queue - int(self.inbound[self._col[c.id]])
+
+    def _destinations(
+        self, node: str, kind: str, n: int, h: int
+    ) -> list[tuple[Centre, int, float]]:
+        """Fill the nearest open centres that take ``kind`` with free places (when people
+        leave centres every hour, also the places freed by the time a bus sent now arrives);
+        the rest to the nearest one."""
         dist = self.network.travel_h(node)
+        kinds = DESTINATIONS.get(kind, (kind,))
         ranked = sorted(
-            (c for c in self.centres.values() if c.kind == kind and c.is_open and c.node in dist),
+            (c for c in self.centres.values() if c.kind in kinds and c.is_open and c.node in dist),
             key=lambda c: (dist[c.node], c.id),
         )
         if not ranked:
             return []
         out, left = [], n
+        hourly = self.sc.routing.dispatch == "hourly"
         for c in ranked:
-            inbound = int(self.inbound[self._col[c.id]])
-            free = c.beds - c.occupied - c.overflow - c.reg_queue - inbound
+            free = self._free(c)
+            if hourly:  # those due to leave before the bus is there make room for it
+                arrive = h + max(1, math.ceil(dist[c.node]))
+                free += int(c.departures[h + 1 : arrive + 1].sum())
             if free > 0:
                 take = min(free, left)
                 out.append((c, take, dist[c.node]))
@@ -174,37 +300,109 @@ class Downstream:
         out.append((ranked[0], left, dist[ranked[0].node]))
         return out
 
+    def _send(self, h: int, dests: list[tuple[Centre, int, float]], *, internal: bool) -> None:
+        for c, m, hours in dests:
+            arrive = min(h + max(1, math.ceil(hours)), self.n_hours + 1)
+            self.in_flight[arrive, self._col[c.id]] += m
+            self.inbound[self._col[c.id]] += m
+            if internal:
+                self.internal_landing[arrive] += m
+
     # ------------------------------------------------------------ the hour
-    def add_crossings(
-        self, cp: str, *, reception: int, rehabilitation: int, self_arranged: int, leaving: int
-    ) -> None:
+    def add_crossings(self, cp: str, crossed: Crossed, h: int) -> None:
+        """People who passed our control at ``cp`` in hour ``h``: a share registers there
+        first (when it is a registration point), then each goes on."""
+        point = self._point(cp)
+        if point is None:
+            self._go_on(cp, crossed, h)
+            return
+        for part in _parts(crossed):
+            skip = point.join(part.total, (cp, part))
+            if skip:
+                self._go_on(cp, _scaled(part, skip), h)
+
+    def _point(self, at: str) -> Registration | None:
+        return next((r for r in self.registration if r.at == at), None)
+
+    def _go_on(self, cp: str, crossed: Crossed, h: int) -> None:
         t = self.transfers[cp]
-        t.waiting[CentreKind.reception] += reception
-        t.waiting[CentreKind.rehabilitation] += rehabilitation
-        self.self_arranged += self_arranged
-        self.left_country += leaving
+        share = self.sc.onward.self_transport_share
+        drive = round(crossed.reception_by_car * share)
+        t.waiting[CentreKind.reception] += crossed.reception - drive
+        t.waiting[CentreKind.rehabilitation] += crossed.rehabilitation
+        if drive:
+            if self.sc.onward.self_transport_to == "centre":
+                self._send(
+                    h, self._destinations(t.node, CentreKind.reception, drive, h), internal=False
+                )
+            else:
+                self.self_drive[cp] = self.self_drive.get(cp, 0) + drive
+        self.self_arranged += crossed.self_arranged
+        self._leave(cp, crossed.leaving, h)
+
+    def _leave(self, came_in: str, n: int, h: int) -> None:
+        """``n`` people leaving the country: they transit (on their own or at ``wait_at``),
+        then leave through ``via`` (where they came in, if none)."""
+        if n == 0:
+            return
+        rule = self.sc.leaving
+        via = rule.via
+        if via is None:
+            outs = {came_in: n}
+        elif isinstance(via, str):
+            outs = {via: n}
+        else:
+            split = largest_remainder(np.array([v.share for v in via]), n)
+            outs = {v.checkpoint: int(k) for v, k in zip(via, split, strict=True) if k}
+        for cp, k in outs.items():
+            self.left_via[cp] = self.left_via.get(cp, 0) + k
+        go = min(h + math.ceil(rule.transit_h), self.n_hours + 1)
+        if rule.transit_h == 0 and rule.wait_at is None:
+            self.left_country += n
+        elif rule.wait_at is not None and rule.wait_at in self.centres:
+            c = self.centres[rule.wait_at]
+            c.occupied += n
+            c.turnover += n
+            c.leaving_departures[max(go, h + 1)] += n
+        else:
+            self.leaving[max(go, h + 1)] += n
 
     def step(self, h: int) -> None:
-        """Advance to the end of hour ``h`` (1-based): departures, dispatch, arrivals, intake."""
+        """Advance to the end of hour ``h`` (1-based): events, departures, registration,
+        onward placement, dispatch, arrivals, intake."""
         self._apply_events(h)
+        self.left_country += int(self.leaving[h])
+        self.leaving[h] = 0
         for c in self.centres.values():
             c.ready += int(c.departures[h])
+            gone = int(c.leaving_departures[h])
+            c.occupied -= gone
+            self.left_country += gone
         self.relocated += int(self.onward[h])
         self.onward[h] = 0
+        self._internal_arrivals(h)
+        self._register(h)
         if self.router is None:
             for c in self.centres.values():
                 c.occupied -= c.ready
                 self.relocated += c.ready
                 c.ready = 0
-        elif h % 24 == 0:
+            for cp, n in list(self.self_drive.items()):
+                self.relocated += n
+                self.self_drive[cp] = 0
+        elif self.sc.routing.dispatch == "hourly" or h % 24 == 0:
             self._route(h)
         self._dispatch(h)
+        self.internal_entered += int(self.internal_landing[h])
         for c in self.centres.values():
             j = self._col[c.id]
             landed = int(self.in_flight[h, j])
-            c.reg_queue += landed
             self.inbound[j] -= landed
             self.in_flight[h, j] = 0
+            point = self._point(c.id)
+            if point is not None and landed:
+                landed = point.join(landed, c.id)
+            c.reg_queue += landed
             c.intake_credit += c.intake_per_hour
             registered = min(c.reg_queue, int(c.intake_credit))
             # an idle registration desk does not bank time: only a fraction of a person carries
@@ -216,21 +414,69 @@ class Downstream:
             if admit:
                 c.overflow -= admit
                 c.occupied += admit
+                c.turnover += admit
                 stay = self.rng.multinomial(admit, c.pmf)
                 tail = stay[: self.n_hours - h]
                 c.departures[h + 1 : h + 1 + len(tail)] += tail
 
+    def _register(self, h: int) -> None:
+        for point in self.registration:
+            for n, then in point.release():
+                if isinstance(then, str):  # registered at a centre: on to its intake
+                    self.centres[then].reg_queue += n
+                else:
+                    cp, part = cast(tuple[str, _Part], then)
+                    self._go_on(cp, _scaled(part, n), h)
+            self.registration_log.append((h, point.at, point.waiting, point.registered_last_h))
+
+    def _internal_arrivals(self, h: int) -> None:
+        for key, arriving in self.internal.at_hour(h).items():
+            t = self.transfers[internal_transfer_id(key)]
+            t.waiting[CentreKind.reception] += arriving.reception
+            t.waiting[CentreKind.rehabilitation] += arriving.rehabilitation
+            self.self_arranged += arriving.self_arranged
+            self._leave(key, arriving.leaving, h)
+
+    def _onward_seats(self, origins: list[str]) -> dict[str, int] | None:
+        """Seats per origin this call: a day's worth when routing daily; when hourly, a 24th of
+        a day's a hour per origin, unused seats banked up to a day's worth."""
+        if self.router is None or self.sc.routing.dispatch == "daily":
+            return None
+        daily = self.router.seats
+        out = {}
+        for o in origins:
+            credit = min(self._onward_credit.get(o, 0.0) + daily / 24.0, float(daily))
+            self._onward_credit[o] = credit
+            out[o] = int(credit)
+        return out
+
     def _route(self, h: int) -> None:
         assert self.router is not None
+        day = (h - 1) // 24
         ready = {c.id: (c.node, c.ready) for c in self.centres.values() if c.ready > 0}
-        placements, unplaced = self.router.route_day(h // 24 - 1, ready)
+        seats = self._onward_seats(list(ready))
+        placements, unplaced = self.router.route_day(day, ready, seats=seats)
         for p in placements:
             c = self.centres[p.origin]
             c.ready -= p.persons
             c.occupied -= p.persons
+            if seats is not None:
+                self._onward_credit[p.origin] -= p.persons
             self.onward[min(h + max(1, math.ceil(p.travel_h)), self.n_hours + 1)] += p.persons
         for cid, n in unplaced.items():
             self.unmet_log.append((h, cid, n))
+        drivers = {
+            self_drive_id(cp): (self.transfers[cp].node, n)
+            for cp, n in self.self_drive.items()
+            if n > 0
+        }
+        if drivers:  # own cars: no seats needed
+            moved, _ = self.router.route_day(day, drivers, seats=dict.fromkeys(drivers, 10**9))
+            for p in moved:
+                cp = p.origin.removeprefix(SELF_DRIVE)
+                self.self_drive[cp] -= p.persons
+                self.self_transport[p.region] = self.self_transport.get(p.region, 0) + p.persons
+                self.onward[min(h + max(1, math.ceil(p.travel_h)), self.n_hours + 1)] += p.persons
 
     def _dispatch(self, h: int) -> None:
         """Share this hour's seats among the transfer points by how many wait there. Seats
@@ -243,21 +489,55 @@ class Downstream:
             return
         give = np.minimum(largest_remainder(want, min(seats, int(want.sum()))), want).astype(int)
         for t, n in zip(self.transfers.values(), give, strict=True):
-            for kind in DISPATCH_ORDER:
+            for kind in WAITING_KINDS:
                 k = min(n, t.waiting[kind])
                 if k == 0:
                     continue
-                dests = self._destinations(t.node, kind, k)
+                dests = self._destinations(t.node, kind, k, h)
                 if not dests:  # no centre of this kind reachable: the seats stay unused
                     continue
                 t.waiting[kind] -= k
                 n -= k
                 self.seat_credit -= k
-                for c, m, hours in dests:
-                    arrive = min(h + max(1, math.ceil(hours)), self.n_hours + 1)
-                    self.in_flight[arrive, self._col[c.id]] += m
-                    self.inbound[self._col[c.id]] += m
+                self._send(h, dests, internal=t.internal)
+                for c, m, _ in dests:
                     self.transported[(h - 1) // 24, self._col[c.id]] += m
+
+    # ------------------------------------------------------------ places cut
+    def cut_places(self, cid: str, beds: int, h: int) -> None:
+        """Set centre ``cid``'s places to ``beds``; people in places above that are moved:
+        those ready to leave first, then others (taken off their departures, latest first),
+        to a transfer point at the centre, to be taken by bus to other centres."""
+        c = self.centres[cid]
+        c.beds = beds
+        excess = c.occupied - beds
+        if excess <= 0:
+            return
+        leaving_here = int(c.leaving_departures.sum())
+        ready = min(excess, c.ready)
+        c.ready -= ready
+        staying = excess - ready
+        future = c.departures[h + 1 :]
+        from_departures = min(staying, int(future.sum()))
+        left = from_departures
+        for j in range(len(future) - 1, -1, -1):  # the latest to leave go first
+            if left == 0:
+                break
+            k = min(left, int(future[j]))
+            future[j] -= k
+            left -= k
+        # people whose stay runs past the horizon are in no departure cell
+        moved = ready + from_departures + max(0, staying - from_departures)
+        moved = min(moved, c.occupied - leaving_here)
+        c.occupied -= moved
+        t = self.transfers.setdefault(moved_transfer_id(cid), Transfer(c.node))
+        kind = (
+            CentreKind.rehabilitation
+            if c.kind == CentreKind.rehabilitation
+            else (CentreKind.reception)
+        )
+        t.waiting[kind] += moved
+        c.is_open = c.is_open and beds > 0
 
     # ------------------------------------------------------------ accounting
     def ledger(self) -> dict[str, int]:
@@ -266,14 +546,74 @@ class Downstream:
         for c in self.centres.values():
             by_kind[c.kind] += c.reg_queue + c.occupied
         return {
-            "in_transit": waiting_transfer + int(self.in_flight.sum()) + int(self.onward.sum()),
+            "in_transit": waiting_transfer
+            + int(self.in_flight.sum())
+            + int(self.onward.sum())
+            + sum(self.self_drive.values()),
             "in_reception": by_kind[CentreKind.reception],
             "in_rehabilitation": by_kind[CentreKind.rehabilitation],
             "overflow_waiting": sum(c.overflow for c in self.centres.values()),
             "relocated": self.relocated,
             "self_arranged": self.self_arranged,
             "left_country": self.left_country,
+            "registering": sum(r.waiting for r in self.registration),
+            "in_transit_hubs": by_kind[CentreKind.transit],
+            "leaving_in_transit": int(self.leaving.sum()),
         }
+
+
+SELF_DRIVE = "self_drive:"
+
+
+def self_drive_id(cp: str) -> str:
+    """The router's origin id of people driving on by themselves from checkpoint ``cp``."""
+    return f"{SELF_DRIVE}{cp}"
+
+
+def internal_transfer_id(key: str) -> str:
+    """The transfer point of displaced people from internal origin ``key``."""
+    return f"internal:{key}"
+
+
+def moved_transfer_id(cid: str) -> str:
+    """The transfer point of people moved out of centre ``cid`` when its places were cut."""
+    return f"moved:{cid}"
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One kind of crossers in a registration queue: ``total`` persons going on as
+    ``crossed``."""
+
+    total: int
+    crossed: Crossed
+
+
+def _parts(crossed: Crossed) -> list[_Part]:
+    """A crossing split by where people go, so a registration queue can let part through."""
+    out = []
+    by_car = crossed.reception_by_car
+    if crossed.reception - by_car:
+        out.append(_Part(crossed.reception - by_car, Crossed(reception=crossed.reception - by_car)))
+    if by_car:
+        out.append(_Part(by_car, Crossed(reception=by_car, reception_by_car=by_car)))
+    for name in ("rehabilitation", "self_arranged", "leaving"):
+        n = getattr(crossed, name)
+        if n:
+            out.append(_Part(n, Crossed(**{name: n})))
+    return out
+
+
+def _scaled(part: _Part | Crossed, n: int) -> Crossed:
+    """``n`` persons of one kind of crossers (a part holds a single kind)."""
+    c = part.crossed if isinstance(part, _Part) else part
+    return Crossed(
+        reception=n if c.reception else 0,
+        rehabilitation=n if c.rehabilitation else 0,
+        self_arranged=n if c.self_arranged else 0,
+        leaving=n if c.leaving else 0,
+        reception_by_car=n if c.reception_by_car else 0,
+    )
 
 
 def _after_border_events(injects: list[AnyInject]) -> list[tuple[AnyInject, DownstreamAction]]:

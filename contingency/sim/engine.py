@@ -24,11 +24,11 @@ from contingency.ledger import LEDGER_FIELDS
 from contingency.refdata import RefData
 from contingency.refdata.vehicles import vehicle_length_m
 from contingency.scenario import Mode, Scenario
-from contingency.scenario.added import with_added_checkpoints
 from contingency.scenario.plan import resolve
 from contingency.scenario.schema import Side
+from contingency.scenario.sites import with_scenario_places
 from contingency.sim.border import CheckpointRun, build_border
-from contingency.sim.centres import Downstream
+from contingency.sim.centres import Crossed, Downstream
 
 GROUP_FIELDS = ("vulnerable", "to_reception", "to_rehabilitation", "self_arranged", "leaving")
 """Who the persons of a group are (counts per group), as the groups table records them."""
@@ -62,6 +62,13 @@ class SimOutput:
     unreachable: pd.DataFrame
     groups: pd.DataFrame = field(default_factory=pd.DataFrame)
     """One row per arriving group at each checkpoint (see :func:`groups_table`)."""
+    registration: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Per hour and registration point: persons ``waiting`` at its end, ``registered`` in it."""
+    internal: dict[str, int] = field(default_factory=dict)
+    """Displaced people inside the country: ``displaced`` (started out), ``entered_reception``
+    (reached a centre or transit hub)."""
+    left_via: dict[str, int] = field(default_factory=dict)
+    """People leaving the country, by the checkpoint they leave through."""
 
 
 @dataclass(frozen=True)
@@ -234,13 +241,16 @@ def groups_table(cp: str, g: _CheckpointGroups) -> pd.DataFrame:
 
 
 def _crossings(g: _CheckpointGroups, n_hours: int) -> dict[str, np.ndarray]:
-    """Persons of each kind whose crossing ends in each hour (index = hour)."""
+    """Persons of each kind whose crossing ends in each hour (index = hour), and of those
+    needing reception the ones who came by car (``reception_by_car``)."""
     end = g.end_h
     done = end <= n_hours
     end_bin = np.ceil(end[done]).astype(int)
+    weights = {k: g.who[k][done] for k in _CROSSING_FIELDS}
+    weights["reception_by_car"] = weights["to_reception"] * (g.mode[done] == Mode.car.value)
     return {
-        k: np.bincount(end_bin, weights=g.who[k][done], minlength=n_hours + 1).astype(np.int64)
-        for k in _CROSSING_FIELDS
+        k: np.bincount(end_bin, weights=w, minlength=n_hours + 1).astype(np.int64)
+        for k, w in weights.items()
     }
 
 
@@ -532,7 +542,7 @@ def simulate(
     """
     n_hours = sc.horizon_days * 24
     env = simpy.Environment()
-    ref = with_added_checkpoints(sc, ref)  # the crossings the scenario brings
+    ref = with_scenario_places(sc, ref)  # the crossings and sites the scenario brings
     plan = resolve(sc, ref)
     runs = build_border(env, sc, ref, plan=plan)
     bar = tqdm(total=2 * sc.horizon_days, desc=sc.name, unit="day", delay=2.0, disable=not progress)
@@ -566,6 +576,14 @@ def simulate(
         unmet=unmet,
         unreachable=unreachable,
         groups=groups,
+        registration=pd.DataFrame(
+            down.registration_log, columns=["time_h", "point", "waiting", "registered"]
+        ),
+        internal={
+            "displaced": down.internal.displaced,
+            "entered_reception": down.internal_entered,
+        },
+        left_via=dict(down.left_via),
     )
 
 
@@ -581,8 +599,10 @@ CENTRE_COLUMNS = (
     "registration_queue",
     "ready_to_leave",
     "intake",
+    "turnover",
+    "is_open",
 )
-"""Columns of the ``centres_hourly`` table."""
+"""Columns of the ``centres_hourly`` table (``turnover``: people who took a place so far)."""
 
 
 def _downstream_hours(
@@ -603,18 +623,19 @@ def _downstream_hours(
     ledger_rows, centre_rows = [], []
     for h in range(1, n_hours + 1):
         for cp, cr in crossings.items():
-            down.add_crossings(
-                cp,
+            crossed = Crossed(
                 reception=int(cr["to_reception"][h]),
                 rehabilitation=int(cr["to_rehabilitation"][h]),
                 self_arranged=int(cr["self_arranged"][h]),
                 leaving=int(cr["leaving"][h]),
+                reception_by_car=int(cr["reception_by_car"][h]),
             )
+            down.add_crossings(cp, crossed, h)
         down.step(h)
         held, at_cp = int(held_h[h - 1]), int(at_cp_h[h - 1])
         row = {
             "time_h": h,
-            "arrived": int(arrived_cum[h - 1]),
+            "arrived": int(arrived_cum[h - 1]) + int(down.internal.arrived[h]),
             "waiting_at_checkpoints": at_cp - held,
             "held_beyond_border": held,
             **down.ledger(),
@@ -639,6 +660,8 @@ def _downstream_hours(
                 c.reg_queue,
                 c.ready,
                 c.intake_last_h,
+                c.turnover,
+                int(c.is_open),
             )
             for c in down.centres.values()
         ]
@@ -668,6 +691,7 @@ def _routing_tables(down: Downstream, ref: RefData) -> tuple[pd.DataFrame, ...]:
             "allocated": [r.allocated[i] if r else 0 for i in ref.regions.index],
             "preferred": [r.preferred[i] if r else 0 for i in ref.regions.index],
             "priority": list(ref.regions["resettlement_priority"]),
+            "self_transport": [down.self_transport.get(i, 0) for i in ref.regions.index],
         }
     )
     regions["remaining"] = regions["capacity"] - regions["allocated"]

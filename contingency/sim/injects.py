@@ -18,6 +18,7 @@ from contingency.scenario.schema import (
     CheckpointOpen,
     LanesInject,
     MobileUnit,
+    OpenSite,
     ProcessingInject,
     RoadClose,
     RoadOpen,
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from contingency.sim.centres import Downstream
 
 BorderAction = Callable[["CheckpointRun"], None]
-DownstreamAction = Callable[["Downstream"], None]
+DownstreamAction = Callable[["Downstream", int], None]
+"""What an inject does after the border, given the hour (1-based) it acts in."""
 
 
 def border_action(inj: AnyInject) -> BorderAction | None:
@@ -44,7 +46,9 @@ def border_action(inj: AnyInject) -> BorderAction | None:
             return _set_lanes(inj)
         case ProcessingInject():
             return _set_processing(inj)
-        case SurgeInject() | RoadClose() | RoadOpen() | CentreCapacity() | MobileUnit():
+        case (
+            SurgeInject() | RoadClose() | RoadOpen() | CentreCapacity() | MobileUnit() | OpenSite()
+        ):
             return None
         case _:
             assert_never(inj)
@@ -57,6 +61,8 @@ def downstream_action(inj: AnyInject) -> DownstreamAction | None:
             return _set_beds(inj)
         case MobileUnit():
             return _open_mobile_unit(inj)
+        case OpenSite():
+            return _open_site(inj)
         case RoadClose():
             return _road(inj.target, is_open=False)
         case RoadOpen():
@@ -104,15 +110,25 @@ def _set_processing(inj: ProcessingInject) -> BorderAction:
 
 # ---------------------------------------------------------------- after the border
 def _set_beds(inj: CentreCapacity) -> DownstreamAction:
-    def apply(down: Downstream) -> None:
+    """The centre's places become ``beds``; people above them are moved, not dropped."""
+
+    def apply(down: Downstream, h: int) -> None:
         if inj.target in down.centres:
-            down.centres[inj.target].beds = inj.params.beds
+            down.cut_places(inj.target, inj.params.beds, h)
+
+    return apply
+
+
+def _open_site(inj: OpenSite) -> DownstreamAction:
+    def apply(down: Downstream, h: int) -> None:
+        if inj.target in down.centres:
+            down.centres[inj.target].is_open = True
 
     return apply
 
 
 def _open_mobile_unit(inj: MobileUnit) -> DownstreamAction:
-    def apply(down: Downstream) -> None:
+    def apply(down: Downstream, h: int) -> None:
         unit = down.mobile_unit(inj)
         unit.beds, unit.is_open = inj.params.beds, True
 
@@ -122,7 +138,7 @@ def _open_mobile_unit(inj: MobileUnit) -> DownstreamAction:
 def _road(target: str, *, is_open: bool) -> DownstreamAction:
     a, b = target.split("--")
 
-    def apply(down: Downstream) -> None:
+    def apply(down: Downstream, h: int) -> None:
         (down.network.open if is_open else down.network.close)(a, b)
 
     return apply
