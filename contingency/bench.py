@@ -285,3 +285,153 @@ def run_stress_bench(echo=print, replications: int = 8) -> dict[str, float]:
     echo(f"    1 worker : {one:6.1f} replications/min")
     echo(f"    2 workers: {two:6.1f} replications/min   ratio {two / one:.2f} (target >= 1.8)")
     return {"e_one": one, "e_two": two}
+
+
+# ---------------------------------------------------------------- like with like
+def border_stage(sc: Scenario, ref: RefData) -> tuple[int, int, float]:
+    """Our border stage alone on ``sc`` (both sides, every lane pool, the hourly controllers):
+    groups, persons and seconds."""
+    from contingency.sim.border import build_border
+
+    env = simpy.Environment()
+    t = time.perf_counter()
+    runs = build_border(env, sc, ref)
+    env.run(until=sc.horizon_days * 24)
+    seconds = time.perf_counter() - t
+    groups = sum(len(g) for run in runs.values() for g in run.groups.values())
+    persons = sum(int(g.persons.sum()) for run in runs.values() for g in run.groups.values())
+    return groups, persons, seconds
+
+
+PoolInput = tuple[np.ndarray, np.ndarray, np.ndarray, int]
+
+
+def _pool_inputs(sc: Scenario, ref: RefData) -> list[PoolInput]:
+    """Per checkpoint and mode: arrival times, far-side and near-side processing hours of the
+    same groups our border stage draws, and the base lanes (the bench scenario has no shifts,
+    injects or turn-backs, and its far side is ours)."""
+    from contingency.sim.arrivals import checkpoint_groups
+    from contingency.sim.border import Side, group_service_hours
+
+    plan = resolve(sc, ref)
+    out = []
+    for cp, setup in plan.checkpoints.items():
+        for m, g in checkpoint_groups(sc, cp).items():
+            if len(g) == 0:
+                continue
+            far = group_service_hours(sc, setup, mode=m, groups=g, side=Side.far)
+            near = group_service_hours(sc, setup, mode=m, groups=g)
+            out.append((g.arrive_h, far, near, setup.lanes[LaneMode(m)]))
+    return out
+
+
+def simpy_same_groups(sc: Scenario, ref: RefData) -> tuple[int, float]:
+    """The same groups through the same two controls in plain SimPy: one process per group,
+    a ``simpy.Resource`` per lane pool and side. Groups and seconds."""
+    pools = _pool_inputs(sc, ref)
+    env = simpy.Environment()
+
+    def group(arrive: float, far_h: float, near_h: float, far, near):
+        yield env.timeout(arrive)
+        with far.request() as req:
+            yield req
+            yield env.timeout(far_h)
+        with near.request() as req:
+            yield req
+            yield env.timeout(near_h)
+
+    t = time.perf_counter()
+    n = 0
+    for arrive, far_h, near_h, lanes in pools:
+        far, near = simpy.Resource(env, lanes), simpy.Resource(env, lanes)
+        for a, f, s in zip(arrive.tolist(), far_h.tolist(), near_h.tolist(), strict=True):
+            env.process(group(a, f, s, far, near))
+            n += 1
+    env.run(until=sc.horizon_days * 24)
+    return n, time.perf_counter() - t
+
+
+def ciw_per_pool(sc: Scenario, ref: RefData) -> tuple[int, int, float]:
+    """Ciw, one simulation per lane pool (our control only, the same groups and processing
+    times): groups, persons and seconds (Ciw scans every node at each event, so pools are
+    not put in one network)."""
+    import ciw
+
+    from contingency.sim.arrivals import checkpoint_groups
+
+    plan = resolve(sc, ref)
+    groups = persons = 0
+    seconds = 0.0
+    pools = _pool_inputs(sc, ref)
+    sizes = [
+        g.persons
+        for cp in plan.checkpoints
+        for g in checkpoint_groups(sc, cp).values()
+        if len(g)
+    ]
+    for (arrive, _, near_h, lanes), size in zip(pools, sizes, strict=True):
+        gaps = np.diff(np.concatenate([[0.0], arrive]))
+        net = ciw.create_network(
+            arrival_distributions=[ciw.dists.Sequential([*map(float, gaps), 1e9])],
+            service_distributions=[ciw.dists.Sequential(list(map(float, near_h)))],
+            number_of_servers=[max(lanes, 1)],
+        )
+        ciw.seed(1)
+        t = time.perf_counter()
+        ciw.Simulation(net).simulate_until_max_time(sc.horizon_days * 24 * 4)
+        seconds += time.perf_counter() - t
+        groups += len(arrive)
+        persons += int(size.sum())
+    return groups, persons, seconds
+
+
+def stress_cpu_per_replication(replications: int = 3) -> float:
+    """CPU seconds per replication of the default scenario in this process (after one
+    warm-up), as a stress worker runs it: a busy machine cannot fake it."""
+    from contingency.resources import DEFAULT_SCENARIO
+    from contingency.scenario import load_scenario
+    from contingency.stress.runner import replicate
+
+    sc = load_scenario(DEFAULT_SCENARIO)
+    replicate(sc, 1)
+    t = time.process_time()
+    for seed in range(2, 2 + replications):
+        replicate(sc, seed)
+    return (time.process_time() - t) / replications
+
+
+def run_like_with_like(echo=print) -> dict[str, float]:
+    """Side by side on the bench scenario's groups: our border stage against plain SimPy on
+    the same groups, lanes and times, and our control's pools in Ciw one pool at a time; then
+    CPU seconds per stress replication."""
+    ref = load_refdata()
+    sc = bench_scenario(ref)
+    gc.collect()
+    groups, persons, ours_s = border_stage(sc, ref)
+    gc.collect()
+    n_simpy, simpy_s = simpy_same_groups(sc, ref)
+    gc.collect()
+    n_ciw, p_ciw, ciw_s = ciw_per_pool(sc, ref)
+    fig = {
+        "groups": float(groups),
+        "border_us_per_group": ours_s / groups * 1e6,
+        "simpy_same_groups_us_per_group": simpy_s / n_simpy * 1e6,
+        "border_us_per_person": ours_s / persons * 1e6,
+        "ciw_per_pool_us_per_person": ciw_s / p_ciw * 1e6,
+        "ciw_per_pool_us_per_group": ciw_s / n_ciw * 1e6,
+    }
+    echo(f"(f) the same {groups:,} groups ({persons:,} persons), border stage only:")
+    echo(f"    ours (both sides, controllers)     {fig['border_us_per_group']:8.2f} µs/group")
+    simpy_us, ciw_us = fig["simpy_same_groups_us_per_group"], fig["ciw_per_pool_us_per_person"]
+    echo(f"    plain SimPy, a process per group   {simpy_us:8.2f} µs/group")
+    echo(f"    Ciw, one simulation per pool (our side only)   {ciw_us:8.2f} µs/person")
+    echo(
+        f"    ours / plain SimPy per group: "
+        f"{fig['border_us_per_group'] / fig['simpy_same_groups_us_per_group']:.3f}   (goal <= 0.3)"
+    )
+    fig["stress_cpu_s_per_replication"] = stress_cpu_per_replication()
+    echo(
+        f"(g) stress replication of the default scenario: "
+        f"{fig['stress_cpu_s_per_replication']:.2f} CPU s each"
+    )
+    return fig

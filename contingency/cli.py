@@ -28,7 +28,7 @@ Language = Literal["ru", "kk", "en"]
 """``--lang``: the languages of ``contingency.i18n.LANGUAGES`` (a test keeps them equal)."""
 ExportFormat = Literal["png", "pdf", "html", "geojson", "csv", "briefing"]
 """``export --format``: ``contingency.mapping.export.FORMATS`` (a test keeps them equal)."""
-BenchPart = Literal["all", "pipeline", "stress"]
+BenchPart = Literal["all", "pipeline", "stress", "like"]
 Role = Literal["controller", "viewer"]
 """``users add --role``: ``contingency.board.auth.ROLES`` (a test keeps them equal)."""
 
@@ -343,7 +343,22 @@ def export(
     fmt: Annotated[ExportFormat, typer.Option("--format", help="What to write.")],
     lang: Annotated[Language, typer.Option(help="Language of the texts.")] = "ru",
     day: Annotated[
-        int | None, typer.Option(min=1, help="Day shown, 1-based (default: peak hour).")
+        int | None,
+        typer.Option(
+            min=1,
+            help="Day shown, 1-based: the situation at the END of that day, its last hour "
+            "(labelled 'day N, hour 24 · end of day N'). Default: the worst border moment "
+            "(the longest wait on either side), as the board opens.",
+        ),
+    ] = None,
+    hour: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=24,
+            help="With --day: the hour of that day shown, 1-24 (1: the first hour from the "
+            "scenario's start time of day; 24: the day's end).",
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="File to write (default: RUN_DIR/exports/).")
@@ -369,7 +384,7 @@ def export(
         )
         raise typer.Exit(code=2)
     try:
-        path = do_export(run_dir, fmt, lang=lang, day=day, out=out, marking=marking)
+        path = do_export(run_dir, fmt, lang=lang, day=day, hour=hour, out=out, marking=marking)
     except InputError as exc:
         _fail(exc)
     except ValueError as exc:
@@ -600,17 +615,112 @@ def stress(
 @app.command()
 def bench(
     *,
-    part: Annotated[BenchPart, typer.Option(help="all, pipeline (a-d) or stress (e).")] = "all",
+    part: Annotated[
+        BenchPart, typer.Option(help="all, pipeline (a-d), stress (e) or like (f-g).")
+    ] = "all",
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write every figure to this JSON file.")
+    ] = None,
 ) -> None:
     """Benchmark: full pipeline vs bare SimPy vs Ciw (µs per person, peak memory), onward
-    allocation per day, and stress replications per minute with 1 and 2 workers."""
-    from contingency.bench import run_bench, run_stress_bench
+    allocation per day, stress replications per minute with 1 and 2 workers, and like with
+    like: our border stage against plain SimPy on the same groups, Ciw per lane pool, CPU
+    seconds per stress replication."""
+    import json
 
+    from contingency.bench import run_bench, run_like_with_like, run_stress_bench
+
+    fig: dict[str, float] = {}
     if part in ("all", "pipeline"):
-        run_bench(echo=typer.echo)
+        fig.update(run_bench(echo=typer.echo))
     if part in ("all", "stress"):
         typer.echo("")
-        run_stress_bench(echo=typer.echo)
+        fig.update(run_stress_bench(echo=typer.echo))
+    if part in ("all", "like"):
+        typer.echo("")
+        fig.update(run_like_with_like(echo=typer.echo))
+    if "a_s" in fig and "groups" in fig:
+        fig["pipeline_us_per_group"] = fig["a_s"] / fig["groups"] * 1e6
+    if "a_us" in fig:
+        fig["pipeline_us_per_person"] = fig["a_us"]
+        fig["peak_mb_1m"] = fig["a_peak_mb"]
+    if json_out is not None:
+        try:
+            json_out.write_text(json.dumps(fig, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        except OSError as exc:
+            _fail_os(exc)
+        typer.echo(f"figures written to {json_out}")
+
+
+feed_app = typer.Typer(
+    help="The smart-border feed: records a run would produce, and ingesting a feed folder.",
+    no_args_is_help=True,
+)
+app.add_typer(feed_app, name="feed")
+
+
+@feed_app.command("simulate")
+def feed_simulate(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder (contingency run --out DIR).")],
+    *,
+    out: Annotated[Path, typer.Option(help="Feed folder to write (files are only added).")],
+    repeat_share: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of persons who cross again.")
+    ] = 0.08,
+    late_share: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of records late, and as many duplicated."),
+    ] = 0.02,
+) -> None:
+    """Write the crossing records the run would have produced, one CSV per hour of delivery."""
+    from contingency.feed.simulate import FeedSettings, simulate_feed
+
+    try:
+        counts = simulate_feed(run_dir, out, FeedSettings(repeat_share, late_share))
+    except InputError as exc:
+        _fail(exc)
+    except OSError as exc:
+        _fail_os(exc)
+    typer.echo(", ".join(f"{k} {v:,}" for k, v in counts.items()) + f" -> {out}")
+
+
+@feed_app.command("ingest")
+def feed_ingest(
+    folder: Annotated[Path, typer.Argument(help="Feed folder: *.csv and *.parquet records.")],
+    *,
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write the counts (default: FOLDER/ingested).")
+    ] = None,
+) -> None:
+    """Validate the records (bad rows reported, never silently dropped; exit 2 if any), drop
+    repeated deliveries, link each person's crossings, and write hourly counts
+    (hourly.parquet) and summary.json."""
+    import json
+
+    from contingency.feed.ingest import feed_summary, hourly_counts, ingest
+    from contingency.refdata import load_refdata
+
+    if not folder.is_dir():
+        typer.echo(f"{folder}: not a folder", err=True)
+        raise typer.Exit(code=2)
+    ref = load_refdata()
+    ing = ingest(folder, set(map(str, ref.checkpoints.index)))
+    hourly = hourly_counts(ing.records)
+    summary = feed_summary(ing, hourly)
+    dest = out or folder / "ingested"
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        hourly.to_parquet(dest / "hourly.parquet", index=False)
+        (dest / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
+    except OSError as exc:
+        _fail_os(exc)
+    for p in ing.problems[:200]:
+        typer.echo(str(p), err=True)
+    if len(ing.problems) > 200:
+        typer.echo(f"... and {len(ing.problems) - 200:,} more problems", err=True)
+    typer.echo(", ".join(f"{k} {v:,}" for k, v in summary.items()) + f" -> {dest}")
+    if ing.problems:
+        raise typer.Exit(code=2)
 
 
 users_app = typer.Typer(

@@ -14,3 +14,15 @@ def test_bench_parts_on_a_small_scenario(ref):
     persons, groups = ciw_checkpoints(sc, ref)
     assert persons == 20_000 and 0 < groups < persons
     assert bare_simpy(persons=2_000) == 2_000
+
+
+def test_like_with_like_parts_run_the_same_groups(ref):
+    """Our border stage, plain SimPy and Ciw per pool see the same groups and persons."""
+    from contingency.bench import border_stage, ciw_per_pool, simpy_same_groups
+
+    sc = bench_scenario(ref, persons=20_000)
+    groups, persons, _ = border_stage(sc, ref)
+    assert persons == 20_000
+    n_simpy, _ = simpy_same_groups(sc, ref)
+    n_ciw, p_ciw, _ = ciw_per_pool(sc, ref)
+    assert n_simpy == n_ciw == groups and p_ciw == persons

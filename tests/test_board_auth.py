@@ -246,7 +246,7 @@ def test_board_refuses_a_wrong_password_without_saying_why(board_with_users, nam
 def test_viewer_sees_the_board_but_no_controls_that_cost_cpu(board_with_users):
     at = _login(board_with_users, "wall", "viewer-pass-1")
     assert not at.exception, [e.value for e in at.exception]
-    assert len(at.metric) == 5
+    assert len(at.metric) == 7
     assert _drawn(at, "scenario") and _drawn(at, "day") and _drawn(at, "hour")
     assert _drawn(at, "lang") and _drawn(at, "chart_facility")
     drawn = [k for k in CONTROLLER_ONLY_KEYS if _drawn(at, k)]
@@ -275,7 +275,7 @@ def test_viewer_runs_only_the_bundled_scenario_as_written(board_with_users):
 def test_controller_sees_every_control(board_with_users):
     at = _login(board_with_users, "ctl", "controller-pass")
     assert not at.exception, [e.value for e in at.exception]
-    assert len(at.metric) == 5
+    assert len(at.metric) == 7
     missing = [k for k in CONTROLLER_ONLY_KEYS if not _drawn(at, k)]
     assert missing == []
 

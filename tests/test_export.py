@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from shapely.geometry import shape
 
 from contingency import SCENARIOS_DIR
+from contingency.i18n import t as ptext
 from contingency.mapping.export import PNG_DPI, PNG_SIZE_IN
 from contingency.results import run_scenario
 from contingency.scenario import load_scenario
@@ -69,6 +70,7 @@ def test_briefing_has_two_pages_and_kazakh_letters_in_the_text_layer(files):
     assert "Ведомствоаралық үйлестіру кеңесіне" in text
     assert "Негізгі тапшылықтар" in text and "Сценарийдің негізгі жорамалдары" in text
     assert "Келді" in text  # a headline figure's label
+    assert ptext("head.peak_wait", "kk") in text and ptext("head.peak_without_bed", "kk") in text
 
 
 def test_geojson_validates_and_carries_gap_attributes(files):
@@ -78,7 +80,9 @@ def test_geojson_validates_and_carries_gap_attributes(files):
     assert layers["region"] == 20 and layers["checkpoint"] == 10 and layers["centre"] >= 30
     for f in gj["features"]:
         assert shape(f["geometry"]).is_valid
-        assert f["properties"]["layer"] == "corridor" or f["properties"]["status"] in (
+        assert f["properties"]["layer"] in ("corridor", "road_closed") or f["properties"][
+            "status"
+        ] in (
             "green",
             "amber",
             "red",
@@ -155,9 +159,35 @@ def test_day_option_selects_the_moment(cli, run_dir, tmp_path):
     assert json.loads(out.read_text(encoding="utf-8"))["time_h"] == 24
 
 
+def test_without_day_the_export_shows_the_default_moment(cli, run_dir, tmp_path):
+    """The moment the board opens on (the worst border moment), not the hour of greatest
+    pressure."""
+    from contingency.mapping.export import load_run
+    from contingency.mapping.moments import default_moment
+
+    out = tmp_path / "default.geojson"
+    res = _export(cli, run_dir, "--format", "geojson", "--out", str(out))
+    assert res.exit_code == 0
+    shown = json.loads(out.read_text(encoding="utf-8"))["time_h"]
+    assert shown == default_moment(load_run(run_dir).tables)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--day", "1", "--hour", "0"], "'--hour': Input should be greater than or equal to 1"),
+        (["--day", "1", "--hour", "25"], "'--hour': Input should be less than or equal to 24"),
+    ],
+)
+def test_bad_hour_is_clear(cli, run_dir, args, expected):
+    res = _export(cli, run_dir, "--format", "png", *args)
+    flat = " ".join(res.stderr.replace("│", " ").split())
+    assert res.exit_code == 2 and expected in flat, flat
+
+
 def test_gap_values_read_as_hours_percent_and_persons():
     from contingency.metrics.gaps import format_gap_value
 
     assert format_gap_value({"metric": "max_wait_h", "value": 235.134}) == "235.1"
-    assert format_gap_value({"metric": "occupancy_ratio", "value": 23.06}) == "2306%"
+    assert format_gap_value({"metric": "occupancy_ratio", "value": 23.06}) == "23.06"  # per bed
     assert format_gap_value({"metric": "unmet_onward_demand", "value": 1200}) == "1,200"

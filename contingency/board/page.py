@@ -15,12 +15,16 @@ from pydantic import BaseModel
 from streamlit_folium import st_folium
 
 from contingency.board.auth import CONTROLLER
+from contingency.board.gap_list import gap_row, gaps_at
+from contingency.board.levers_panel import draw_levers, reset_levers
 from contingency.board.login import session_role
 from contingency.board.run import cached_run
 from contingency.board.stress_page import render_stress
+from contingency.board.targets import target_label
+from contingency.domain import LaneMode
 from contingency.errors import InputError
 from contingency.i18n import LANGUAGES, t
-from contingency.levers import apply_levers, current_beds, current_lanes
+from contingency.levers import apply_levers, current_beds
 from contingency.mapping.export import FORMATS, MARKING_ENV, SUFFIX, Run
 from contingency.mapping.export import render as render_export
 from contingency.mapping.layers import (
@@ -28,13 +32,12 @@ from contingency.mapping.layers import (
     build_layers,
     day_hour,
     headline,
-    peak_hour,
     time_of,
 )
+from contingency.mapping.moments import at_label, default_moment, moment_label, peaks
 from contingency.mapping.names import facility_label, gap_place
 from contingency.mapping.status import COLOURS
 from contingency.mapping.webmap import build_map
-from contingency.metrics.gaps import format_gap_value
 from contingency.refdata import RefData, load_refdata
 from contingency.resources import DEFAULT_SCENARIO, SCENARIOS_DIR, bundled_scenarios
 from contingency.results import LEDGER_FIELDS, RunResult
@@ -45,11 +48,11 @@ from contingency.scenario import (
     load_scenario,
     load_scenario_bytes,
 )
+from contingency.scenario.plan import resolve_checkpoint
 from contingency.scenario.schema import (
     INJECT_BY_KIND,
     LIVE_KINDS,
     MAX_BEDS,
-    MAX_BUSES_PER_DAY,
     MAX_LANES,
     MAX_PROCESSING_MULTIPLIER,
     MAX_SEED,
@@ -128,71 +131,7 @@ def _reset_for(scen_id: str, sc: Scenario) -> None:
         ss["live_injects"] = []
         ss["seed"] = sc.seed
         ss.pop("day", None)
-
-
-def _counts(table: pd.DataFrame, most: int) -> dict:
-    """Column configs for a lever table of whole numbers from 0 to ``most`` (the schema's bound),
-    none left empty."""
-    return {
-        c: st.column_config.NumberColumn(min_value=0, max_value=most, step=1, required=True)
-        for c in table.columns
-    }
-
-
-def _levers(lang: str, sc: Scenario, ref: RefData) -> None:
-    with st.expander(t("levers.title", lang)), st.form("levers_form"):
-        c1, c2, c3 = st.columns(3)
-        mult = c1.slider(
-            t("levers.influx_multiplier", lang),
-            0.25,
-            3.0,
-            float(sc.influx_multiplier),
-            0.05,
-            key="lv_mult",
-        )
-        buses = c2.number_input(
-            t("levers.buses_per_day", lang),
-            0,
-            MAX_BUSES_PER_DAY,
-            sc.transport.buses_per_day,
-            step=10,
-            key="lv_buses",
-        )
-        onward = c3.number_input(
-            t("levers.onward_buses", lang),
-            0,
-            MAX_BUSES_PER_DAY,
-            sc.transport.onward_buses_per_day,
-            step=5,
-            key="lv_onward",
-        )
-        lanes = pd.DataFrame(
-            [
-                {"checkpoint": cp, **current_lanes(sc, ref, cp)}
-                for cp in checkpoints_in_play(sc, ref)
-            ]
-        ).set_index("checkpoint")
-        st.caption(t("levers.lanes", lang))
-        lanes_ed = st.data_editor(
-            lanes, key="lv_lanes", width="stretch", column_config=_counts(lanes, MAX_LANES)
-        )
-        beds = pd.DataFrame(
-            [{"centre": cid, "beds": current_beds(sc, ref, cid)} for cid in ref.centres.index]
-        ).set_index("centre")
-        st.caption(t("levers.beds", lang))
-        beds_ed = st.data_editor(
-            beds, key="lv_beds", width="stretch", height=240, column_config=_counts(beds, MAX_BEDS)
-        )
-        if st.form_submit_button(t("levers.apply", lang)):
-            st.session_state["levers"] = {
-                "influx_multiplier": float(mult),
-                "buses_per_day": int(buses),
-                "onward_buses_per_day": int(onward),
-                "lanes": {
-                    cp: {m: int(v) for m, v in row.items()} for cp, row in lanes_ed.iterrows()
-                },
-                "beds": {cid: int(row["beds"]) for cid, row in beds_ed.iterrows()},
-            }
+        reset_levers(sc, scen_id)
 
 
 def _run(lang: str, sc: Scenario, seed: int) -> RunResult:
@@ -219,21 +158,38 @@ def _time_controls(lang: str, sc: Scenario) -> int:
     hour = c2.slider(t("time.hour", lang), 0, 23, key="hour")
     c3.button(t("time.forward", lang), key="t_fwd", on_click=_step, args=(STEP_H, sc.horizon_days))
     time_h = time_of(day, hour)
-    moment = (sc.start + timedelta(hours=time_h)).strftime("%Y-%m-%d %H:%M")
-    st.caption(
-        t("time.moment", lang, moment=moment, day=day, hour=f"{hour:02d}:00–{hour + 1:02d}:00")
-    )
+    st.caption(moment_label(sc.start, time_h, lang))  # the exports label a moment the same way
     return time_h
 
 
-def _headline(lang: str, res: RunResult, time_h: int) -> None:
+def _headline(lang: str, res: RunResult, time_h: int, ref: RefData) -> None:
+    """The moment's five figures, then the run's peaks with where and when."""
     figures = headline(res.tables, time_h)
-    cols = st.columns(len(HEADLINE_KEYS))
-    for col, key in zip(cols, HEADLINE_KEYS, strict=True):
+    cols = st.columns(len(HEADLINE_KEYS) + 2)
+    for col, key in zip(cols[: len(HEADLINE_KEYS)], HEADLINE_KEYS, strict=True):
         value = figures[key]
         col.metric(
             t(f"head.{key}", lang), f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
         )
+    p = peaks(res.tables)
+    start = res.scenario.start
+    where = (
+        facility_label(p["wait_checkpoint"], lang, ref, res.summary)
+        if p["wait_checkpoint"]
+        else "—"
+    )
+    cols[-2].metric(
+        t("head.peak_wait", lang),
+        f"{p['wait_h']:,.1f}",
+        t("head.where_when", lang, where=where, when=at_label(start, p["wait_time_h"])),
+        delta_color="off",
+    )
+    cols[-1].metric(
+        t("head.peak_without_bed", lang),
+        f"{p['without_bed']:,}",
+        t("head.when", lang, when=at_label(start, p["without_bed_time_h"])),
+        delta_color="off",
+    )
 
 
 def _gaps(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
@@ -242,17 +198,8 @@ def _gaps(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
     if not gaps:
         st.success(t("gaps.none", lang))
         return
-    rows = [
-        {
-            t("gaps.severity", lang): t(f"severity.{g['severity']}", lang),
-            t("gaps.facility", lang): gap_place(g, lang, ref, res.summary),
-            t("gaps.metric", lang): t(f"metric.{g['metric']}", lang),
-            t("gaps.value", lang): format_gap_value(g),
-            t("gaps.first_time", lang): g["first_time"].replace("T", " ")[:16],
-            t("gaps.active", lang): "✓" if g["first_h"] <= time_h else "",
-        }
-        for g in gaps
-    ]
+    seen = gaps_at(gaps, res.tables, res.summary["thresholds"], time_h)
+    rows = [gap_row(g, lang, gap_place(g.gap, lang, ref, res.summary)) for g in seen]
     colour = {t(f"severity.{s}", lang): COLOURS[s] for s in ("red", "amber")}
     table = pd.DataFrame(rows).style.map(
         lambda v: (
@@ -263,18 +210,21 @@ def _gaps(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
     st.dataframe(table, hide_index=True, height=300, key="gaps_table")
 
 
-def _inject_log(lang: str, sc: Scenario, time_h: int) -> None:
+def _inject_log(lang: str, sc: Scenario, ref: RefData, time_h: int) -> None:
     st.markdown(f"**{t('injects.title', lang)}**")
     if not sc.injects:
         st.caption(t("injects.none", lang))
         return
+    places = with_scenario_places(sc, ref)
     rows = [
         {
             t("injects.time", lang): (sc.start + timedelta(hours=i.at_h)).strftime(
                 "%Y-%m-%d %H:%M"
             ),
             t("injects.kind", lang): t(f"inject.{i.kind}", lang),
-            t("injects.target", lang): i.target,
+            t("injects.target", lang): target_label(
+                i.target_kind, i.target, lang, sc=sc, ref=places
+            ),
             t("injects.side", lang): t(f"side.{side}", lang) if (side := _side_of(i)) else "",
             t("injects.by", lang): i.by or "",
             t("injects.note", lang): i.note or "",
@@ -324,7 +274,14 @@ def _exercise(lang: str, sc: Scenario, ref: RefData, time_h: int) -> None:
             key="ex_kind",
             format_func=lambda k: t(f"inject.{k}", lang),
         )
-        target = st.selectbox(t("exercise.target", lang), offered[kind], key="ex_target")
+        places = with_scenario_places(sc, ref)
+        target_kind = INJECT_BY_KIND[kind].target_kind
+        target = st.selectbox(
+            t("exercise.target", lang),
+            offered[kind],
+            key="ex_target",
+            format_func=lambda x: target_label(target_kind, x, lang, sc=sc, ref=places),
+        )
         if not offered[kind]:  # open_site in a scenario that adds no sites
             st.caption(t("exercise.no_sites", lang))
         params: dict = {}
@@ -352,6 +309,29 @@ def _exercise(lang: str, sc: Scenario, ref: RefData, time_h: int) -> None:
                 [s.value for s in Side],
                 key="ex_side",
                 format_func=lambda s: t(f"side.{s}", lang),
+            )
+        if kind == "lanes" and target is not None:
+            now = resolve_checkpoint(sc, places, target).lanes
+            cols = st.columns(len(LaneMode))
+            for col, mode in zip(cols, LaneMode, strict=True):
+                params[mode.value] = int(
+                    col.number_input(
+                        t(f"mode.{mode.value}", lang),
+                        0,
+                        MAX_LANES,
+                        now[mode],
+                        key=f"ex_lanes_{mode.value}_{target}",
+                    )
+                )
+        if kind == "centre_capacity" and target is not None:
+            params["beds"] = int(
+                st.number_input(
+                    t("exercise.places", lang),
+                    0,
+                    MAX_BEDS,
+                    current_beds(sc, places, target),
+                    key=f"ex_places_{target}",
+                )
             )
         if kind == "mobile_unit":
             params["beds"] = int(
@@ -468,6 +448,17 @@ def _charts(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
     )
 
 
+def _keep_section(lang: str) -> None:
+    """Keep the section across a language switch. The radio's state is its option's label, so
+    a browser sends the previous language's label, which no option has once the labels change:
+    the section is set again from its language-independent id before the radio is drawn."""
+    ss = st.session_state
+    if ss.get("section_lang") != lang:
+        if "section" in ss:
+            ss["view"] = ss["section"]
+        ss["section_lang"] = lang
+
+
 def render() -> None:
     """Draw the page. A controller gets every control; a viewer (a wall display) the board of a
     bundled scenario as written, with time and language, and nothing that starts new work."""
@@ -482,12 +473,14 @@ def render() -> None:
     controller = role == CONTROLLER
     view = "board"
     if controller:  # a viewer has no stress page
+        _keep_section(lang)
         view = st.sidebar.radio(
             t("view.title", lang),
             ("board", "stress"),
             key="view",
             format_func=lambda v: t(f"view.{v}", lang),
         )
+        st.session_state["section"] = view
     ref = load_refdata()
     base, scen_id = _base_scenario(lang, ref, uploads=controller)
     if base is None:
@@ -501,7 +494,8 @@ def render() -> None:
     st.subheader(_plain(base.title_in(lang)))
     st.caption(_plain(base.description_in(lang)))
     if controller:
-        _levers(lang, base, ref)
+        if (applied := draw_levers(lang, base, ref)) is not None:
+            st.session_state["levers"] = applied
         try:
             sc = apply_levers(
                 base, ref, **st.session_state["levers"], injects=st.session_state["live_injects"]
@@ -525,10 +519,10 @@ def _board(
     lang: str, sc: Scenario, res: RunResult, ref: RefData, *, controller: bool, tiles: str
 ) -> None:
     """The board of one run: time, headline, map, gaps, injects, exports and charts."""
-    if "day" not in st.session_state:  # open on the moment of greatest pressure
-        st.session_state["day"], st.session_state["hour"] = day_hour(peak_hour(res.tables))
+    if "day" not in st.session_state:  # open on the worst border moment, as exports do
+        st.session_state["day"], st.session_state["hour"] = day_hour(default_moment(res.tables))
     time_h = _time_controls(lang, sc)
-    _headline(lang, res, time_h)
+    _headline(lang, res, time_h, ref)
     left, right = st.columns([2, 1])
     with left:
         layers = build_layers(res.tables, res.summary, ref, time_h, scenario=sc)
@@ -543,7 +537,7 @@ def _board(
         st_folium(fmap, height=620, use_container_width=True, returned_objects=[], key="map")
     with right:
         _gaps(lang, res, ref, time_h)
-        _inject_log(lang, sc, time_h)
+        _inject_log(lang, sc, ref, time_h)
     if controller:  # injects re-run the scenario; exports are drawn on demand
         _exercise(lang, sc, ref, time_h)
         _exports(lang, sc, res, time_h)

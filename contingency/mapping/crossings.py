@@ -8,7 +8,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pandas as pd
 
-from contingency.domain import Mode
+from contingency.domain import LaneMode, Mode
 from contingency.i18n import t
 from contingency.mapping.names import partner_name
 from contingency.mapping.status import COLOURS, status, worse
@@ -51,6 +51,12 @@ class CheckpointItem(TypedDict):
     diverted_in: int | None
     diverted_out: int | None
     """Persons who came from or went to another crossing up to this hour."""
+    near_closed: bool
+    """Our control has no lane open at this hour (closed)."""
+    far_closed: bool
+    """The far side has no lane open at this hour (a run without it: False)."""
+    closed: bool
+    """Closed on either side: the map marks it with a ✕ whatever its wait."""
     near_status: str
     far_status: str
     status: str
@@ -84,6 +90,10 @@ def checkpoint_items(
         far_st = "none" if far_wait is None else status(far_wait, amber, red)
         st = worse(near_st, far_st)
         done = so_far.get(cp, {})
+        lanes = {m.value: int(r[f"lanes_{m.value}"]) for m in Mode}
+        far_lanes = _lanes(r, "far_lanes_")
+        near_closed = _closed(r, "lanes_")
+        far_closed = far_lanes is not None and _closed(r, "far_lanes_")
         checkpoints.append(
             CheckpointItem(
                 id=cp,
@@ -98,17 +108,20 @@ def checkpoint_items(
                 queue_persons=int(r["queue_persons"]),
                 held_beyond_border=int(r["held_beyond_border"]),
                 arrived_h=int(r["arrived"]),
-                lanes={m.value: int(r[f"lanes_{m.value}"]) for m in Mode},
+                lanes=lanes,
                 queue_vehicles=_count(r, "queue_vehicles"),
                 queue_km=_km(r, "queue_km"),
                 far_wait_h=None if far_wait is None else round(far_wait, 2),
                 far_queue_persons=_count(r, "far_queue_persons"),
                 far_queue_vehicles=_count(r, "far_queue_vehicles"),
                 far_queue_km=_km(r, "far_queue_km"),
-                far_lanes=_lanes(r, "far_lanes_"),
+                far_lanes=far_lanes,
                 turned_back=done.get("turned_back"),
                 diverted_in=done.get("diverted_in"),
                 diverted_out=done.get("diverted_out"),
+                near_closed=near_closed,
+                far_closed=far_closed,
+                closed=near_closed or far_closed,
                 near_status=near_st,
                 far_status=far_st,
                 status=st,
@@ -170,6 +183,11 @@ def _lanes(r: Mapping[Hashable, Any], prefix: str) -> dict[str, int] | None:
     if not all(c in r for c in cols):
         return None
     return {m.value: int(r[c]) for m, c in zip(Mode, cols, strict=True)}
+
+
+def _closed(r: Mapping[Hashable, Any], prefix: str) -> bool:
+    """No lane of any lane mode (trucks' included, where the run has them) is open."""
+    return not any(int(r[c]) for m in LaneMode if (c := f"{prefix}{m.value}") in r)
 
 
 def _count(r: Mapping[Hashable, Any], col: str) -> int | None:

@@ -24,17 +24,25 @@ from pydantic import ValidationError
 
 from contingency.errors import ScenarioError, pydantic_problems
 from contingency.i18n import t
+from contingency.i18n import t as ptext
 from contingency.mapping.layers import (
     HEADLINE_KEYS,
     Layers,
     build_layers,
     headline,
     item_properties,
-    peak_hour,
     to_geojson,
 )
-from contingency.mapping.names import gap_place
-from contingency.mapping.static import MapText, draw_marking, literal_text, map_figure, plt
+from contingency.mapping.moments import at_label, default_moment, moment_label, peaks
+from contingency.mapping.names import facility_label, gap_place
+from contingency.mapping.static import (
+    MapText,
+    draw_marking,
+    fit_width,
+    literal_text,
+    map_figure,
+    plt,
+)
 from contingency.mapping.webmap import build_map
 from contingency.metrics.gaps import format_gap_value
 from contingency.refdata import RefData, load_refdata
@@ -129,26 +137,32 @@ def run_refdata(run: Run) -> RefData:
     return with_scenario_places(run.scenario, load_refdata(run.scenario.maps))
 
 
-def moment(run: Run, day: int | None) -> int:
-    """Hour shown: the end of ``day`` (1-based), or the hour of greatest pressure."""
+def moment(run: Run, day: int | None, hour: int | None = None) -> int:
+    """The hour shown (``time_h``, the end of an hour from the scenario's start).
+
+    ``day`` alone: the end of that day of the scenario (1-based), its last hour. ``day`` and
+    ``hour`` (1 to 24): the ``hour``-th hour of that day, as the label counts it. Neither: the
+    default moment, :func:`~contingency.mapping.moments.default_moment` (the worst border
+    moment), the same the board opens on.
+
+    Raises
+    ------
+    ValueError
+        ``day`` outside the horizon, ``hour`` outside 1-24, or ``hour`` without ``day``.
+    """
     if day is None:
-        return peak_hour(run.tables)
+        if hour is not None:
+            raise ValueError("--hour needs --day")
+        return default_moment(run.tables)
     if not 1 <= day <= run.scenario.horizon_days:
         raise ValueError(f"--day must be between 1 and {run.scenario.horizon_days} (got {day})")
-    return day * 24
+    if hour is not None and not 1 <= hour <= 24:
+        raise ValueError(f"--hour must be between 1 and 24 (got {hour})")
+    return (day - 1) * 24 + (24 if hour is None else hour)
 
 
 def _texts(run: Run, time_h: int, lang: str, marking: str | None) -> MapText:
     sc = run.scenario
-    when = sc.start + timedelta(hours=time_h)
-    name = sc.title_in(lang)
-    sub = t(
-        "export.moment",
-        lang,
-        moment=when.strftime("%Y-%m-%d %H:%M"),
-        day=(time_h - 1) // 24 + 1,
-        hour=when.hour,
-    )
     gen = t(
         "export.generated",
         lang,
@@ -157,7 +171,12 @@ def _texts(run: Run, time_h: int, lang: str, marking: str | None) -> MapText:
         seed=run.summary["seed"],
     )
     footer = f"{t('export.sources', lang)}\n{t('export.disclaimer', lang)}\n{gen}"
-    return MapText(t("export.map_title", lang, scenario=name), sub, footer, marking)
+    return MapText(
+        t("export.map_title", lang, scenario=sc.title_in(lang)),
+        moment_label(sc.start, time_h, lang),
+        footer,
+        marking,
+    )
 
 
 def _layers(run: Run, ref: RefData, time_h: int) -> Layers:
@@ -170,17 +189,19 @@ def render(
     *,
     lang: str = "ru",
     day: int | None = None,
+    hour: int | None = None,
     time_h: int | None = None,
     marking: str | None = None,
     ref: RefData | None = None,
 ) -> bytes:
     """The export as bytes (the board serves these; ``export`` writes them to a file).
-    The moment shown is ``time_h`` if given, else the end of ``day``, else the peak hour."""
+    The moment shown is ``time_h`` if given, else ``day`` and ``hour`` as :func:`moment` reads
+    them, else the default moment."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     ref = ref or load_refdata()
     marking = marking if marking is not None else os.environ.get(MARKING_ENV) or None
-    time_h = time_h if time_h is not None else moment(run, day)
+    time_h = time_h if time_h is not None else moment(run, day, hour)
     layers = _layers(run, ref, time_h)
     th = run.summary["thresholds"]
     if fmt in ("png", "pdf"):
@@ -346,33 +367,73 @@ def briefing_pdf(run: Run, ref: RefData, time_h: int, *, lang: str, marking: str
 
 
 def _briefing_map_page(run: Run, ref: RefData, time_h: int, *, text: MapText, lang: str) -> Figure:
-    """The map with the five headline figures above it."""
+    """The map with the five headline figures of the moment above it and, beside them, the
+    run's peaks with where and when."""
     th = run.summary["thresholds"]
-    fig = map_figure(_layers(run, ref, time_h), ref, text, lang=lang, thresholds=th)
-    fig.axes[0].set_position((0.02, 0.09, 0.96, 0.70))
-    fig.text(
-        0.98,
-        0.955,
-        t("briefing.title", lang),
-        ha="right",
-        va="top",
-        fontsize=9,
-        color="#37474f",
+    text = MapText(text.title, text.subtitle, text.footer, text.marking, t("briefing.title", lang))
+    fig = map_figure(
+        _layers(run, ref, time_h),
+        ref,
+        text,
+        lang=lang,
+        thresholds=th,
+        map_rect=(0.02, 0.09, 0.96, 0.68),
     )
     figures = headline(run.tables, time_h)
-    for i, key in enumerate(HEADLINE_KEYS):
-        value = figures[key]
-        x = 0.02 + i * 0.195
+    columns: list[tuple[str, str, str | None]] = [
+        (_figure(figures[key]), t(f"head.{key}", lang), None) for key in HEADLINE_KEYS
+    ]
+    columns += _peak_columns(run, ref, lang)
+    width = 0.96 / len(columns)
+    for i, (value, label, note) in enumerate(columns):
+        x = 0.02 + i * width
+        peak = note is not None
         fig.text(
             x,
-            0.865,
-            f"{value:,.1f}" if isinstance(value, float) else f"{value:,}",
-            fontsize=17,
+            0.87,
+            value,
+            fontsize=15,
             fontweight="bold",
             va="top",
+            color="#b71c1c" if peak else "black",
         )
-        fig.text(x, 0.82, t(f"head.{key}", lang), fontsize=8, va="top", color="#455a64")
+        for y, line, size in ((0.825, label, 7.5), (0.80, note, 6.5)):
+            if line:
+                fit_width(
+                    fig,
+                    fig.text(x, y, line, fontsize=size, va="top", color="#455a64"),
+                    max_width=width - 0.008,
+                )
     return fig
+
+
+def _figure(value: float) -> str:
+    return f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+
+
+def _peak_columns(run: Run, ref: RefData, lang: str) -> list[tuple[str, str, str | None]]:
+    """The peak wait (where and when) and the peak of people without a bed (when)."""
+    p = peaks(run.tables)
+    start = run.scenario.start
+    where = (
+        facility_label(p["wait_checkpoint"], lang, ref, run.summary)
+        + (f" ({t('side.far', lang).lower()})" if p["wait_side"] == "far" else "")
+        if p["wait_checkpoint"]
+        else None
+    )
+    wait_when = at_label(start, p["wait_time_h"])
+    return [
+        (
+            _figure(p["wait_h"]),
+            ptext("head.peak_wait", lang),
+            ptext("head.where_when", lang, where=where, when=wait_when) if where else wait_when,
+        ),
+        (
+            _figure(p["without_bed"]),
+            ptext("head.peak_without_bed", lang),
+            at_label(start, p["without_bed_time_h"]),
+        ),
+    ]
 
 
 def _briefing_gaps_page(run: Run, ref: RefData, *, text: MapText, lang: str) -> Figure:
@@ -412,15 +473,17 @@ def export(
     *,
     lang: str = "ru",
     day: int | None = None,
+    hour: int | None = None,
     out: str | Path | None = None,
     marking: str | None = None,
 ) -> Path:
     """Write one export of the run in ``run_dir`` to ``out`` (a file, or a folder to write it
     into under its default name; default ``RUN_DIR/exports/``); return the file written."""
     run = load_run(run_dir)
-    data = render(run, fmt, lang=lang, day=day, marking=marking, ref=run_refdata(run))
+    data = render(run, fmt, lang=lang, day=day, hour=hour, marking=marking, ref=run_refdata(run))
     if out is None or Path(out).is_dir():
-        tag = f"day{day}" if day else "peak"
+        # "peak" is the name earlier runs' files carry: the default moment is the worst one
+        tag = "peak" if day is None else f"day{day}" if hour is None else f"day{day}h{hour}"
         kind = "briefing" if fmt == "briefing" else "map" if fmt in ("png", "pdf", "html") else fmt
         folder = Path(run_dir) / "exports" if out is None else Path(out)
         out = folder / f"{run.scenario.name}-{kind}-{tag}-{lang}{SUFFIX[fmt]}"

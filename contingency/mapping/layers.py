@@ -16,6 +16,7 @@ import pandas as pd
 from shapely.geometry import mapping, shape
 
 from contingency.mapping.crossings import CheckpointItem, checkpoint_items
+from contingency.mapping.roads import ClosedRoadItem, closed_roads
 from contingency.mapping.sites import (
     ORIGIN,
     OriginItem,
@@ -98,6 +99,8 @@ class Layers:
     corridors: list[CorridorItem]
     origins: list[OriginItem] = field(default_factory=list)
     """Origins of displacement inside the country (drawn only when the scenario is known)."""
+    closed_roads: list[ClosedRoadItem] = field(default_factory=list)
+    """Roads closed at ``time_h`` by the scenario's injects (known only with the scenario)."""
 
 
 def item_properties(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -173,7 +176,7 @@ def build_layers(
         summary,
         sites=temporary_sites(scenario, ref),
         opens=first_open_hours(hourly),
-        kk_names=_kazakh_site_names(scenario),
+        kk_names={**_kazakh_centre_names(ref), **_kazakh_site_names(scenario)},
     )
     origins = origin_items(scenario, ref, time_h=time_h)
     _spread(checkpoints)
@@ -185,7 +188,16 @@ def build_layers(
         centres,
         _corridor_items(tables["corridors_daily"], ref, time_h=time_h),
         origins,
+        closed_roads(scenario, ref, time_h=time_h),
     )
+
+
+def _kazakh_centre_names(ref: RefData) -> dict[str, str]:
+    """The Kazakh names ``maps/centres.csv`` records (a map pack without them: none)."""
+    if "name_kk" not in ref.centres:
+        return {}
+    names = ref.centres["name_kk"]
+    return {str(cid): str(n) for cid, n in names.items() if isinstance(n, str) and n.strip()}
 
 
 def _kazakh_site_names(sc: Scenario | None) -> dict[str, str]:
@@ -324,9 +336,9 @@ def _spread(
 
 
 def to_geojson(layers: Layers, ref: RefData) -> dict[str, Any]:
-    """One FeatureCollection of regions, checkpoints, centres, corridors and internal origins
-    with attributes; a centre's ``layer`` is its symbol (``centre``, ``transit``, ``site``), an
-    origin's ``internal_origin``."""
+    """One FeatureCollection of regions, checkpoints, centres, corridors, closed roads and
+    internal origins with attributes; a centre's ``layer`` is its symbol (``centre``,
+    ``transit``, ``site``), an origin's ``internal_origin``, a closed road's ``road_closed``."""
     shapes = region_shapes(ref)
     feats: list[dict[str, Any]] = []
     for r in layers.regions:
@@ -351,14 +363,18 @@ def to_geojson(layers: Layers, ref: RefData) -> dict[str, Any]:
                 "properties": {"layer": layer, **props},
             }
         )
-    for c in layers.corridors:
+    lines: list[tuple[str, Mapping[str, Any]]] = [
+        *(("corridor", c) for c in layers.corridors),
+        *(("road_closed", r) for r in layers.closed_roads),
+    ]
+    for layer, c in lines:
         coords = [[lon, lat] for lat, lon in c["coords"]]
         props = {k: v for k, v in c.items() if k != "coords"}
         feats.append(
             {
                 "type": "Feature",
                 "geometry": {"type": "LineString", "coordinates": coords},
-                "properties": {"layer": "corridor", **props},
+                "properties": {"layer": layer, **props},
             }
         )
     return {"type": "FeatureCollection", "time_h": layers.time_h, "features": feats}
@@ -394,7 +410,9 @@ def headline(tables: Mapping[str, pd.DataFrame], time_h: int) -> dict[str, float
 
 
 def peak_hour(tables: Mapping[str, pd.DataFrame]) -> int:
-    """The hour with the most people waiting at the border or without a bed."""
+    """The hour with the most people waiting at the border or without a bed (for a crisis whose
+    overflow only accumulates, the last hour: the moment to open on is
+    :func:`contingency.mapping.moments.default_moment`)."""
     led = tables["ledger_hourly"]
     pressure = led["waiting_at_checkpoints"] + led["held_beyond_border"] + led["overflow_waiting"]
     return int(led["time_h"].to_numpy()[int(np.argmax(pressure.to_numpy()))])

@@ -12,7 +12,7 @@ from contingency.refdata import RefData
 
 def facility_label(fid: str, lang: str, ref: RefData, summary: Mapping[str, Any]) -> str:
     """A facility's name in ``lang``; a centre's name carries its region, since several centres
-    share a generic name (Kazakh falls back to Russian where no Kazakh name is recorded)."""
+    share a generic name (Kazakh: ``name_kk`` of ``maps/centres.csv``, else Russian)."""
     if fid in ref.checkpoints.index:
         row = ref.checkpoints.loc[fid]
         return str(row.get(f"name_{lang}") or row["name_ru"])
@@ -25,12 +25,21 @@ def facility_label(fid: str, lang: str, ref: RefData, summary: Mapping[str, Any]
     if info is None:
         return fid
     name = info["name_en"] if lang == "en" else info["name_ru"]
+    if lang == "kk":
+        name = _kazakh_centre_name(fid, ref) or name
     region = info.get("region")
     if region in ref.regions.index:
         region_name = str(ref.regions.at[region, f"name_{lang}"])
         if region_name not in name:
             name = f"{name}, {region_name}"
     return name
+
+
+def _kazakh_centre_name(fid: str, ref: RefData) -> str | None:
+    if "name_kk" not in ref.centres or fid not in ref.centres.index:
+        return None
+    name = ref.centres.at[fid, "name_kk"]
+    return name if isinstance(name, str) and name.strip() else None
 
 
 def partner_name(row: Mapping[Hashable, Any]) -> str | None:

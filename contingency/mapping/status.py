@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "none": "#9e9e9e"}
+CLOSED_FILL = "#263238"
+"""A closed checkpoint's disc: dark, with a white ✕ on it, whatever its wait."""
 _STATUS_RANK = {"none": 0, "green": 1, "amber": 2, "red": 3}
 
 

@@ -16,6 +16,7 @@ from jinja2 import Template
 
 from contingency.domain import Mode
 from contingency.i18n import t
+from contingency.i18n import t as ptext
 from contingency.mapping.crossings import CheckpointItem, far_ring, queue_km_label
 from contingency.mapping.layers import (
     CORRIDOR_COLOUR,
@@ -27,8 +28,10 @@ from contingency.mapping.layers import (
     region_shapes,
 )
 from contingency.mapping.popups import BindPopup, fmt, popup_html, text_html
+from contingency.mapping.roads import CLOSED_ROAD_COLOUR, ClosedRoadItem
 from contingency.mapping.sites import CENTRE, is_drawn, symbols_shown
-from contingency.mapping.status import COLOURS
+from contingency.mapping.status import CLOSED_FILL, COLOURS
+from contingency.mapping.web_labels import place_labels
 from contingency.mapping.web_pathways import (
     add_origins,
     add_pathway_centre,
@@ -42,6 +45,11 @@ from contingency.resources import LEAFLET_DIR
 BOARD_STATIC_URL = "/app/static/vendor/leaflet"
 """Where Streamlit serves ``static/`` (``server.enableStaticServing``)."""
 DISPLAY_TOLERANCE_DEG = 0.01
+_CLOSED_MARK = (
+    f"<span style='display:inline-block;width:11px;height:11px;background:{CLOSED_FILL};"
+    "border-radius:50%;color:#fff;font:bold 9px/11px sans-serif;text-align:center;"
+    "margin-right:4px;vertical-align:middle'>✕</span>"
+)
 _LABEL_STYLE = (
     "display:inline-block;white-space:nowrap;font:bold 11px sans-serif;color:#212121;"
     "background:rgba(255,255,255,0.88);border:1px solid #616161;border-radius:3px;"
@@ -95,10 +103,15 @@ def _marker(
 
 
 def legend_html(
-    lang: str, thresholds: Mapping[str, float], *, symbols: Collection[str] = ()
+    lang: str,
+    thresholds: Mapping[str, float],
+    *,
+    symbols: Collection[str] = (),
+    closed: tuple[bool, bool] = (False, False),
 ) -> str:
     """The legend; ``symbols`` names the pathway symbols the map shows (``transit``, ``site``,
-    ``not_open``, ``internal_origin``), each of which gets its line."""
+    ``not_open``, ``internal_origin``), each of which gets its line; ``closed`` whether it shows
+    a closed checkpoint and a closed road, each of which then gets its line."""
 
     def swatch(colour: str, shape: str = "square") -> str:
         radius = "50%" if shape == "circle" else "2px"
@@ -137,6 +150,14 @@ def legend_html(
         *pathway_legend(lang, symbols),
         f"<div>{line}<b>{e(t('legend.corridors', lang))}</b></div>",
     ]
+    if closed[0]:
+        lines.append(f"<div>{_CLOSED_MARK}{e(ptext('legend.closed', lang))}</div>")
+    if closed[1]:
+        dashes = (
+            f"<span style='display:inline-block;width:18px;border-top:3px dashed "
+            f"{CLOSED_ROAD_COLOUR};margin-right:4px;vertical-align:middle'></span>"
+        )
+        lines.append(f"<div>{dashes}{e(ptext('legend.road_closed', lang))}</div>")
     return (
         "<div class='contingency-legend' style='position:absolute;top:10px;right:10px;z-index:1000;"
         "background:rgba(255,255,255,0.92);padding:6px 8px;border-radius:4px;font:11px sans-serif;"
@@ -190,12 +211,15 @@ def build_map(
             )
         )
     _add_regions(m, layers.regions, ref, lang=lang)
-    _add_corridors(m, layers.corridors, lang=lang)
+    _add_corridors(m, layers.corridors, ref, lang=lang)
+    _add_closed_roads(m, layers.closed_roads, lang=lang)
     _add_centres(m, layers.centres, lang=lang)
     add_origins(m, layers.origins, lang=lang)
     _add_checkpoints(m, layers.checkpoints, lang=lang)
     symbols = symbols_shown(layers.centres, layers.origins)
-    _page(m).html.add_child(Element(legend_html(lang, thresholds, symbols=symbols)))
+    closed = (any(c["closed"] for c in layers.checkpoints), bool(layers.closed_roads))
+    legend = legend_html(lang, thresholds, symbols=symbols, closed=closed)
+    _page(m).html.add_child(Element(legend))
     m.add_child(_AttributionPrefix())
     m.fit_bounds([[40.5, 46.5], [55.5, 87.5]])
     return m
@@ -245,7 +269,22 @@ def _add_regions(m: folium.Map, regions: list[RegionItem], ref: RefData, *, lang
     ).add_to(m)
 
 
-def _add_corridors(m: folium.Map, corridors: list[CorridorItem], *, lang: str) -> None:
+def _node_names(ref: RefData, lang: str) -> dict[str, str]:
+    """Road nodes by name (Russian on ru and kk pages: nodes have no Kazakh names)."""
+    col = "name_en" if lang == "en" else "name_ru"
+    nodes = ref.road_nodes
+    names = nodes[col] if col in nodes else nodes["name_en"]
+    return {
+        str(n): str(v if isinstance(v, str) and v else nodes.at[n, "name_en"])
+        for n, v in names.items()
+    }
+
+
+def _add_corridors(
+    m: folium.Map, corridors: list[CorridorItem], ref: RefData, *, lang: str
+) -> None:
+    """Corridors sized by people moved; the popup names the road by its ends, not their ids."""
+    names = _node_names(ref, lang)
     top = max((c["persons"] for c in corridors), default=0)
     for c in corridors:
         line = folium.PolyLine(
@@ -255,14 +294,34 @@ def _add_corridors(m: folium.Map, corridors: list[CorridorItem], *, lang: str) -
             className="corridor",
             weight=1.5 + 8 * math.sqrt(c["persons"] / top) if top else 2,
         ).add_to(m)
+        ends = f"{names.get(c['from'], c['from'])} – {names.get(c['to'], c['to'])}"
         line.add_child(
             BindPopup(
                 popup_html(
-                    c["road_ref"] or f"{c['from']}–{c['to']}",
-                    [
-                        (t("f.persons", lang), fmt(c["persons"])),
-                        (t("f.road", lang), f"{c['from']} – {c['to']}"),
-                    ],
+                    c["road_ref"] or ends,
+                    [(t("f.persons", lang), fmt(c["persons"])), (t("f.road", lang), ends)],
+                )
+            )
+        )
+
+
+def _add_closed_roads(m: folium.Map, roads: list[ClosedRoadItem], *, lang: str) -> None:
+    """Each closed road as a red dashed line between its nodes, with when it closed."""
+    for r in roads:
+        name = item_name(r, lang)
+        folium.PolyLine(
+            r["coords"],
+            color=CLOSED_ROAD_COLOUR,
+            weight=4,
+            opacity=0.95,
+            dash_array="8 6",
+            className="road-closed",
+            tooltip=text_html(f"{ptext('legend.road_closed', lang)}: {name}"),
+        ).add_to(m).add_child(
+            BindPopup(
+                popup_html(
+                    ptext("legend.road_closed", lang),
+                    [(t("f.road", lang), f"{r['road_ref'] or ''} {name}".strip())],
                 )
             )
         )
@@ -333,6 +392,15 @@ def checkpoint_rows(c: CheckpointItem, lang: str) -> tuple[list[str], list[list[
         )
         if v is not None
     ]
+    if c["closed"]:
+        rows.insert(
+            0,
+            [
+                ptext("f.closed", lang) + " / " + ptext("f.open", lang),
+                ptext("f.closed" if c["near_closed"] else "f.open", lang),
+                *([ptext("f.closed" if c["far_closed"] else "f.open", lang)] if has_far else []),
+            ],
+        )
     rows += [  # diversion: only where it happened
         [t(key, lang), fmt(v)]
         for key, v in (("f.diverted_in", c["diverted_in"]), ("f.diverted_out", c["diverted_out"]))
@@ -342,10 +410,21 @@ def checkpoint_rows(c: CheckpointItem, lang: str) -> tuple[list[str], list[list[
     return header, rows
 
 
+def _outer_radius(c: CheckpointItem) -> float:
+    return _ring_radius(c) if far_ring(c) else _disc_radius(c)
+
+
 def _add_checkpoints(m: folium.Map, checkpoints: list[CheckpointItem], *, lang: str) -> None:
-    """Each checkpoint as a disc in the worse side's colour, sized by our queue; a ring around
-    it in the far side's colour, wider apart with the far queue, where people queue there or
-    wait too long; a label with the queue in km on each side that has one."""
+    """Each checkpoint as a disc in the worse side's colour, sized by our queue (a closed one,
+    on either side: a dark disc with a white ✕); a ring around it in the far side's colour,
+    wider apart with the far queue, where people queue there or wait too long; a label with the
+    queue in km on each side that has one, placed clear of the other labels and checkpoints."""
+    offsets = place_labels(
+        [
+            (c["id"], c["map_lat"], c["map_lon"], _outer_radius(c), queue_km_label(c, lang))
+            for c in checkpoints
+        ]
+    )
     for c in checkpoints:
         where = [c["map_lat"], c["map_lon"]]
         if far_ring(c):
@@ -361,29 +440,43 @@ def _add_checkpoints(m: folium.Map, checkpoints: list[CheckpointItem], *, lang: 
                     className="checkpoint-far",
                 ).add_to(m)
         header, rows = checkpoint_rows(c, lang)
+        kind = t("kind.checkpoint", lang)
         _marker(
             m,
-            c,
-            t("kind.checkpoint", lang),
+            c if not c["closed"] else {**c, "colour": CLOSED_FILL},
+            f"{kind}, {ptext('f.closed', lang).lower()}" if c["closed"] else kind,
             rows,
             header=header,
             lang=lang,
-            css_class="checkpoint",
+            css_class="checkpoint checkpoint-closed" if c["closed"] else "checkpoint",
             radius=_disc_radius(c),
             stroke="#000000",
             weight=2,
             opacity=0.95,
         )
-        if label := queue_km_label(c, lang):
-            outer = _ring_radius(c) if far_ring(c) else _disc_radius(c)
+        if c["closed"]:
+            size = round(_disc_radius(c) * 2)
+            folium.Marker(
+                where,
+                interactive=False,
+                icon=folium.DivIcon(
+                    html=f"<div class='checkpoint-closed-mark' style='width:{size}px;"
+                    f"height:{size}px;line-height:{size}px;text-align:center;color:#ffffff;"
+                    f"font:bold {max(10, size - 4)}px sans-serif'>✕</div>",
+                    icon_size=(size, size),
+                    icon_anchor=(size // 2, size // 2),
+                ),
+            ).add_to(m)
+        if c["id"] in offsets:
+            dx, dy = offsets[c["id"]]
             folium.Marker(
                 where,
                 interactive=False,
                 icon=folium.DivIcon(
                     html=f"<div class='checkpoint-km' style='{_LABEL_STYLE}'>"
-                    f"{text_html(label)}</div>",
+                    f"{text_html(queue_km_label(c, lang))}</div>",
                     icon_size=(0, 0),
-                    icon_anchor=(-round(outer) - 4, 9),
+                    icon_anchor=(-round(dx), -round(dy)),
                 ),
             ).add_to(m)
 

@@ -149,10 +149,10 @@ def unmet_gaps(unmet: pd.DataFrame, centres: pd.DataFrame, start: datetime) -> l
 
 
 def format_gap_value(gap: Gap) -> str:
-    """A gap's worst value as a reader expects it: hours, a percentage of beds, or persons."""
+    """A gap's worst value as a reader expects it: hours, people per bed, or persons."""
     v = gap["value"]
     if gap["metric"] == "occupancy_ratio":
-        return "∞" if v == float("inf") else f"{v:.0%}"
+        return "∞" if v == float("inf") else f"{v:,.2f}"
     if gap["metric"] in ("max_wait_h", "far_wait_h"):
         return f"{v:,.1f}"
     return f"{int(v):,}"

@@ -134,6 +134,9 @@ class CentreRow(CsvRow):
     kind: CentreKind
     facility_type: str | None = None
     name_ru: str
+    name_kk: str | None = None
+    """The Kazakh name (a translation of the Russian one; see ``maps/SOURCES.md``); without it
+    Kazakh pages show the Russian name."""
     name_en: str
     region_iso: str
     city: str | None = None

@@ -916,7 +916,6 @@ class SurgeInject(_InjectBase):
 
 class LanesInject(_InjectBase):
     target_kind = TargetKind.checkpoint
-    live = False
     kind: Literal["lanes"]
     params: LanesParams
 
@@ -946,7 +945,6 @@ class RoadOpen(_InjectBase):
 
 class CentreCapacity(_InjectBase):
     target_kind = TargetKind.centre
-    live = False
     kind: Literal["centre_capacity"]
     params: CentreCapacityParams
 

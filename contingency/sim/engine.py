@@ -375,6 +375,8 @@ def _hourly_table(
             "far_truck_queue_vehicles": road[Side.far]["trucks"],
             "diverted_out": per_hour(moved["out"]),
             "diverted_in": per_hour(moved["in"]),
+            "baseline_inbound_processed": ordinary["inbound"],
+            "baseline_outbound_processed": ordinary["outbound"],
         }
     )
 
@@ -409,27 +411,32 @@ def _road_queues(
 
 
 def _ordinary(run: CheckpointRun, hours: np.ndarray) -> dict[str, np.ndarray]:
-    """Ordinary traffic at our control per hour: travellers (both ways) and trucks whose
-    processing ended in the hour, and travellers queuing at its end."""
-    persons = np.zeros(len(hours), dtype=np.int64)
-    trucks = np.zeros(len(hours), dtype=np.int64)
-    queue = np.zeros(len(hours), dtype=np.int64)
+    """Ordinary traffic at our control per hour: travellers (both ways, and each way) and
+    trucks whose processing ended in the hour, and travellers queuing at its end."""
+    out = {k: np.zeros(len(hours), dtype=np.int64) for k in ("in", "out", "trucks", "queue")}
     for lm, pool in run.near.pools.items():
-        ordinary = slice(run.parts[lm].ordinary, len(pool.arrive_h))
-        p = pool.persons[ordinary]
-        ended = np.diff(
-            _cum_at(pool.start_h[ordinary] + pool.service_h[ordinary], p, hours), prepend=0
-        )
-        if lm is LaneMode.truck:
-            trucks = trucks + ended
-            continue
-        persons = persons + ended
-        queue = (
-            queue
-            + _cum_at(pool.arrive_h[ordinary], p, hours)
-            - _cum_at(pool.start_h[ordinary], p, hours)
-        )
-    return {"persons": persons, "trucks": trucks, "queue_persons": queue}
+        parts = run.parts[lm]
+        for way, part in (
+            ("in", slice(parts.ordinary, parts.inbound_end)),
+            ("out", slice(parts.inbound_end, len(pool.arrive_h))),
+        ):
+            p = pool.persons[part]
+            done = pool.start_h[part] + pool.service_h[part]
+            ended = np.diff(_cum_at(done, p, hours), prepend=0)
+            if lm is LaneMode.truck:
+                out["trucks"] += ended
+                continue
+            out[way] += ended
+            out["queue"] += _cum_at(pool.arrive_h[part], p, hours) - _cum_at(
+                pool.start_h[part], p, hours
+            )
+    return {
+        "persons": out["in"] + out["out"],
+        "inbound": out["in"],
+        "outbound": out["out"],
+        "trucks": out["trucks"],
+        "queue_persons": out["queue"],
+    }
 
 
 def weighted_p95(values: np.ndarray, weights: np.ndarray) -> float:

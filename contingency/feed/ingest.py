@@ -1,0 +1,143 @@
+"""Read a feed folder: validate every record, drop repeated deliveries, link each person's
+crossings, and count them hour by hour.
+
+A bad row is reported with its file, line and field and left out; every good row is kept. A
+row whose ``person_key`` (or ``vehicle_key``, ``group_key``) does not look like a salted hash
+is refused, so no name or document number is ever stored. Records delivered twice (the same
+``record_id``) count once. A person's first ``in`` crossing is a *first crossing*; every later
+``in`` crossing of the same ``person_key`` is a *repeat crossing*; ``net_stay`` is the persons
+in minus the persons out so far.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from contingency.errors import Problem, problem
+from contingency.feed.records import HASHED, RECORD_COLUMNS, UNHASHED
+
+DIRECTIONS = {"in", "out"}
+MODES = {"car", "bus", "pedestrian", "truck"}
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_HASHED = re.compile(HASHED)
+_ALPHA3 = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass
+class Ingested:
+    """Good records (``crossed_at`` in UTC), what was wrong with the rest, and counts."""
+
+    records: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    duplicates: int = 0
+    bad_rows: int = 0
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path).astype(str)
+    else:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return frame
+
+
+def _row_problems(
+    shown: str, frame: pd.DataFrame, checkpoints: set[str]
+) -> tuple[np.ndarray, list[Problem]]:
+    """Which rows are good, and a problem per bad field (line = the file's line)."""
+    n = len(frame)
+    bad = np.zeros(n, dtype=bool)
+    out: list[Problem] = []
+    missing = [c for c in RECORD_COLUMNS[:7] if c not in frame.columns]
+    if missing:
+        return bad | True, [problem(shown, "(header)", f"missing column(s): {', '.join(missing)}")]
+    for c in ("vehicle_key", "group_key"):
+        if c not in frame.columns:
+            frame[c] = ""
+    when = pd.to_datetime(frame["crossed_at"], errors="coerce", utc=True, format="ISO8601")
+    checks = {
+        "record_id": frame["record_id"].str.len().between(1, 100),
+        "checkpoint_id": frame["checkpoint_id"].isin(checkpoints),
+        "crossed_at": when.notna() & frame["crossed_at"].str.contains(_OFFSET),
+        "direction": frame["direction"].isin(DIRECTIONS),
+        "person_key": frame["person_key"].str.fullmatch(_HASHED),
+        "citizenship": frame["citizenship"].str.fullmatch(_ALPHA3),
+        "mode": frame["mode"].isin(MODES),
+        "vehicle_key": (frame["vehicle_key"] == "") | frame["vehicle_key"].str.fullmatch(_HASHED),
+        "group_key": (frame["group_key"] == "") | frame["group_key"].str.fullmatch(_HASHED),
+    }
+    why = {
+        "record_id": "is empty or longer than 100 characters",
+        "checkpoint_id": "unknown checkpoint id",
+        "crossed_at": "is not an ISO 8601 time with its UTC offset",
+        "direction": "must be 'in' or 'out'",
+        "person_key": UNHASHED,
+        "citizenship": "must be an ISO 3166-1 alpha-3 code",
+        "mode": "must be car, bus, pedestrian or truck",
+        "vehicle_key": UNHASHED,
+        "group_key": UNHASHED,
+    }
+    for col, check in checks.items():
+        ok = check.fillna(False).to_numpy(dtype=bool)
+        for i in np.flatnonzero(~ok):
+            shown_value = "(refused: not shown)" if col.endswith("_key") else frame[col].iloc[i]
+            out.append(problem(shown, f"line {i + 2}: {col}", why[col], shown_value))
+        bad |= ~ok
+    frame["crossed_at"] = when
+    return ~bad, out
+
+
+def ingest(folder: Path, checkpoints: set[str]) -> Ingested:
+    """Every ``*.csv`` and ``*.parquet`` in ``folder`` (in name order)."""
+    frames, problems, bad_rows = [], [], 0
+    for path in sorted([*folder.glob("*.csv"), *folder.glob("*.parquet")]):
+        frame = _read(path)
+        good, found = _row_problems(str(path), frame, checkpoints)
+        problems += found
+        bad_rows += int((~good).sum())
+        frames.append(frame.loc[good, list(RECORD_COLUMNS)])
+    records = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=list(RECORD_COLUMNS))
+    )
+    before = len(records)
+    records = records.drop_duplicates("record_id", keep="first").reset_index(drop=True)
+    return Ingested(records, problems, before - len(records), bad_rows)
+
+
+def hourly_counts(records: pd.DataFrame) -> pd.DataFrame:
+    """Per hour (UTC, its start), checkpoint, direction and mode: ``crossings``,
+    ``first_crossings`` (a person's first ``in``) and ``repeat_crossings`` (a later ``in``)."""
+    r = records.sort_values(["crossed_at", "record_id"]).reset_index(drop=True)
+    entering = r["direction"] == "in"
+    seen_before = r[entering].duplicated("person_key", keep="first")
+    r["first"] = False
+    r.loc[seen_before.index[~seen_before.to_numpy()], "first"] = True
+    r["repeat"] = entering & ~r["first"]
+    r["hour"] = r["crossed_at"].dt.floor("h")
+    grouped = r.groupby(["hour", "checkpoint_id", "direction", "mode"], sort=True)
+    out = grouped.agg(
+        crossings=("record_id", "size"),
+        first_crossings=("first", "sum"),
+        repeat_crossings=("repeat", "sum"),
+    ).reset_index()
+    return out.astype({"first_crossings": "int64", "repeat_crossings": "int64"})
+
+
+def feed_summary(ing: Ingested, hourly: pd.DataFrame) -> dict[str, int]:
+    r = ing.records
+    entering = r[r["direction"] == "in"]
+    return {
+        "records": len(r),
+        "duplicates": ing.duplicates,
+        "bad_rows": ing.bad_rows,
+        "unique_persons": int(r["person_key"].nunique()),
+        "repeat_crossings": int(hourly["repeat_crossings"].sum()),
+        "net_stay": int(len(entering) - int((r["direction"] == "out").sum())),
+    }

@@ -1,0 +1,62 @@
+"""The feed format: one record per crossing, as CSV or Parquet files in a folder.
+
+Columns: ``record_id``, ``checkpoint_id``, ``crossed_at`` (ISO 8601 with a UTC offset),
+``direction`` (``in`` | ``out``), ``person_key`` (a salted hash: 32 to 128 hexadecimal digits,
+never a name or a document number), ``citizenship`` (ISO 3166-1 alpha-3), ``mode`` (``car`` |
+``bus`` | ``pedestrian`` | ``truck``), ``vehicle_key`` and ``group_key`` (hashed, optional).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+RECORD_COLUMNS = (
+    "record_id",
+    "checkpoint_id",
+    "crossed_at",
+    "direction",
+    "person_key",
+    "citizenship",
+    "mode",
+    "vehicle_key",
+    "group_key",
+)
+HASHED = r"^[0-9a-f]{32,128}$"
+"""What a salted key looks like: lower-case hexadecimal digits (a SHA-256 has 64)."""
+UNHASHED = "does not look like a salted hash (32-128 lower-case hexadecimal digits)"
+
+ALPHA3 = {"CN": "CHN", "KG": "KGZ", "RU": "RUS", "TM": "TKM", "UZ": "UZB", "KZ": "KAZ"}
+"""ISO 3166-1 alpha-2 to alpha-3 for the neighbours of the bundled map pack."""
+
+
+class CrossingRecord(BaseModel):
+    """One crossing of one person."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    record_id: Annotated[str, Field(min_length=1, max_length=100)]
+    checkpoint_id: Annotated[str, Field(min_length=1, max_length=100)]
+    crossed_at: datetime
+    direction: Literal["in", "out"]
+    person_key: Annotated[str, Field(pattern=HASHED)]
+    citizenship: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    mode: Literal["car", "bus", "pedestrian", "truck"]
+    vehicle_key: Annotated[str, Field(pattern=HASHED)] | None = None
+    group_key: Annotated[str, Field(pattern=HASHED)] | None = None
+
+    @field_validator("crossed_at")
+    @classmethod
+    def _with_offset(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("give the time with its UTC offset, e.g. 2027-03-01T06:15:00+05:00")
+        return v
+
+
+def salted(salt: str, *parts: object) -> str:
+    """The salted SHA-256 of ``parts`` (hexadecimal): how keys are made from identities."""
+    text = "\x1f".join(str(p) for p in (salt, *parts))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
