@@ -183,12 +183,14 @@ def _headline(lang: str, res: RunResult, time_h: int, ref: RefData) -> None:
         f"{p['wait_h']:,.1f}",
         t("head.where_when", lang, where=where, when=at_label(start, p["wait_time_h"])),
         delta_color="off",
+        delta_arrow="off",  # where and when, not a change
     )
     cols[-1].metric(
         t("head.peak_without_bed", lang),
         f"{p['without_bed']:,}",
         t("head.when", lang, when=at_label(start, p["without_bed_time_h"])),
         delta_color="off",
+        delta_arrow="off",  # where and when, not a change
     )
 
 
