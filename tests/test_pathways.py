@@ -294,3 +294,22 @@ def test_the_ledger_balances_with_every_pathway_at_once(ref):
     fields = [c for c in led.columns if c not in ("time_h", "arrived")]
     assert (led[fields].sum(axis=1) == led["arrived"]).all()
     assert np.all(np.diff(led["arrived"]) >= 0)
+
+
+def test_a_cut_after_people_left_from_a_centre_moves_everyone_above_the_places(ref):
+    """People leaving the country wait 2 h at the centre that also takes the sheltered; by
+    hour 30 hundreds have gone on. Cutting its places to 0 then moves everyone in a place but
+    the people leaving who are still there (at most those who crossed in hours 29-31): those
+    who already left are not counted as still there (before, nobody was moved)."""
+    pop = {**ALL_SHELTER, "needs_shelter_share": 0.5, "leaving_country_share": 0.5}
+    first = _run(_data(population=pop), ref)
+    c = first.tables["centres_hourly"]
+    cid = str(c[c["time_h"] == 30].sort_values("occupancy")["centre"].iloc[-1])
+    leaving = {"transit_h": 2, "wait_at": cid}
+    cut = [{"at_h": 30.5, "kind": "centre_capacity", "target": cid, "params": {"beds": 0}}]
+    res = _run(_data(population=pop, leaving=leaving, injects=cut), ref)
+    c = res.tables["centres_hourly"].set_index(["centre", "time_h"]).loc[cid]
+    g = res.tables["groups"]
+    still_leaving = int(g.loc[(g["end_h"] > 28) & (g["end_h"] <= 31), "leaving"].sum())
+    assert c.loc[30, "occupancy"] > 5 * still_leaving
+    assert c.loc[31, "occupancy"] <= still_leaving

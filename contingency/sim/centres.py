@@ -376,6 +376,7 @@ class Downstream:
         for c in self.centres.values():
             c.ready += int(c.departures[h])
             gone = int(c.leaving_departures[h])
+            c.leaving_departures[h] = 0  # gone: what the cells hold is still to leave
             c.occupied -= gone
             self.left_country += gone
         self.relocated += int(self.onward[h])
