@@ -59,37 +59,42 @@ def service_hours(
     return mean_h * rng.gamma(shape, 1.0 / shape, size=len(persons))
 
 
-def group_service_hours(
-    sc: Scenario, setup: CheckpointPlan, *, mode: Mode, groups: Groups, side: Side = Side.near
+def side_service_hours(
+    sc: Scenario,
+    setup: CheckpointPlan,
+    side: Side,
+    mode: LaneMode,
+    persons: np.ndarray,
+    *stream_names: str,
 ) -> np.ndarray:
-    """Processing hours of each group of ``mode`` at one side of a checkpoint, from that
-    side's own stream (before any processing multiplier)."""
+    """Processing hours of groups of ``persons`` of lane mode ``mode`` at one side of a
+    checkpoint (a truck: :attr:`SidePlan.truck_processing`), drawn from that side's stream for
+    the checkpoint and mode, then ``stream_names`` (before any processing multiplier)."""
     plan = setup.near_side if side is Side.near else setup.far_side
-    minutes = plan.processing[mode]
+    minutes = plan.truck_processing if mode is LaneMode.truck else plan.processing[Mode(mode)]
     return service_hours(
-        groups.persons,
+        persons,
         minutes.min_per_vehicle,
         minutes.min_per_person,
         plan.cv,
-        stream(sc.seed, SERVICE_STREAM[side], setup.id, mode.value),
+        stream(sc.seed, SERVICE_STREAM[side], setup.id, mode.value, *stream_names),
     )
+
+
+def group_service_hours(
+    sc: Scenario, setup: CheckpointPlan, *, mode: Mode, groups: Groups, side: Side = Side.near
+) -> np.ndarray:
+    """Processing hours of each group of the influx of ``mode`` at one side of a checkpoint,
+    from that side's own stream (before any processing multiplier)."""
+    return side_service_hours(sc, setup, side, LaneMode(mode), groups.persons)
 
 
 def traffic_service_hours(
     sc: Scenario, setup: CheckpointPlan, *, mode: LaneMode, traffic: Traffic, side: Side, way: str
 ) -> np.ndarray:
     """Processing hours of ordinary groups of ``mode`` going ``way`` at one side: the same
-    minutes as the influx's (a truck: :attr:`SidePlan.truck_processing`), streams of their
-    own."""
-    plan = setup.near_side if side is Side.near else setup.far_side
-    minutes = plan.truck_processing if mode is LaneMode.truck else plan.processing[Mode(mode)]
-    return service_hours(
-        traffic.persons,
-        minutes.min_per_vehicle,
-        minutes.min_per_person,
-        plan.cv,
-        stream(sc.seed, SERVICE_STREAM[side], setup.id, mode.value, "baseline", way),
-    )
+    minutes as the influx's, streams of their own."""
+    return side_service_hours(sc, setup, side, mode, traffic.persons, "baseline", way)
 
 
 def turned_back(arrive_h: np.ndarray, steps: tuple[tuple[float, float], ...]) -> np.ndarray:
@@ -384,25 +389,19 @@ def _incoming(
     """Persons and both sides' processing hours of the places kept for groups of mode ``m``
     that may divert to ``setup`` (each side's own stream per source)."""
     persons = [heading[a].groups[m].persons[heading[a].entering[m][pos]] for a, pos in sources]
-    far: list[np.ndarray] = []
-    near: list[np.ndarray] = []
-    for (a, _), p in zip(sources, persons, strict=True):
-        g = Groups(np.zeros(len(p)), p, p, p, p, p, p)
-        for side, out in ((Side.far, far), (Side.near, near)):
-            plan = setup.near_side if side is Side.near else setup.far_side
-            minutes = plan.processing[m]
-            out.append(
-                service_hours(
-                    g.persons,
-                    minutes.min_per_vehicle,
-                    minutes.min_per_person,
-                    plan.cv,
-                    stream(sc.seed, SERVICE_STREAM[side], setup.id, m.value, "from", a),
-                )
-            )
-    flat = np.concatenate(persons) if persons else np.zeros(0, dtype=np.int64)
-    cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0)  # noqa: E731
-    return flat.astype(np.int64), cat(far), cat(near)
+    lm = LaneMode(m)
+    far = [
+        side_service_hours(sc, setup, Side.far, lm, p, "from", a)
+        for (a, _), p in zip(sources, persons, strict=True)
+    ]
+    near = [
+        side_service_hours(sc, setup, Side.near, lm, p, "from", a)
+        for (a, _), p in zip(sources, persons, strict=True)
+    ]
+    if not persons:
+        empty = np.zeros(0)
+        return np.zeros(0, dtype=np.int64), empty, empty
+    return np.concatenate(persons).astype(np.int64), np.concatenate(far), np.concatenate(near)
 
 
 def _two_sides(
