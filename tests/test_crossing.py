@@ -13,12 +13,12 @@ variation (``cv: 0``) and ten arrivals an hour for a day: our control takes 6 mi
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 import pytest
 import simpy
 import yaml
+from test_engine import MMC_LAMBDA, MMC_LANES, MMC_MU, erlang_c_wait, mmc_samples
 
 from contingency import SCENARIOS_DIR
 from contingency.errors import ScenarioError
@@ -26,7 +26,7 @@ from contingency.refdata.vehicles import vehicle_length_m
 from contingency.results import run_scenario
 from contingency.scenario import load_scenario, parse_scenario
 from contingency.scenario.added import DETOUR_FACTOR, great_circle_km
-from contingency.sim.border import service_hours, turned_back
+from contingency.sim.border import turned_back
 from contingency.sim.checkpoint import LanePool
 from contingency.sim.engine import simulate
 
@@ -141,38 +141,26 @@ def test_a_processing_multiplier_applies_to_groups_starting_after_it():
 
 
 # ---------------------------------------------------------------- Erlang-C
-def _erlang_c_wait(c: int, lam: float, mu: float) -> float:
-    a = lam / mu
-    head = sum(a**k / math.factorial(k) for k in range(c))
-    tail = a**c / math.factorial(c) / (1 - a / c)
-    return tail / (head + tail) / (c * mu - lam)
-
-
 def test_mmc_through_an_infinitely_fast_far_side_matches_erlang_c():
     """As ``test_engine``'s M/M/4 at utilisation 0.9, with a far side of as many lanes as it
     needs and no processing time in front: each group reaches our control the instant it
     arrives, so the waits are those of the one-sided queue, within 3 % of Erlang-C."""
-    c, mu = 4, 1.0
-    lam = 0.9 * c * mu
     waits = []
-    for rep in range(4):
-        rng = np.random.default_rng([2026, rep])
-        n = 500_000
-        arrive = np.cumsum(rng.exponential(1 / lam, n))
-        persons = np.ones(n, dtype=np.int64)
-        service = service_hours(persons, 60.0 / mu, 0.0, 1.0, rng)
+    for arrive, persons, service in mmc_samples():
+        n = len(arrive)
         env = simpy.Environment()
         far = LanePool(env, arrive, persons, np.zeros(n), max_lanes=64)
-        near = LanePool(env, arrive.copy(), persons, service, max_lanes=c)
+        near = LanePool(env, arrive.copy(), persons, service, max_lanes=MMC_LANES)
         far.feed(near)
         far.start()
         near.start()
         far.set_open_lanes(64)
-        near.set_open_lanes(c)
+        near.set_open_lanes(MMC_LANES)
         env.run()
         assert np.array_equal(near.arrive_h, arrive)
         waits.append((near.start_h - arrive)[n // 50 :].mean())  # drop the warm-up
-    assert np.mean(waits) == pytest.approx(_erlang_c_wait(c, lam, mu), rel=0.03)
+    expected = erlang_c_wait(MMC_LANES, MMC_LAMBDA, MMC_MU)
+    assert np.mean(waits) == pytest.approx(expected, rel=0.03)
 
 
 # ---------------------------------------------------------------- the engine, both sides
@@ -443,9 +431,10 @@ def test_on_a_shared_one_file_road_a_stuck_truck_holds_up_the_cars_behind_it(ref
     first_stuck = cars.loc[cars["start_h"].isna(), "far_end_h"].min()
     assert last_served < first_stuck  # in the order they reached our control
     assert (cars.loc[cars["far_end_h"] > first_stuck, "start_h"].isna()).all()
-    assert hourly.loc[24, "queue_vehicles"] == hourly.loc[24, "queue_persons"] + hourly.loc[
-        24, "truck_queue_vehicles"
-    ]
+    assert (
+        hourly.loc[24, "queue_vehicles"]
+        == hourly.loc[24, "queue_persons"] + hourly.loc[24, "truck_queue_vehicles"]
+    )
     _, _, cars2 = run({"queue_lanes": 2, "shared_with_trucks": True})
     assert cars["start_h"].notna().sum() < cars2["start_h"].notna().sum() < len(cars2)
 

@@ -25,31 +25,40 @@ from contingency.sim.engine import LEDGER_FIELDS, simulate
 BUNDLED = sorted(SCENARIOS_DIR.glob("*.yaml"))
 
 
-def _erlang_c_wait(c: int, lam: float, mu: float) -> float:
+def erlang_c_wait(c: int, lam: float, mu: float) -> float:
+    """Mean wait in queue of an M/M/c queue (h)."""
     a = lam / mu
     head = sum(a**k / math.factorial(k) for k in range(c))
     tail = a**c / math.factorial(c) / (1 - a / c)
     return tail / (head + tail) / (c * mu - lam)
 
 
+MMC_LANES, MMC_MU = 4, 1.0
+MMC_LAMBDA = 0.9 * MMC_LANES * MMC_MU
+
+
+def mmc_samples(reps: int = 4, n: int = 500_000):
+    """``reps`` samples of ``n`` single-person groups: Poisson arrivals at ``MMC_LAMBDA`` an
+    hour and exponential service at ``MMC_MU``: (arrival hours, persons, service hours)."""
+    for rep in range(reps):
+        rng = np.random.default_rng([2026, rep])
+        arrive = np.cumsum(rng.exponential(1 / MMC_LAMBDA, n))
+        persons = np.ones(n, dtype=np.int64)
+        yield arrive, persons, service_hours(persons, 60.0 / MMC_MU, 0.0, 1.0, rng)
+
+
 def test_mmc_mean_wait_matches_erlang_c():
     """4 lanes, Poisson arrivals, exponential service, utilisation 0.9: 2 million groups."""
-    c, mu = 4, 1.0
-    lam = 0.9 * c * mu
     waits = []
-    for rep in range(4):
-        rng = np.random.default_rng([2026, rep])
-        n = 500_000
-        arrive = np.cumsum(rng.exponential(1 / lam, n))
-        persons = np.ones(n, dtype=np.int64)
-        service = service_hours(persons, 60.0 / mu, 0.0, 1.0, rng)
+    for arrive, persons, service in mmc_samples():
         env = simpy.Environment()
-        pool = LanePool(env, arrive, persons, service, max_lanes=c)
+        pool = LanePool(env, arrive, persons, service, max_lanes=MMC_LANES)
         pool.start()
-        pool.set_open_lanes(c)
+        pool.set_open_lanes(MMC_LANES)
         env.run()
-        waits.append((pool.start_h - arrive)[n // 50 :].mean())  # drop the warm-up
-    assert np.mean(waits) == pytest.approx(_erlang_c_wait(c, lam, mu), rel=0.03)
+        waits.append((pool.start_h - arrive)[len(arrive) // 50 :].mean())  # drop the warm-up
+    expected = erlang_c_wait(MMC_LANES, MMC_LAMBDA, MMC_MU)
+    assert np.mean(waits) == pytest.approx(expected, rel=0.03)
 
 
 def _smoke_data() -> dict:
