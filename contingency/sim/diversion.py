@@ -42,7 +42,7 @@ def reaches(
             rb = rows[b]
             if b == a or rb["neighbour_country"] != ra["neighbour_country"]:
                 continue
-            if bool(rb.get("freight_only", False) is True):
+            if rb.get("freight_only") is True:
                 continue  # the column holds Python booleans (refdata rows)
             km = great_circle_km(
                 float(ra["lat"]), float(ra["lon"]), float(rb["lat"]), float(rb["lon"])
