@@ -364,10 +364,7 @@ def ciw_per_pool(sc: Scenario, ref: RefData) -> tuple[int, int, float]:
     seconds = 0.0
     pools = _pool_inputs(sc, ref)
     sizes = [
-        g.persons
-        for cp in plan.checkpoints
-        for g in checkpoint_groups(sc, cp).values()
-        if len(g)
+        g.persons for cp in plan.checkpoints for g in checkpoint_groups(sc, cp).values() if len(g)
     ]
     for (arrive, _, near_h, lanes), size in zip(pools, sizes, strict=True):
         gaps = np.diff(np.concatenate([[0.0], arrive]))

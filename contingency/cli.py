@@ -21,12 +21,13 @@ if TYPE_CHECKING:
     from contingency.refdata import RefData
     from contingency.scenario import Scenario
     from contingency.store import RunStore
+    from contingency.store.exercise import LogEntry
     from contingency.stress.sweep import SweepSpec
     from contingency.summary import RunSummary
 
 Language = Literal["ru", "kk", "en"]
 """``--lang``: the languages of ``contingency.i18n.LANGUAGES`` (a test keeps them equal)."""
-ExportFormat = Literal["png", "pdf", "html", "geojson", "csv", "briefing"]
+ExportFormat = Literal["png", "pdf", "html", "geojson", "csv", "briefing", "after_action"]
 """``export --format``: ``contingency.mapping.export.FORMATS`` (a test keeps them equal)."""
 BenchPart = Literal["all", "pipeline", "stress", "like"]
 Role = Literal["controller", "viewer"]
@@ -82,20 +83,24 @@ def validate(
             help="Scenario YAML files to check (or names of bundled scenarios).",
         ),
     ],
+    *,
+    lang: Annotated[Language, typer.Option(help="Language of the problems.")] = "en",
 ) -> None:
     """Check scenario files; print one line per problem and exit 2 if any."""
+    from contingency.i18n import t
+    from contingency.i18n.problems import localized
     from contingency.scenario import validate_files
 
     try:  # each file against its map pack; a broken pack's files are reported too
         problems = validate_files(files)
     except InputError as exc:
-        _fail(exc)
+        problems = exc.problems
     if problems:
         for p in problems:
-            typer.echo(str(p), err=True)
+            typer.echo(localized(p, lang), err=True)
         raise typer.Exit(code=2)
     for f in files:
-        typer.echo(f"{f}: ok")
+        typer.echo(t("problem.file_ok", lang, file=f))
 
 
 @app.command()
@@ -368,8 +373,37 @@ def export(
     ] = None,
     runs_dir: RunsDir = None,
 ) -> None:
-    """Export a run: static map (PNG/PDF), offline HTML map, GeoJSON, CSV tables, briefing PDF."""
+    """Export a run: static map (PNG/PDF), offline HTML map, GeoJSON, CSV tables, briefing PDF,
+    after-action report of an exercise (PDF: each inject's effect, measured by running the
+    scenario again without it)."""
     from contingency.mapping.export import export as do_export
+
+    run_dir = _export_run_folder(run_dir, runs_dir)
+    try:
+        log = _exercise_log(run_dir, runs_dir) if fmt == "after_action" else []
+        path = do_export(
+            run_dir,
+            fmt,
+            lang=lang,
+            day=day,
+            hour=hour,
+            out=out,
+            marking=marking,
+            log=log,
+            progress=True,
+        )
+    except InputError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        typer.echo(f"{run_dir}: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    except OSError as exc:
+        _fail_os(exc)
+    typer.echo(str(path))
+
+
+def _export_run_folder(run_dir: Path, runs_dir: Path | None) -> Path:
+    """``export``'s RUN_DIR: a run folder, or a run id in the store; else one line, exit 2."""
     from contingency.store import RunStore
 
     if not (run_dir / "summary.json").is_file():
@@ -383,16 +417,18 @@ def export(
             f"{run_dir}: not a run folder (no summary.json) nor a run id in the store", err=True
         )
         raise typer.Exit(code=2)
-    try:
-        path = do_export(run_dir, fmt, lang=lang, day=day, hour=hour, out=out, marking=marking)
-    except InputError as exc:
-        _fail(exc)
-    except ValueError as exc:
-        typer.echo(f"{run_dir}: {exc}", err=True)
-        raise typer.Exit(code=2) from None
-    except OSError as exc:
-        _fail_os(exc)
-    typer.echo(str(path))
+    return run_dir
+
+
+def _exercise_log(run_dir: Path, runs_dir: Path | None) -> list[LogEntry]:
+    """The log of the exercise in the run store that made the run in ``run_dir`` ([] when none
+    did): it gives the after-action report each inject's real time and operator."""
+    from contingency.mapping.export import load_run
+    from contingency.refdata import load_refdata
+    from contingency.store.exercise import exercise_log_for_run
+
+    run = load_run(run_dir)
+    return exercise_log_for_run(run.scenario, int(run.summary["seed"]), load_refdata(), runs_dir)
 
 
 MAX_REPLICATIONS = 10_000

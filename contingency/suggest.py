@@ -14,12 +14,19 @@ CUTOFF = 0.6
 """How alike (difflib ratio) a known name must be to be offered."""
 
 
-def did_you_mean(given: object, known: Collection[str]) -> str:
-    """`` (did you mean 'x'?)`` for the known name closest to ``given``, or ``""``."""
+def closest(given: object, known: Collection[str]) -> str | None:
+    """The known name closest to ``given``, if one is close enough (else None)."""
     if not isinstance(given, str) or not known:
-        return ""
+        return None
     close = difflib.get_close_matches(given, list(known), n=1, cutoff=CUTOFF)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return close[0] if close else None
+
+
+def did_you_mean(given: object, known: Collection[str]) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to ``given``, or ``""`` (in English;
+    a message made with ``errors.msg(..., hint=closest(...))`` says it in any language)."""
+    close = closest(given, known)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 def _models(annotation: Any) -> list[type[BaseModel]]:

@@ -39,7 +39,10 @@ def test_default_scenario_loads_in_russian():
     assert at.selectbox(key="scenario").value == "south_conflict.yaml"
     assert at.title[0].value == catalogue("ru")["app.title"]
     assert len(at.metric) == 7  # the moment's five figures and the run's two peaks
-    assert int(_metric(at, "head.arrived").replace(",", "")) > 0
+    arrived = _metric(at, "head.arrived")
+    # Russian digits: a no-break space between thousands (Babel, CLDR), never a comma
+    assert "," not in arrived and "\xa0" in arrived
+    assert int(arrived.replace("\xa0", "")) > 0
 
 
 def test_bad_upload_shows_field_errors_not_a_traceback():
@@ -54,13 +57,12 @@ def test_bad_upload_shows_field_errors_not_a_traceback():
     assert not at.exception
     text = at.error[0].value
     assert catalogue("ru")["app.scenario_invalid"] in text
-    assert (
-        "exercise.yaml: horizon_days: input should be greater than or equal to 1 (got -2)" in text
-    )
-    assert "exercise.yaml: colour: unknown key" in text
+    # in the page's language (Russian here), every problem at once
+    assert "exercise.yaml: horizon_days: должно быть не меньше 1 (получено -2)" in text
+    assert "exercise.yaml: colour: неизвестный ключ" in text
     at.file_uploader(key="upload").set_value(("x.yaml", b"name: [oops", "application/x-yaml"))
     at.run()
-    assert not at.exception and "malformed YAML" in at.error[0].value
+    assert not at.exception and "ошибка в разметке YAML" in at.error[0].value
 
 
 def test_good_upload_is_used():
@@ -99,9 +101,9 @@ def test_time_slider_and_steps_move_the_board():
     at = _app()
     at.slider(key="day").set_value(1).run()
     at.slider(key="hour").set_value(2).run()
-    early = int(_metric(at, "head.arrived").replace(",", ""))
+    early = int(_metric(at, "head.arrived").replace("\xa0", "").replace(",", ""))
     at.slider(key="day").set_value(2).run()
-    later = int(_metric(at, "head.arrived").replace(",", ""))
+    later = int(_metric(at, "head.arrived").replace("\xa0", "").replace(",", ""))
     assert later > early
     at.button(key="t_fwd").click().run()
     assert (at.slider(key="day").value, at.slider(key="hour").value) == (2, 8)
@@ -113,11 +115,11 @@ def test_levers_change_the_run():
     at = _app()
     at.slider(key="day").set_value(2).run()
     at.slider(key="hour").set_value(23).run()
-    before = int(_metric(at, "head.arrived").replace(",", ""))
+    before = int(_metric(at, "head.arrived").replace("\xa0", "").replace(",", ""))
     at.slider(key="lv_mult").set_value(2.0)
     at.button(key="FormSubmitter:levers_form-" + catalogue("ru")["levers.apply"]).click().run()
     assert not at.exception
-    after = int(_metric(at, "head.arrived").replace(",", ""))
+    after = int(_metric(at, "head.arrived").replace("\xa0", "").replace(",", ""))
     # The lever doubles the influx: twice the persons present themselves at the far side. The
     # headline's "arrived" is the ledger's, the persons past the far side, which the far side's
     # capacity caps: it must be what the doubled run gives at that hour, more than before.

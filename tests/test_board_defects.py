@@ -168,9 +168,9 @@ def test_live_targets_are_chosen_by_name():
 def test_lanes_and_centre_capacity_live():
     """Every inject kind live: ``lanes`` (lanes per mode and the side) and ``centre_capacity``
     (places; fewer for damage) have their widgets."""
-    from contingency.board import page
+    from contingency.board import exercise_panel
 
-    assert {"lanes", "centre_capacity"} <= set(page.LIVE_KINDS)
+    assert {"lanes", "centre_capacity"} <= set(exercise_panel.LIVE_KINDS)
     at = _board("smoke.yaml")
     at.slider(key="day").set_value(1).run()
     at.slider(key="hour").set_value(10).run()

@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -166,3 +166,102 @@ def test_board_in_a_real_browser_draws_the_map_offline(board_url):
     assert any("у соседа" in x and "км" in x for x in far_side["labels"]), far_side
     assert "Сопредельная сторона" in far_side["popup"], far_side
     assert "Очередь, км" in far_side["popup"], far_side
+
+
+KEYED_PARTS = ("gap_timeline", "shortfalls", "exercise_log")
+"""Parts of the board found by their Streamlit key (the class ``st-key-<key>``)."""
+
+
+def _choose(page, key: str, label: str) -> None:
+    """Pick ``label`` in the select box with Streamlit key ``key``."""
+    box = page.locator(f".st-key-{key} input[role='combobox']")
+    if label in box.input_value():
+        return
+    box.click()
+    box.press("Control+a")
+    box.press_sequentially(label, delay=30)
+    page.get_by_role("option").filter(has_text=label).first.click()
+    page.wait_for_timeout(1500)
+
+
+def _wait_for(page, selector: str, *, seconds: float = 90, frame_text: str | None = None) -> bool:
+    """Whether ``selector`` shows on the page (or, with ``frame_text``, whether the map frame's
+    text holds it) within ``seconds``, with no interaction."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if frame_text is None and page.locator(selector).count():
+            return True
+        if frame_text is not None:
+            for frame in page.frames:
+                try:
+                    if "st_folium" in frame.url and frame.locator(selector).count():
+                        return True
+                except PlaywrightError:  # the map was redrawn meanwhile: look again
+                    continue
+        page.wait_for_timeout(500)
+    return False
+
+
+def test_a_shared_exercise_reaches_a_second_screen_without_a_click(board_url):
+    """The controller starts a shared exercise and closes Zhibek Zholy: its screen shows the
+    closed symbol and the decision's effect; a wall display opened on ``?exercise=<id>`` shows
+    the inject arrive by itself. No request leaves the machine."""
+    from playwright.sync_api import sync_playwright
+
+    from contingency.i18n import t
+
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        for pg in (page,):
+            pg.on("request", lambda r: requests.append(r.url))
+            pg.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{board_url}/?scenario=smoke.yaml")
+        assert _wait_for(page, "path.checkpoint", frame_text="map")
+        missing = [k for k in KEYED_PARTS if not page.locator(f".st-key-{k}").count()]
+        assert not missing, f"parts not on the board: {missing}"
+        page.get_by_text(t("exercise.title", "ru")).click()
+        page.locator(".st-key-ex_share button").click()
+        assert _wait_for(page, "text=" + t("exlog.action.start", "ru"))
+        exercise = parse_qs(urlparse(page.url).query)["exercise"][0]
+
+        wall = browser.new_page(viewport={"width": 1600, "height": 1000})
+        wall.on("request", lambda r: requests.append(r.url))
+        wall.on("pageerror", lambda e: errors.append(str(e)))
+        wall.goto(f"{board_url}/?exercise={exercise}&wall=1")
+        assert _wait_for(wall, "path.checkpoint", frame_text="map")
+        assert not _wait_for(wall, ".checkpoint-closed-mark", seconds=2, frame_text="map")
+
+        for _ in range(2):  # 12 h before the moment shown (smoke opens on its last hour)
+            page.locator(".st-key-t_back button").click()
+            page.wait_for_timeout(1500)
+        if not page.locator(".st-key-ex_kind").is_visible():  # the expander closed on rerun
+            page.get_by_text(t("exercise.title", "ru")).click()
+        _choose(page, "ex_kind", t("inject.checkpoint_close", "ru"))
+        _choose(page, "ex_target", "Жибек")
+        page.locator(".st-key-ex_note input").fill("e2e: закрытие")
+        page.locator(".st-key-ex_add button").click()
+        assert _wait_for(page, ".st-key-delta", seconds=120), "no delta view after the inject"
+        page.locator(".st-key-t_fwd button").click()  # the hour after the closure
+        assert _wait_for(page, ".checkpoint-closed-mark", seconds=60, frame_text="map")
+        page.screenshot(path=str(ARTIFACTS / "exercise-controller.png"), full_page=True)
+
+        # the wall display: no click, no reload
+        assert _wait_for(wall, ".checkpoint-closed-mark", seconds=120, frame_text="map"), (
+            "the inject did not reach the second screen"
+        )
+        assert _wait_for(wall, "text=e2e: закрытие", seconds=30)
+        wall.screenshot(path=str(ARTIFACTS / "exercise-wall.png"))
+        browser.close()
+    outside = [
+        u
+        for u in requests
+        if urlparse(u).scheme not in ("data", "blob", "about")
+        and urlparse(u).hostname not in LOCAL_HOSTS
+    ]
+    assert outside == [], f"requests left the machine: {outside[:10]}"
+    assert not errors, errors

@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from contingency import PROJECT_ROOT, SCENARIOS_DIR
 from contingency.i18n import LANGUAGES, catalogue, t
+from contingency.i18n.numbers import number
 from contingency.mapping.crossings import far_ring
 from contingency.mapping.export import Run
 from contingency.mapping.export import render as render_export
@@ -153,15 +154,14 @@ def test_popup_lists_each_side_in_every_language(smoke, ref):
         assert header == ["", t("side.near", lang), t("side.far", lang)]
         by_label = {row[0]: row[1:] for row in rows}
         for label, near, far, shown in (
-            ("f.queue_persons", "queue_persons", "far_queue_persons", "{:,}"),
-            ("f.queue_vehicles", "queue_vehicles", "far_queue_vehicles", "{:,}"),
-            ("f.queue_km", "queue_km", "far_queue_km", "{:,.2f}"),
-            ("f.wait_h", "wait_max_h", "far_wait_max_h", "{:,.2f}"),
+            ("f.queue_persons", "queue_persons", "far_queue_persons", 0),
+            ("f.queue_vehicles", "queue_vehicles", "far_queue_vehicles", 0),
+            ("f.queue_km", "queue_km", "far_queue_km", 2),
+            ("f.wait_h", "wait_max_h", "far_wait_max_h", 2),
         ):
-            rounded = (
-                [r[near], r[far]] if shown == "{:,}" else [round(r[near], 2), round(r[far], 2)]
-            )
-            assert by_label[t(label, lang)] == [shown.format(x) for x in rounded]
+            # figures in the page's language: 1 590 and 0,62 in Russian, 1,590 and 0.62 in English
+            expected = [number(r[near], lang, digits=shown), number(r[far], lang, digits=shown)]
+            assert by_label[t(label, lang)] == expected
         assert by_label[t("f.partner", lang)] == [c["partner"]]
         assert t("f.turned_back", lang) in by_label
         for key in ("side.near", "side.far", "f.queue_km", "f.turned_back", "map.km_far"):
@@ -169,7 +169,9 @@ def test_popup_lists_each_side_in_every_language(smoke, ref):
 
 
 def _km_label(lang: str, near_km: float, far_km: float) -> str:
-    return f"{t('map.km_near', lang, km=f'{near_km:.1f}')} · {t('map.km_far', lang, km=f'{far_km:.1f}')}"
+    """The queue label as the page's language writes it (``5,7 км`` in Russian)."""
+    near, far = number(near_km, lang, digits=1), number(far_km, lang, digits=1)
+    return f"{t('map.km_near', lang, km=near)} · {t('map.km_far', lang, km=far)}"
 
 
 def test_html_map_draws_the_ring_the_km_label_and_the_popup(smoke, ref):
@@ -357,7 +359,7 @@ def test_the_board_gap_list_names_the_far_side():
 def test_the_processing_inject_has_its_widget(ref):
     """``processing`` on the live exercise control: a multiplier and the side; the board then
     shows the run with it from that hour on."""
-    from contingency.board import page
+    from contingency.board import exercise_panel as page
     from contingency.levers import apply_levers
 
     assert "processing" in page.LIVE_KINDS
@@ -378,7 +380,7 @@ def test_the_processing_inject_has_its_widget(ref):
     without = run_scenario(base, ref)
     now = time_of(2, 23)
     expected = headline(with_inject.tables, now)["waiting_border"]
-    assert int(shown.replace(",", "")) == expected
+    assert int(shown.replace("\xa0", "").replace(",", "")) == expected
     assert expected != headline(without.tables, now)["waiting_border"]
 
 
@@ -389,7 +391,7 @@ SIDED_KINDS = ("checkpoint_close", "checkpoint_open", "lanes", "processing")
 def test_the_live_control_offers_the_side_for_the_sided_kinds():
     """Our control by default; both sides named in the board's language; no side for a kind
     that has none."""
-    from contingency.board import page
+    from contingency.board import exercise_panel as page
 
     at = _smoke_board()
     offered = set()

@@ -42,9 +42,11 @@ def test_simulate_then_ingest_recovers_the_runs_arrivals_exactly_once(cli, run_d
     run = pd.read_parquet(run_dir / "checkpoints_hourly.parquet")
     start = pd.Timestamp("2027-01-01T00:00:00+05:00")
     hourly["time_h"] = ((hourly["hour"] - start) / pd.Timedelta(hours=1)).astype(int) + 1
-    first = hourly[hourly["direction"] == "in"].groupby(["checkpoint_id", "time_h"])[
-        "first_crossings"
-    ].sum()
+    first = (
+        hourly[hourly["direction"] == "in"]
+        .groupby(["checkpoint_id", "time_h"])["first_crossings"]
+        .sum()
+    )
     processed = run.set_index(["checkpoint", "time_h"])["processed"]
     processed = processed[processed > 0]
     assert first[first > 0].sort_index().to_dict() == processed.sort_index().to_dict()

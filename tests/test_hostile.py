@@ -192,7 +192,9 @@ CASES = [
     ),
     (
         "processing_inf",
-        _with(checkpoint_overrides__zhibek_zholy__processing={"car": {"min_per_vehicle": math.inf}}),
+        _with(
+            checkpoint_overrides__zhibek_zholy__processing={"car": {"min_per_vehicle": math.inf}}
+        ),
         "checkpoint_overrides.zhibek_zholy.processing.car.min_per_vehicle",
         "finite number",
     ),
@@ -470,7 +472,8 @@ def test_board_upload_of_the_bomb_shows_the_problem():
     at.file_uploader(key="upload").set_value(("b.yaml", ALIAS_BOMB.encode(), "application/x-yaml"))
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert "b.yaml: line 1, column 4: YAML aliases and anchors are not allowed" in at.error[0].value
+    # in the page's language (Russian)
+    assert "b.yaml: строка 1, позиция 4: ссылки и якоря YAML не допускаются" in at.error[0].value
 
 
 def test_board_seed_and_lever_widgets_share_the_schema_bounds():

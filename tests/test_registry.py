@@ -127,9 +127,9 @@ def test_live_kind_round_trip(cls, smoke, ref):
 
 
 def test_board_offers_the_live_kinds():
-    from contingency.board import page
+    from contingency.board import exercise_panel
 
-    assert page.LIVE_KINDS == LIVE_KINDS
+    assert exercise_panel.LIVE_KINDS == LIVE_KINDS
 
 
 def test_every_target_kind_has_choices(smoke, ref):

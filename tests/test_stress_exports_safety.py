@@ -101,7 +101,10 @@ def _stress(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         (["--workers", "-1"], "'--workers': Input should be greater than or equal to 1"),
         (["--workers", "0"], "'--workers': Input should be greater than or equal to 1"),
         (["--workers", "65"], "'--workers': Input should be less than or equal to 64"),
-        (["--replications", "10001"], "'--replications': Input should be less than or equal to 10000"),
+        (
+            ["--replications", "10001"],
+            "'--replications': Input should be less than or equal to 10000",
+        ),
         (
             ["--replications", "100000000000000000000000"],
             "'--replications': Input should be less than or equal to 10000",

@@ -7,24 +7,33 @@ import hashlib
 import os
 import re
 import threading
-from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
-from pydantic import BaseModel
+import yaml
 from streamlit_folium import st_folium
 
 from contingency.board.auth import CONTROLLER
+from contingency.board.decisions import Decisions, current, decide, operator
+from contingency.board.delta_panel import draw_delta
+from contingency.board.exercise_panel import (
+    exercise_log,
+    follow,
+    inject_controls,
+    inject_log,
+    linked_exercise,
+)
 from contingency.board.gap_list import gap_row, gaps_at
 from contingency.board.levers_panel import draw_levers, reset_levers
 from contingency.board.login import session_role
+from contingency.board.numbers import number
 from contingency.board.run import cached_run
 from contingency.board.stress_page import render_stress
-from contingency.board.targets import target_label
-from contingency.domain import LaneMode
+from contingency.board.timeline_panel import draw_gap_timeline, draw_shortfalls
 from contingency.errors import InputError
 from contingency.i18n import LANGUAGES, t
-from contingency.levers import apply_levers, current_beds
+from contingency.i18n.problems import problems_text
+from contingency.levers import apply_levers
 from contingency.mapping.export import FORMATS, MARKING_ENV, SUFFIX, Run
 from contingency.mapping.export import render as render_export
 from contingency.mapping.layers import (
@@ -37,30 +46,19 @@ from contingency.mapping.layers import (
 from contingency.mapping.moments import at_label, default_moment, moment_label, peaks
 from contingency.mapping.names import facility_label, gap_place
 from contingency.mapping.status import COLOURS
-from contingency.mapping.webmap import build_map
+from contingency.mapping.webmap import build_map, legend_for
 from contingency.refdata import RefData, load_refdata
 from contingency.resources import DEFAULT_SCENARIO, SCENARIOS_DIR, bundled_scenarios
 from contingency.results import LEDGER_FIELDS, RunResult
 from contingency.scenario import (
     Scenario,
-    checkpoints_in_play,
-    dump_scenario,
     load_scenario,
     load_scenario_bytes,
 )
-from contingency.scenario.plan import resolve_checkpoint
 from contingency.scenario.schema import (
-    INJECT_BY_KIND,
-    LIVE_KINDS,
-    MAX_BEDS,
-    MAX_LANES,
-    MAX_PROCESSING_MULTIPLIER,
     MAX_SEED,
-    AnyInject,
-    Side,
 )
-from contingency.scenario.sites import with_scenario_places
-from contingency.scenario.targets import target_choices
+from contingency.store.exercise import Exercise, state_scenario
 
 LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
 _MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
@@ -73,6 +71,21 @@ def _scenario_files() -> list[str]:
     names = [p.name for p in bundled_scenarios()]
     default = DEFAULT_SCENARIO.name
     return [default, *[n for n in names if n != default]] if default in names else names
+
+
+@st.cache_data
+def _scenario_titles(lang: str) -> dict[str, str]:
+    """Each bundled scenario's title in ``lang`` (its file name when its title cannot be read:
+    the file is then reported when picked)."""
+    titles = {}
+    for path in bundled_scenarios():
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            title = data.get("title") or {}
+            titles[path.name] = str(title.get(lang) or title.get("ru") or path.name)
+        except (OSError, yaml.YAMLError, AttributeError):
+            titles[path.name] = path.name
+    return titles
 
 
 def _plain(text: str) -> str:
@@ -89,7 +102,9 @@ def _code(text: str) -> str:
 
 
 def _show_problems(lang: str, exc: InputError, *, header: str = "app.scenario_invalid") -> None:
-    st.error(t(header, lang) + "\n\n" + "\n".join(f"- {_code(str(p))}" for p in exc.problems))
+    """Every problem of ``exc``, one per line, in the page's language."""
+    lines = problems_text(exc, lang)
+    st.error(t(header, lang) + "\n\n" + "\n".join(f"- {_code(line)}" for line in lines))
 
 
 def _base_scenario(lang: str, ref: RefData, *, uploads: bool = True) -> tuple[Scenario | None, str]:
@@ -99,10 +114,14 @@ def _base_scenario(lang: str, ref: RefData, *, uploads: bool = True) -> tuple[Sc
     wanted = st.query_params.get("scenario")
     if "scenario" not in st.session_state and wanted in files:  # a link may name the scenario
         st.session_state["scenario"] = wanted
-    choice = st.sidebar.selectbox(t("app.scenario", lang), files, key="scenario")
+    titles = _scenario_titles(lang)
+    choice = st.sidebar.selectbox(
+        t("app.scenario", lang), files, key="scenario", format_func=lambda f: titles.get(f, f)
+    )
     if not uploads:  # a viewer: the bundled scenarios only
         return _bundled(lang, ref, choice)
-    upload = st.sidebar.file_uploader(t("app.upload", lang), type=["yaml", "yml"], key="upload")
+    with st.sidebar.expander(t("app.upload", lang)):  # its widget's own words are English
+        upload = st.file_uploader(t("app.upload", lang), type=["yaml", "yml"], key="upload")
     if upload is not None:
         raw = upload.getvalue()
         try:
@@ -129,18 +148,25 @@ def _reset_for(scen_id: str, sc: Scenario) -> None:
         ss["scen_id"] = scen_id
         ss["levers"] = {}
         ss["live_injects"] = []
+        ss.pop("before_last", None)
         ss["seed"] = sc.seed
         ss.pop("day", None)
         reset_levers(sc, scen_id)
 
 
-def _run(lang: str, sc: Scenario, seed: int) -> RunResult:
+def _run(lang: str, sc: Scenario, seed: int, *, shared: bool = False) -> RunResult:
+    """The run of ``sc`` with ``seed``, with a progress bar. ``shared``: a viewer's run, one at
+    a time (many wall displays opening one scenario make one run, shared by every session)."""
     bar = st.progress(0.0, text=t("app.running", lang))
-    result = cached_run(
-        sc,
-        seed,
-        on_progress=lambda f: bar.progress(min(1.0, f), text=t("app.running", lang)),
-    )
+
+    def progress(f: float) -> None:
+        bar.progress(min(1.0, f), text=t("app.running", lang))
+
+    if shared:
+        with _VIEWER_RUNS:
+            result = cached_run(sc, seed, on_progress=progress)
+    else:
+        result = cached_run(sc, seed, on_progress=progress)
     bar.empty()
     return result
 
@@ -165,11 +191,12 @@ def _time_controls(lang: str, sc: Scenario) -> int:
 def _headline(lang: str, res: RunResult, time_h: int, ref: RefData) -> None:
     """The moment's five figures, then the run's peaks with where and when."""
     figures = headline(res.tables, time_h)
-    cols = st.columns(len(HEADLINE_KEYS) + 2)
+    cols = st.columns([1.0] * len(HEADLINE_KEYS) + [1.5, 1.5])  # a peak says where and when
     for col, key in zip(cols[: len(HEADLINE_KEYS)], HEADLINE_KEYS, strict=True):
         value = figures[key]
         col.metric(
-            t(f"head.{key}", lang), f"{value:,.1f}" if isinstance(value, float) else f"{value:,}"
+            t(f"head.{key}", lang),
+            number(value, lang, digits=1 if isinstance(value, float) else 0),
         )
     p = peaks(res.tables)
     start = res.scenario.start
@@ -180,14 +207,14 @@ def _headline(lang: str, res: RunResult, time_h: int, ref: RefData) -> None:
     )
     cols[-2].metric(
         t("head.peak_wait", lang),
-        f"{p['wait_h']:,.1f}",
+        number(p["wait_h"], lang, digits=1),
         t("head.where_when", lang, where=where, when=at_label(start, p["wait_time_h"])),
         delta_color="off",
         delta_arrow="off",  # where and when, not a change
     )
     cols[-1].metric(
         t("head.peak_without_bed", lang),
-        f"{p['without_bed']:,}",
+        number(p["without_bed"], lang),
         t("head.when", lang, when=at_label(start, p["without_bed_time_h"])),
         delta_color="off",
         delta_arrow="off",  # where and when, not a change
@@ -209,182 +236,41 @@ def _gaps(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
         ),
         subset=[t("gaps.severity", lang)],
     )
-    st.dataframe(table, hide_index=True, height=300, key="gaps_table")
-
-
-def _inject_log(lang: str, sc: Scenario, ref: RefData, time_h: int) -> None:
-    st.markdown(f"**{t('injects.title', lang)}**")
-    if not sc.injects:
-        st.caption(t("injects.none", lang))
-        return
-    places = with_scenario_places(sc, ref)
-    rows = [
-        {
-            t("injects.time", lang): (sc.start + timedelta(hours=i.at_h)).strftime(
-                "%Y-%m-%d %H:%M"
-            ),
-            t("injects.kind", lang): t(f"inject.{i.kind}", lang),
-            t("injects.target", lang): target_label(
-                i.target_kind, i.target, lang, sc=sc, ref=places
-            ),
-            t("injects.side", lang): t(f"side.{side}", lang) if (side := _side_of(i)) else "",
-            t("injects.by", lang): i.by or "",
-            t("injects.note", lang): i.note or "",
-            t("injects.fired", lang): "✓" if i.at_h <= time_h else "",
-        }
-        for i in sorted(sc.injects, key=lambda i: i.at_h)
-    ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="inject_log")
-
-
-def _side_of(inj: AnyInject) -> str | None:
-    """The side of the crossing ``inj`` acts on, or ``None`` for a kind without one."""
-    side = getattr(inj.params, "side", None)
-    return None if side is None else str(side)
-
-
-def _takes_side(kind: str) -> bool:
-    """Whether an inject of ``kind`` acts on one side of a crossing (its params have ``side``:
-    our control, or the far side, the neighbour's exit control)."""
-    params = INJECT_BY_KIND[kind].model_fields["params"].annotation
-    return (
-        isinstance(params, type) and issubclass(params, BaseModel) and "side" in params.model_fields
+    st.dataframe(
+        table, hide_index=True, height=min(300, 35 * (len(rows) + 1) + 3), key="gaps_table"
     )
 
 
-def live_targets(sc: Scenario, ref: RefData) -> dict[str, list[str]]:
-    """The targets the board offers for each live inject kind in ``sc``: the crossings in play,
-    every centre (the sites the scenario adds among them), road nodes and edges, and for
-    ``open_site`` the scenario's sites (none when it adds none)."""
-    places = with_scenario_places(sc, ref)
-    in_play = checkpoints_in_play(sc, places)
-    sites = [a.id for a in sc.add_centres]
-    return {
-        kind: target_choices(
-            INJECT_BY_KIND[kind].target_kind, in_play=in_play, ref=places, sites=sites
-        )
-        for kind in LIVE_KINDS
-    }
-
-
-def _exercise(lang: str, sc: Scenario, ref: RefData, time_h: int) -> None:
-    with st.expander(t("exercise.title", lang), expanded=False):
-        offered = live_targets(sc, ref)
-        kind = st.selectbox(
-            t("exercise.kind", lang),
-            LIVE_KINDS,
-            key="ex_kind",
-            format_func=lambda k: t(f"inject.{k}", lang),
-        )
-        places = with_scenario_places(sc, ref)
-        target_kind = INJECT_BY_KIND[kind].target_kind
-        target = st.selectbox(
-            t("exercise.target", lang),
-            offered[kind],
-            key="ex_target",
-            format_func=lambda x: target_label(target_kind, x, lang, sc=sc, ref=places),
-        )
-        if not offered[kind]:  # open_site in a scenario that adds no sites
-            st.caption(t("exercise.no_sites", lang))
-        params: dict = {}
-        if kind == "surge":
-            params["multiplier"] = st.number_input(
-                t("exercise.multiplier", lang), 0.1, 20.0, 2.0, 0.1, key="ex_mult"
-            )
-            dur = st.number_input(t("exercise.duration_h", lang), 0, 24 * 365, 0, key="ex_dur")
-            if dur:
-                params["duration_h"] = float(dur)
-        if kind == "processing":
-            params["multiplier"] = float(
-                st.number_input(
-                    t("exercise.processing_multiplier", lang),
-                    0.05,
-                    MAX_PROCESSING_MULTIPLIER,
-                    0.5,
-                    0.05,
-                    key="ex_proc_mult",
-                )
-            )
-        if _takes_side(kind):
-            params["side"] = st.selectbox(
-                t("exercise.side", lang),
-                [s.value for s in Side],
-                key="ex_side",
-                format_func=lambda s: t(f"side.{s}", lang),
-            )
-        if kind == "lanes" and target is not None:
-            now = resolve_checkpoint(sc, places, target).lanes
-            cols = st.columns(len(LaneMode))
-            for col, mode in zip(cols, LaneMode, strict=True):
-                params[mode.value] = int(
-                    col.number_input(
-                        t(f"mode.{mode.value}", lang),
-                        0,
-                        MAX_LANES,
-                        now[mode],
-                        key=f"ex_lanes_{mode.value}_{target}",
-                    )
-                )
-        if kind == "centre_capacity" and target is not None:
-            params["beds"] = int(
-                st.number_input(
-                    t("exercise.places", lang),
-                    0,
-                    MAX_BEDS,
-                    current_beds(sc, places, target),
-                    key=f"ex_places_{target}",
-                )
-            )
-        if kind == "mobile_unit":
-            params["beds"] = int(
-                st.number_input(t("exercise.beds", lang), 1, 100_000, 1000, 100, key="ex_beds")
-            )
-        by = st.text_input(t("exercise.by", lang), key="ex_by")
-        note = st.text_input(t("exercise.note", lang), key="ex_note")
-        c1, c2 = st.columns(2)
-        if c1.button(t("exercise.add", lang), key="ex_add", disabled=target is None):
-            inj = {
-                "at_h": float(time_h),
-                "kind": kind,
-                "target": target,
-                "by": by or None,
-                "note": note or None,
-            }
-            if params:
-                inj["params"] = params
-            st.session_state["live_injects"].append(inj)
-            when = (sc.start + timedelta(hours=time_h)).strftime("%Y-%m-%d %H:%M")
-            st.session_state["ex_message"] = t(
-                "exercise.added", lang, what=t(f"inject.{kind}", lang), when=when
-            )
-            st.rerun()
-        if c2.button(
-            t("exercise.undo", lang), key="ex_undo", disabled=not st.session_state["live_injects"]
-        ):
-            st.session_state["live_injects"].pop()
-            st.rerun()
-        if msg := st.session_state.pop("ex_message", None):
-            st.success(msg)
-        st.download_button(
-            t("exercise.save", lang),
-            dump_scenario(sc).encode("utf-8"),
-            file_name=f"{sc.name}-exercise.yaml",
-            mime="application/x-yaml",
-            key="ex_save",
-        )
-
-
-def _exports(lang: str, sc: Scenario, res: RunResult, time_h: int) -> None:
+def _exports(lang: str, sc: Scenario, res: RunResult, time_h: int, d: Decisions) -> None:
+    """Files for the council: maps, tables, the briefing and the after-action report (which
+    re-runs the exercise inject by inject, with progress; a shared exercise's log gives each
+    inject its real time and operator)."""
     with st.expander(t("export.download", lang)):
         c1, c2 = st.columns([1, 2])
-        fmt = c1.selectbox(t("export.format", lang), FORMATS, key="exp_fmt")
+        fmt = c1.selectbox(
+            t("export.format", lang),
+            FORMATS,
+            key="exp_fmt",
+            format_func=lambda f: t(f"export.fmt.{f}", lang),
+        )
         marking = c2.text_input(
             t("export.marking", lang), os.environ.get(MARKING_ENV, ""), key="exp_marking"
         )
         if st.button(t("export.prepare", lang), key="exp_prepare"):
             run = Run(f"{sc.name}-s{res.summary['seed']}", res.scenario, res.tables, res.summary)
-            data = render_export(run, fmt, lang=lang, time_h=time_h, marking=marking or None)
-            name = f"{sc.name}-{fmt}-h{time_h}-{lang}{SUFFIX[fmt]}"
+            bar = st.progress(0.0, text=t("app.running", lang))
+            data = render_export(
+                run,
+                fmt,
+                lang=lang,
+                time_h=time_h,
+                marking=marking or None,
+                log=d.exercise.entries() if d.exercise is not None else (),
+                on_progress=lambda f: bar.progress(min(1.0, f), text=t("app.running", lang)),
+            )
+            bar.empty()
+            moment = "" if fmt == "after_action" else f"-h{time_h}"
+            name = f"{sc.name}-{fmt}{moment}-{lang}{SUFFIX[fmt]}"
             st.session_state["export_file"] = (name, data)
         if ready := st.session_state.get("export_file"):
             name, data = ready
@@ -442,7 +328,7 @@ def _charts(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
         pd.DataFrame(
             {
                 t("ledger.title", lang): [names[k] for k in fields],
-                "": [f"{int(now[k]):,}" for k in fields],
+                "": [number(int(now[k]), lang) for k in fields],
             }
         ),
         hide_index=True,
@@ -461,18 +347,40 @@ def _keep_section(lang: str) -> None:
         ss["section_lang"] = lang
 
 
+def _wall_style(wall: bool) -> None:
+    """A compact page so the map sits above the fold; on a wall display (``?wall=1``) no
+    sidebar, title or controls either. The style is the board's own constant text."""
+    css = (
+        ".block-container{padding-top:1.6rem;padding-bottom:1rem}"
+        "h1{font-size:1.45rem !important;padding:0 0 .1rem 0 !important}"
+        "h3{font-size:1.1rem !important;padding:0 !important}"
+        "[data-testid='stMetricValue']{font-size:1.9rem}"
+        "[data-testid='stMetric'] label p{font-size:.85rem}"
+    )
+    if wall:
+        css += "section[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl']"
+        css += "{display:none}"
+    st.markdown(f"<style>{css}</style>", unsafe_allow_html=True)
+
+
 def render() -> None:
     """Draw the page. A controller gets every control; a viewer (a wall display) the board of a
-    bundled scenario as written, with time and language, and nothing that starts new work."""
+    bundled scenario as written, or of the shared exercise its link names, with time and
+    language, and nothing that starts new work."""
     st.set_page_config(page_title="contingency", layout="wide")
+    if "lang" not in st.session_state and st.query_params.get("lang") in LANGUAGES:
+        st.session_state["lang"] = st.query_params["lang"]  # a wall display's link
     lang = st.sidebar.selectbox(
         "Язык / Тіл / Language", LANGUAGES, key="lang", format_func=LANGUAGE_NAMES.__getitem__
     )
-    st.title(t("app.title", lang))
+    wall = st.query_params.get("wall") == "1"
+    _wall_style(wall)
+    if not wall:
+        st.title(t("app.title", lang))
     role = session_role(lang)
     if role is None:  # the login form or why the board serves nothing is shown instead
         return
-    controller = role == CONTROLLER
+    controller = role == CONTROLLER and not wall  # a wall display shows, it does not steer
     view = "board"
     if controller:  # a viewer has no stress page
         _keep_section(lang)
@@ -484,63 +392,138 @@ def render() -> None:
         )
         st.session_state["section"] = view
     ref = load_refdata()
-    base, scen_id = _base_scenario(lang, ref, uploads=controller)
-    if base is None:
+    ex = linked_exercise(lang)
+    if ex is False:
         return
-    _reset_for(scen_id, base)
-    if controller:
-        st.sidebar.number_input(t("app.seed", lang), 0, MAX_SEED, key="seed")
+    opened = _open(lang, ref, ex, controller=controller)
+    if opened is None:
+        return
+    base, seed = opened
+    d = current(ex, session=controller)
     tiles = st.sidebar.text_input(
         t("app.tiles_url", lang), os.environ.get("CONTINGENCY_TILES", ""), key="tiles"
     )
     st.subheader(_plain(base.title_in(lang)))
-    st.caption(_plain(base.description_in(lang)))
-    if controller:
-        if (applied := draw_levers(lang, base, ref)) is not None:
-            st.session_state["levers"] = applied
+    if controller and (applied := draw_levers(lang, base, ref)) is not None:
+        who = operator(t("exlog.local_operator", lang))
+        decide(d, "levers", exercise_h=_shown_h(), who=who, levers=applied)
+        st.rerun()
+    try:
+        sc = apply_levers(base, ref, **d.now.levers, injects=d.now.injects)
+    except InputError as exc:
+        _show_problems(lang, exc)
+        return
+    if view == "stress":
+        render_stress(lang, sc, ref, role=role)
+        return
+    res = _run(lang, sc, seed, shared=not controller)
+    before = None
+    if d.any:
+        before = _baseline(lang, base, ref, d, seed, shared=not controller)
+    _board(lang, sc, res, ref, controller=controller, tiles=tiles, base=base, d=d, before=before)
+    follow(d)
+
+
+def _open(
+    lang: str, ref: RefData, ex: Exercise | None, *, controller: bool
+) -> tuple[Scenario, int] | None:
+    """The scenario before any decision and the seed: the shared exercise's, or the one picked
+    (a viewer: bundled files only) with the sidebar's seed; None when it cannot be loaded."""
+    if ex is not None:
         try:
-            sc = apply_levers(
-                base, ref, **st.session_state["levers"], injects=st.session_state["live_injects"]
-            )
+            started, seed = ex.scenario(ref), int(ex.meta()["seed"])
         except InputError as exc:
             _show_problems(lang, exc)
-            return
-        if view == "stress":
-            render_stress(lang, sc, ref, role=role)
-            return
-        res = _run(lang, sc, int(st.session_state["seed"]))
-    else:  # a viewer: the bundled scenario as written, with its own seed, never a run shaped
-        # by a viewer; one run per file, shared by every session, viewers waiting their turn
+            return None
+        st.sidebar.info(t("exercise.following", lang, id=ex.id))
+        _reset_for(f"exercise:{ex.id}", started)
+        return started, seed
+    base, scen_id = _base_scenario(lang, ref, uploads=controller)
+    if base is None:
+        return None
+    _reset_for(scen_id, base)
+    if not controller:  # a viewer: the bundled scenario as written, with its own seed
+        return base, base.seed
+    st.sidebar.number_input(t("app.seed", lang), 0, MAX_SEED, key="seed")
+    return base, int(st.session_state["seed"])
+
+
+def _shown_h() -> int:
+    ss = st.session_state
+    return time_of(int(ss.get("day", 1)), int(ss.get("hour", 0)))
+
+
+def _baseline(
+    lang: str, base: Scenario, ref: RefData, d: Decisions, seed: int, *, shared: bool
+) -> RunResult | None:
+    """The run the decisions are measured against: before the latest decision, or the
+    scenario as written (the page's choice), with the same seed."""
+    choice = st.session_state.get("delta_base", "last")
+    state = d.before_last if choice == "last" and d.before_last is not None else None
+    try:
+        sc = base if state is None else state_scenario(base, ref, state)
+    except InputError:
         sc = base
-        with _VIEWER_RUNS:
-            res = _run(lang, sc, sc.seed)
-    _board(lang, sc, res, ref, controller=controller, tiles=tiles)
+    return _run(lang, sc, seed, shared=shared)
 
 
 def _board(
-    lang: str, sc: Scenario, res: RunResult, ref: RefData, *, controller: bool, tiles: str
+    lang: str,
+    sc: Scenario,
+    res: RunResult,
+    ref: RefData,
+    *,
+    controller: bool,
+    tiles: str,
+    base: Scenario,
+    d: Decisions,
+    before: RunResult | None,
 ) -> None:
-    """The board of one run: time, headline, map, gaps, injects, exports and charts."""
+    """The board of one run: time, headline, map with the gaps beside it, the gap timeline,
+    shortfalls, the decisions' effect, the exercise, exports and charts."""
     if "day" not in st.session_state:  # open on the worst border moment, as exports do
         st.session_state["day"], st.session_state["hour"] = day_hour(default_moment(res.tables))
     time_h = _time_controls(lang, sc)
     _headline(lang, res, time_h, ref)
-    left, right = st.columns([2, 1])
+    left, right = st.columns([3, 1])
+    layers = build_layers(res.tables, res.summary, ref, time_h, scenario=sc)
+    thresholds = res.summary["thresholds"]
     with left:
-        layers = build_layers(res.tables, res.summary, ref, time_h, scenario=sc)
         fmap = build_map(
             layers,
             ref,
             lang=lang,
-            thresholds=res.summary["thresholds"],
+            thresholds=thresholds,
             assets="board",
             tiles_url=tiles or None,
+            legend=False,  # beside the map, where it covers nothing
         )
-        st_folium(fmap, height=620, use_container_width=True, returned_objects=[], key="map")
+        st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="map")
     with right:
         _gaps(lang, res, ref, time_h)
-        _inject_log(lang, sc, ref, time_h)
+        with st.expander(t("legend.title", lang), expanded=False):
+            st.html(legend_for(layers, lang, thresholds))
+    draw_gap_timeline(lang, res, ref, time_h)
+    draw_shortfalls(lang, res, ref, time_h)
+    st.caption(_plain(sc.description_in(lang)))
+    if before is not None:
+        _delta(lang, before, res, ref, time_h)
+    exercise_log(lang, d, sc, ref)
+    inject_log(lang, sc, ref, time_h)
     if controller:  # injects re-run the scenario; exports are drawn on demand
-        _exercise(lang, sc, ref, time_h)
-        _exports(lang, sc, res, time_h)
+        inject_controls(lang, sc, base, ref, time_h, d)
+        _exports(lang, sc, res, time_h, d)
     _charts(lang, res, ref, time_h)
+
+
+def _delta(lang: str, before: RunResult, res: RunResult, ref: RefData, time_h: int) -> None:
+    """The effect of the decisions: against the run before the latest one, or the scenario
+    as written (the page's choice), up to the moment shown."""
+    draw_delta(lang, before, res, ref, time_h)
+    st.radio(
+        t("delta.against", lang),
+        ("last", "written"),
+        key="delta_base",
+        horizontal=True,
+        format_func=lambda v: t(f"delta.against.{v}", lang),
+    )

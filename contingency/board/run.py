@@ -6,7 +6,6 @@ replays page elements); a small process-wide store shared by all sessions holds 
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -15,7 +14,7 @@ import streamlit as st
 
 from contingency.refdata import load_refdata
 from contingency.results import RunResult, run_scenario
-from contingency.scenario import Scenario
+from contingency.scenario import Scenario, scenario_digest
 
 MAX_KEPT = 32
 
@@ -32,8 +31,8 @@ def _store() -> _Store:
 
 
 def scenario_key(sc: Scenario) -> str:
-    """A stable digest of everything in ``sc`` (its JSON form): equal scenarios, equal keys."""
-    return hashlib.sha256(sc.model_dump_json().encode("utf-8")).hexdigest()
+    """A stable digest of everything in ``sc``: equal scenarios, equal keys."""
+    return scenario_digest(sc)
 
 
 def cached_run(

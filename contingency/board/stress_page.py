@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from contingency.board.auth import CONTROLLER
+from contingency.board.numbers import number
 from contingency.i18n import t
 from contingency.mapping.names import facility_label
 from contingency.refdata import RefData
@@ -120,9 +121,9 @@ def _show_study(
         t(
             "stress.rph",
             lang,
-            mean=f"{rph['mean']:,.0f}",
-            p50=f"{rph['p50']:,.0f}",
-            p95=f"{rph['p95']:,.0f}",
+            mean=number(rph["mean"], lang),
+            p50=number(rph["p50"], lang),
+            p95=number(rph["p95"], lang),
         )
     )
     if "sweep" in summary:
@@ -135,10 +136,10 @@ def _show_study(
             t(
                 "stress.package",
                 lang,
-                budget=f"{rv['budget']:,.0f}",
+                budget=number(rv["budget"], lang),
                 items=", ".join(rv["package"]) or "—",
-                cost=f"{rv['package_cost']:,.0f}",
-                left=f"{rv['package_red_person_hours']:,.0f}",
+                cost=number(rv["package_cost"], lang),
+                left=number(rv["package_red_person_hours"], lang),
             )
         )
 

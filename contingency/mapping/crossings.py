@@ -10,6 +10,7 @@ import pandas as pd
 
 from contingency.domain import LaneMode, Mode
 from contingency.i18n import t
+from contingency.i18n.numbers import number
 from contingency.mapping.names import partner_name
 from contingency.mapping.status import COLOURS, status, worse
 from contingency.refdata import RefData
@@ -154,7 +155,9 @@ def queue_km_label(c: CheckpointItem, lang: str) -> str:
     if max((km or 0.0 for _, km in sides), default=0.0) < LABEL_MIN_KM:
         return ""
     return " · ".join(
-        t(key, lang, km=f"{km:.1f}") for key, km in sides if km is not None and round(km, 1) > 0
+        t(key, lang, km=number(km, lang, digits=1))
+        for key, km in sides
+        if km is not None and round(km, 1) > 0
     )
 
 

@@ -1,6 +1,7 @@
 """Exports of a saved run for the council and for other agencies' GIS tools:
 PNG and PDF static maps, a standalone offline HTML map, GeoJSON, CSV tables (zip) and a
-one-to-two-page PDF briefing. The board offers the same files as download buttons."""
+one-to-two-page PDF briefing, and the after-action report of an exercise (PDF). The board
+offers the same files as download buttons."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import os
 import re
 import textwrap
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,10 +22,12 @@ import yaml
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from pydantic import ValidationError
+from tqdm import tqdm
 
 from contingency.errors import ScenarioError, pydantic_problems
 from contingency.i18n import t
 from contingency.i18n import t as ptext
+from contingency.mapping.after_action import LogEntryLike, after_action_pdf
 from contingency.mapping.layers import (
     HEADLINE_KEYS,
     Layers,
@@ -52,7 +55,7 @@ from contingency.scenario.schema import INJECT_KINDS
 from contingency.scenario.sites import with_scenario_places
 from contingency.summary import RunSummary
 
-FORMATS = ("png", "pdf", "html", "geojson", "csv", "briefing")
+FORMATS = ("png", "pdf", "html", "geojson", "csv", "briefing", "after_action")
 SUFFIX = {
     "png": ".png",
     "pdf": ".pdf",
@@ -60,6 +63,7 @@ SUFFIX = {
     "geojson": ".geojson",
     "csv": ".zip",
     "briefing": ".pdf",
+    "after_action": ".pdf",
 }
 MAP_TABLES = ("checkpoints_hourly", "centres_hourly", "ledger_hourly")
 """Tables only a simulation run has; every format draws from them."""
@@ -193,14 +197,21 @@ def render(
     time_h: int | None = None,
     marking: str | None = None,
     ref: RefData | None = None,
+    log: Sequence[LogEntryLike] = (),
+    on_progress: Callable[[float], object] | None = None,
 ) -> bytes:
     """The export as bytes (the board serves these; ``export`` writes them to a file).
     The moment shown is ``time_h`` if given, else ``day`` and ``hour`` as :func:`moment` reads
-    them, else the default moment."""
+    them, else the default moment. The after-action report covers the whole run (``log``: the
+    exercise log that made it; ``on_progress``: its re-runs, 0 to 1)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     ref = ref or load_refdata()
     marking = marking if marking is not None else os.environ.get(MARKING_ENV) or None
+    if fmt == "after_action":
+        return after_action_pdf(
+            run, ref, lang=lang, log=log, marking=marking, on_progress=on_progress
+        )
     time_h = time_h if time_h is not None else moment(run, day, hour)
     layers = _layers(run, ref, time_h)
     th = run.summary["thresholds"]
@@ -230,18 +241,23 @@ def render(
         )
         return m.get_root().render().encode("utf-8")
     if fmt == "geojson":
-        gj = to_geojson(layers, ref)
-        gj["scenario"], gj["run_id"], gj["seed"] = (
-            run.scenario.name,
-            run.run_id,
-            run.summary["seed"],
-        )
-        gj["moment"] = (run.scenario.start + timedelta(hours=time_h)).isoformat()
-        gj["attribution"] = t("export.sources", "en")
-        return json.dumps(gj, ensure_ascii=False).encode("utf-8")
+        return _geojson(run, layers, ref)
     if fmt == "csv":
         return _csv_zip(run, layers)
     return briefing_pdf(run, ref, time_h, lang=lang, marking=marking)
+
+
+def _geojson(run: Run, layers: Layers, ref: RefData) -> bytes:
+    """The layers as GeoJSON with the run's identity, the moment and the attribution."""
+    gj = to_geojson(layers, ref)
+    gj["scenario"], gj["run_id"], gj["seed"] = (
+        run.scenario.name,
+        run.run_id,
+        run.summary["seed"],
+    )
+    gj["moment"] = (run.scenario.start + timedelta(hours=layers.time_h)).isoformat()
+    gj["attribution"] = t("export.sources", "en")
+    return json.dumps(gj, ensure_ascii=False).encode("utf-8")
 
 
 def _pdf_meta(run: Run) -> dict:
@@ -476,18 +492,46 @@ def export(
     hour: int | None = None,
     out: str | Path | None = None,
     marking: str | None = None,
+    log: Sequence[LogEntryLike] = (),
+    progress: bool = False,
 ) -> Path:
     """Write one export of the run in ``run_dir`` to ``out`` (a file, or a folder to write it
-    into under its default name; default ``RUN_DIR/exports/``); return the file written."""
+    into under its default name; default ``RUN_DIR/exports/``); return the file written.
+    ``log`` and ``progress`` (a terminal bar for its re-runs): the after-action report's."""
     run = load_run(run_dir)
-    data = render(run, fmt, lang=lang, day=day, hour=hour, marking=marking, ref=run_refdata(run))
+    with tqdm(
+        total=100,
+        desc=f"{run.scenario.name}: {fmt}",
+        unit="%",
+        delay=2.0,
+        disable=not progress or fmt != "after_action",
+    ) as bar:
+        data = render(
+            run,
+            fmt,
+            lang=lang,
+            day=day,
+            hour=hour,
+            marking=marking,
+            ref=run_refdata(run),
+            log=log,
+            on_progress=lambda f: bar.update(round(100 * f) - bar.n),
+        )
     if out is None or Path(out).is_dir():
-        # "peak" is the name earlier runs' files carry: the default moment is the worst one
-        tag = "peak" if day is None else f"day{day}" if hour is None else f"day{day}h{hour}"
-        kind = "briefing" if fmt == "briefing" else "map" if fmt in ("png", "pdf", "html") else fmt
         folder = Path(run_dir) / "exports" if out is None else Path(out)
-        out = folder / f"{run.scenario.name}-{kind}-{tag}-{lang}{SUFFIX[fmt]}"
+        out = folder / _file_name(run, fmt, lang=lang, day=day, hour=hour)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     return out
+
+
+def _file_name(run: Run, fmt: str, *, lang: str, day: int | None, hour: int | None) -> str:
+    """``SCENARIO-KIND-MOMENT-LANG.SUFFIX``; the after-action report covers the whole run and
+    names no moment."""
+    if fmt == "after_action":
+        return f"{run.scenario.name}-after_action-{lang}{SUFFIX[fmt]}"
+    # "peak" is the name earlier runs' files carry: the default moment is the worst one
+    tag = "peak" if day is None else f"day{day}" if hour is None else f"day{day}h{hour}"
+    kind = "briefing" if fmt == "briefing" else "map" if fmt in ("png", "pdf", "html") else fmt
+    return f"{run.scenario.name}-{kind}-{tag}-{lang}{SUFFIX[fmt]}"

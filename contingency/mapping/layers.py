@@ -79,6 +79,9 @@ class CentreItem(TypedDict):
     status: str
     """Against the load thresholds; ``none`` while it is not open."""
     colour: str
+    planned_capacity: NotRequired[int]
+    """The most places it had at any hour up to this one: a centre with fewer now was cut
+    (damage, a ``centre_capacity`` inject) and the map marks it."""
     map_lat: NotRequired[float]
     map_lon: NotRequired[float]
 
@@ -177,6 +180,7 @@ def build_layers(
         sites=temporary_sites(scenario, ref),
         opens=first_open_hours(hourly),
         kk_names={**_kazakh_centre_names(ref), **_kazakh_site_names(scenario)},
+        planned=hourly[hourly["time_h"] <= time_h].groupby("centre")["capacity"].max(),
     )
     origins = origin_items(scenario, ref, time_h=time_h)
     _spread(checkpoints)
@@ -250,6 +254,7 @@ def _centre_items(
     sites: set[str],
     opens: Mapping[str, int],
     kk_names: Mapping[str, str],
+    planned: pd.Series,
 ) -> list[CentreItem]:
     th = summary["thresholds"]
     centres: list[CentreItem] = []
@@ -289,6 +294,7 @@ def _centre_items(
                 load=round(load, 3) if is_open and r["capacity"] and math.isfinite(load) else None,
                 status=st,
                 colour=COLOURS[st],
+                planned_capacity=int(planned.get(cid, r["capacity"])),
             )
         )
     return centres

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from branca.element import MacroElement
 from jinja2 import Template
 
+from contingency.i18n.numbers import number
+
 _JS_TEMPLATE_CHARS = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
 
 
@@ -41,12 +43,15 @@ def popup_html(title: str, rows: Sequence[Sequence[object]], *, header: Sequence
     return f"<div style='{style}'><b>{e(title)}</b><table>{head}{body}</table></div>"
 
 
-def fmt(x: object) -> str:
-    """A figure as a popup shows it: thousands separated, two decimals, a dash for none."""
+def fmt(x: object, lang: str) -> str:
+    """A figure as a popup shows it in ``lang``: thousands separated, two decimals, a dash for
+    none."""
+    if isinstance(x, bool):
+        return str(x)
     if isinstance(x, float):
-        return f"{x:,.2f}"
+        return number(x, lang, digits=2)
     if isinstance(x, int):
-        return f"{x:,}"
+        return number(x, lang)
     return "—" if x is None else str(x)
 
 

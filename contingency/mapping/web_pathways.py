@@ -1,12 +1,14 @@
-"""Reception pathways on the interactive map: transit hubs (diamonds), temporary sites
-(triangles, hollow and grey while not open) and the origins of displacement inside the country
-(stars), drawn as inline SVG symbols with the tooltip and popup every facility has, and their
-legend lines."""
+"""Reception pathways on the interactive map: rehabilitation centres (squares), transit hubs
+(diamonds), temporary sites (triangles, hollow and grey while not open) and the origins of
+displacement inside the country (stars), drawn as inline SVG symbols with the tooltip and popup
+every facility has; a centre whose places were cut gets a dashed ring; and their legend
+lines."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, cast
 
 import folium
 
@@ -26,7 +28,13 @@ from contingency.mapping.sites import (
     displaced_size,
 )
 
+REHABILITATION = "rehabilitation"
+"""The square a rehabilitation centre is drawn as (a reception centre is a disc)."""
+DEGRADED = "degraded"
+"""A centre with fewer places than planned: a dashed ring around its symbol."""
+DEGRADED_COLOUR = "#b71c1c"
 _SHAPES = {
+    REHABILITATION: "10,10 90,10 90,90 10,90",  # a square
     TRANSIT: "50,3 97,50 50,97 3,50",  # a diamond
     SITE: "50,5 97,92 3,92",  # a triangle
     ORIGIN: " ".join(  # a five-pointed star
@@ -84,9 +92,10 @@ def shape_marker(
 
 def pathway_legend(lang: str, symbols: Collection[str]) -> list[str]:
     """Legend lines for the transit hubs, temporary sites, sites not open yet and internal
-    origins a map shows, in that order."""
+    origins a map shows (and the rehabilitation centres' square), in that order."""
     lines = []
     for symbol, shape, key in (
+        (REHABILITATION, REHABILITATION, "legend.rehabilitation"),
         (TRANSIT, TRANSIT, "legend.transit"),
         (SITE, SITE, "legend.site"),
         (NOT_OPEN, SITE, "legend.not_open"),
@@ -122,26 +131,81 @@ def centre_rows(c: CentreItem, lang: str) -> list[tuple[str, str]]:
     """A centre popup's rows; a transit hub or temporary site also gives whether it is open,
     the people there and the people who passed through so far."""
     if c["symbol"] == CENTRE and c["is_open"]:
-        head = [(t("f.capacity", lang), fmt(c["capacity"]))]
+        head = [(t("f.capacity", lang), fmt(c["capacity"], lang))]
     else:
         head = [
-            (t("f.places", lang), fmt(c["capacity"])),
+            (t("f.places", lang), fmt(c["capacity"], lang)),
             (t("f.state", lang), site_state(c, lang)),
-            (t("f.present", lang), fmt(c["present"])),
+            (t("f.present", lang), fmt(c["present"], lang)),
         ]
     if not c["is_open"]:  # nobody is there yet
         return head
     rows = [
         *head,
-        (t("f.in_beds", lang), fmt(c["in_beds"])),
-        (t("f.overflow", lang), fmt(c["overflow"])),
-        (t("f.registering", lang), fmt(c["registering"])),
-        (t("f.waiting_onward", lang), fmt(c["waiting_onward"])),
-        (t("f.load", lang), fmt(c["load"])),
+        (t("f.in_beds", lang), fmt(c["in_beds"], lang)),
+        (t("f.overflow", lang), fmt(c["overflow"], lang)),
+        (t("f.registering", lang), fmt(c["registering"], lang)),
+        (t("f.waiting_onward", lang), fmt(c["waiting_onward"], lang)),
+        (t("f.load", lang), fmt(c["load"], lang)),
     ]
     if c["symbol"] != CENTRE and c["turnover"] is not None:
-        rows.append((t("f.turnover", lang), fmt(c["turnover"])))
+        rows.append((t("f.turnover", lang), fmt(c["turnover"], lang)))
+    if is_degraded(c):
+        rows.insert(1, (t("f.planned_places", lang), fmt(planned_places(c), lang)))
     return rows
+
+
+def planned_places(c: CentreItem) -> int | None:
+    """The places the centre was to have (``planned_capacity``, the most it had so far in the
+    run), where the layers carry it."""
+    planned = cast(Mapping[str, Any], c).get("planned_capacity")
+    return int(planned) if planned is not None else None
+
+
+def is_degraded(c: CentreItem) -> bool:
+    """An open centre with fewer places than planned (cut by a ``centre_capacity`` inject or
+    damage)."""
+    planned = planned_places(c)
+    return bool(c["is_open"]) and planned is not None and c["capacity"] < planned
+
+
+def add_degraded_ring(m: folium.Map, c: CentreItem, *, radius_px: float) -> None:
+    """A dashed dark-red ring around a centre whose places were cut."""
+    folium.CircleMarker(
+        [c["map_lat"], c["map_lon"]],
+        radius=radius_px + 5,
+        color=DEGRADED_COLOUR,
+        weight=2.5,
+        dash_array="4 3",
+        fill=False,
+        interactive=False,
+        className="centre-degraded",
+    ).add_to(m)
+
+
+def degraded_swatch() -> str:
+    """The dashed ring as the legend shows it."""
+    return (
+        f"<span style='display:inline-block;width:9px;height:9px;border:2px dashed "
+        f"{DEGRADED_COLOUR};border-radius:50%;margin-right:4px;vertical-align:middle'></span>"
+    )
+
+
+def add_rehabilitation_centre(m: folium.Map, c: CentreItem, *, radius_px: float, lang: str) -> None:
+    """A rehabilitation centre as a square in its status colour, as large as a disc of
+    ``radius_px``."""
+    size = max(12, round(2 * radius_px))
+    svg = svg_symbol(REHABILITATION, size, fill=c["colour"], stroke="#263238")
+    shape_marker(
+        m,
+        c,
+        svg,
+        size,
+        kind_label=centre_kind_label(c, lang),
+        rows=centre_rows(c, lang),
+        lang=lang,
+        css_class="centre-rehabilitation",
+    )
 
 
 def add_pathway_centre(m: folium.Map, c: CentreItem, *, radius_px: float, lang: str) -> None:
@@ -164,8 +228,8 @@ def add_pathway_centre(m: folium.Map, c: CentreItem, *, radius_px: float, lang: 
 def origin_rows(o: OriginItem, lang: str) -> list[tuple[str, str]]:
     """An internal origin's popup rows: people displaced so far and in all, its road node."""
     return [
-        (t("f.displaced", lang), fmt(o["displaced"])),
-        (t("f.displaced_total", lang), fmt(o["displaced_total"])),
+        (t("f.displaced", lang), fmt(o["displaced"], lang)),
+        (t("f.displaced_total", lang), fmt(o["displaced_total"], lang)),
         (t("f.origin_node", lang), o["node"]),
     ]
 

@@ -1,12 +1,14 @@
 """The interactive map (folium / Leaflet) from :class:`Layers`, with no resource from outside
-the machine: Leaflet is vendored in ``static/vendor/leaflet`` and either linked from the board's
-own server or inlined into a standalone HTML file. The base layer is the bundled regions
-GeoJSON; a tile server is used only when a URL is given."""
+the machine: Leaflet and its full-screen control are vendored in ``static/vendor/`` and either
+linked from the board's own server or inlined into a standalone HTML file. The base layer is
+the bundled regions GeoJSON; a tile server is used only when a URL is given. Names are written
+on the map (:mod:`contingency.mapping.web_names`); the legend is drawn inside the map for the
+exports, or beside it on the board (:func:`legend_for`)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal, cast
 
@@ -17,7 +19,7 @@ from jinja2 import Template
 from contingency.domain import Mode
 from contingency.i18n import t
 from contingency.i18n import t as ptext
-from contingency.mapping.crossings import CheckpointItem, far_ring, queue_km_label
+from contingency.mapping.crossings import CheckpointItem, far_ring
 from contingency.mapping.layers import (
     CORRIDOR_COLOUR,
     CentreItem,
@@ -29,33 +31,33 @@ from contingency.mapping.layers import (
 )
 from contingency.mapping.popups import BindPopup, fmt, popup_html, text_html
 from contingency.mapping.roads import CLOSED_ROAD_COLOUR, ClosedRoadItem
-from contingency.mapping.sites import CENTRE, is_drawn, symbols_shown
-from contingency.mapping.status import CLOSED_FILL, COLOURS
-from contingency.mapping.web_labels import place_labels
+from contingency.mapping.sites import CENTRE, is_drawn
+from contingency.mapping.status import CLOSED_FILL
+from contingency.mapping.web_legend import legend_for, legend_html, legend_symbols
+from contingency.mapping.web_names import add_cities, labels_for_map
 from contingency.mapping.web_pathways import (
+    REHABILITATION,
+    add_degraded_ring,
     add_origins,
     add_pathway_centre,
+    add_rehabilitation_centre,
     centre_kind_label,
     centre_rows,
-    pathway_legend,
+    is_degraded,
 )
 from contingency.refdata import RefData
 from contingency.resources import LEAFLET_DIR
 
+__all__ = ["build_map", "checkpoint_rows", "legend_for", "legend_html", "write_html"]
+
 BOARD_STATIC_URL = "/app/static/vendor/leaflet"
 """Where Streamlit serves ``static/`` (``server.enableStaticServing``)."""
+FULLSCREEN_DIR = LEAFLET_DIR.parent / "leaflet-fullscreen"
+"""The vendored leaflet.fullscreen control (``static/vendor/leaflet-fullscreen``)."""
+BOARD_FULLSCREEN_URL = "/app/static/vendor/leaflet-fullscreen"
+FULLSCREEN_JS, FULLSCREEN_CSS = "Control.FullScreen.umd.js", "Control.FullScreen.css"
+
 DISPLAY_TOLERANCE_DEG = 0.01
-_CLOSED_MARK = (
-    f"<span style='display:inline-block;width:11px;height:11px;background:{CLOSED_FILL};"
-    "border-radius:50%;color:#fff;font:bold 9px/11px sans-serif;text-align:center;"
-    "margin-right:4px;vertical-align:middle'>✕</span>"
-)
-_LABEL_STYLE = (
-    "display:inline-block;white-space:nowrap;font:bold 11px sans-serif;color:#212121;"
-    "background:rgba(255,255,255,0.88);border:1px solid #616161;border-radius:3px;"
-    "padding:1px 4px"
-)
-"""A checkpoint's queue label on the map (and its sample in the legend)."""
 
 
 def _page(m: folium.Map) -> Figure:
@@ -102,67 +104,43 @@ def _marker(
     marker.add_child(BindPopup(popup_html(f"{name} — {kind_label}", rows, header=header)))
 
 
-def legend_html(
-    lang: str,
-    thresholds: Mapping[str, float],
-    *,
-    symbols: Collection[str] = (),
-    closed: tuple[bool, bool] = (False, False),
-) -> str:
-    """The legend; ``symbols`` names the pathway symbols the map shows (``transit``, ``site``,
-    ``not_open``, ``internal_origin``), each of which gets its line; ``closed`` whether it shows
-    a closed checkpoint and a closed road, each of which then gets its line."""
+class _FullScreen(MacroElement):
+    """The vendored leaflet.fullscreen control, titled in the page's language."""
 
-    def swatch(colour: str, shape: str = "square") -> str:
-        radius = "50%" if shape == "circle" else "2px"
-        return (
-            f"<span style='display:inline-block;width:11px;height:11px;background:{colour};"
-            f"border-radius:{radius};margin-right:4px;vertical-align:middle'></span>"
-        )
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "new L.Control.FullScreen({position: 'topleft', title: {{ this.title | tojson }},"
+        " titleCancel: {{ this.cancel | tojson }}}).addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
 
-    status_rows = "".join(
-        f"<div>{swatch(COLOURS[s])}{text_html(t('legend.' + s, lang))}</div>"
-        for s in ("green", "amber", "red", "none")
-    )
-    th = thresholds
-    e = text_html
-    wait = t("legend.wait", lang, amber=th["wait_amber_h"], red=th["wait_red_h"])
-    load = t("legend.load", lang, amber=th["occupancy_amber"], red=th["occupancy_red"])
-    line = (
-        f"<span style='display:inline-block;width:18px;height:4px;background:{CORRIDOR_COLOUR};"
-        "margin-right:4px;vertical-align:middle'></span>"
-    )
-    dot = swatch("#555", "circle")
-    ring = (
-        "<span style='display:inline-block;width:7px;height:7px;border:2px solid #555;"
-        "border-radius:50%;margin-right:4px;vertical-align:middle'></span>"
-    )
-    lines = [
-        f"<b>{e(t('legend.title', lang))}</b>",
-        status_rows,
-        f"<div style='margin-top:4px'>{swatch('#9e9e9e')}<b>{e(t('legend.regions', lang))}</b>: "
-        f"{e(t('legend.use', lang))}</div>",
-        f"<div>{dot}<b>{e(t('legend.checkpoints', lang))}</b>: {e(wait)}</div>",
-        f"<div>{ring}{e(t('legend.far_ring', lang))}</div>",
-        f"<div><span style='{_LABEL_STYLE};margin-right:4px'>"
-        f"{e(t('map.km_far', lang, km='3.8'))}</span>{e(t('legend.km_label', lang))}</div>",
-        f"<div>{dot}<b>{e(t('legend.centres', lang))}</b>: {e(load)}</div>",
-        *pathway_legend(lang, symbols),
-        f"<div>{line}<b>{e(t('legend.corridors', lang))}</b></div>",
-    ]
-    if closed[0]:
-        lines.append(f"<div>{_CLOSED_MARK}{e(ptext('legend.closed', lang))}</div>")
-    if closed[1]:
-        dashes = (
-            f"<span style='display:inline-block;width:18px;border-top:3px dashed "
-            f"{CLOSED_ROAD_COLOUR};margin-right:4px;vertical-align:middle'></span>"
-        )
-        lines.append(f"<div>{dashes}{e(ptext('legend.road_closed', lang))}</div>")
-    return (
-        "<div class='contingency-legend' style='position:absolute;top:10px;right:10px;z-index:1000;"
-        "background:rgba(255,255,255,0.92);padding:6px 8px;border-radius:4px;font:11px sans-serif;"
-        "max-width:330px;box-shadow:0 1px 4px rgba(0,0,0,0.3)'>" + "".join(lines) + "</div>"
-    )
+    def __init__(self, title: str, cancel: str):
+        super().__init__()
+        self._name = "FullScreen"
+        self.title, self.cancel = title, cancel
+
+
+def _link_assets(m: folium.Map, assets: Literal["board", "inline"]) -> None:
+    """Leaflet and the full-screen control: linked from the board's static server, or inlined."""
+    if assets == "board":
+        m.default_js = [
+            ("leaflet", f"{BOARD_STATIC_URL}/leaflet.js"),
+            ("leaflet_fullscreen", f"{BOARD_FULLSCREEN_URL}/{FULLSCREEN_JS}"),
+        ]
+        m.default_css = [
+            ("leaflet_css", f"{BOARD_STATIC_URL}/leaflet.css"),
+            ("leaflet_fullscreen_css", f"{BOARD_FULLSCREEN_URL}/{FULLSCREEN_CSS}"),
+        ]
+        return
+    m.default_js, m.default_css = [], []
+    header = _page(m).header
+    for name, tag, path in (
+        ("leaflet_css", "style", LEAFLET_DIR / "leaflet.css"),
+        ("leaflet_fullscreen_css", "style", FULLSCREEN_DIR / FULLSCREEN_CSS),
+        ("leaflet_js", "script", LEAFLET_DIR / "leaflet.js"),
+        ("leaflet_fullscreen_js", "script", FULLSCREEN_DIR / FULLSCREEN_JS),
+    ):
+        header.add_child(Element(f"<{tag}>{path.read_text()}</{tag}>"), name=name)
 
 
 def build_map(
@@ -174,9 +152,12 @@ def build_map(
     assets: Literal["board", "inline"] = "board",
     tiles_url: str | None = None,
     title: str | None = None,
+    legend: bool = True,
 ) -> folium.Map:
-    """A folium map of ``layers``. ``assets='board'`` links Leaflet from the board's static
-    server; ``'inline'`` embeds it, for a file that works with no network at all."""
+    """A folium map of ``layers`` with the names of its places written on it and a full-screen
+    control. ``assets='board'`` links Leaflet from the board's static server; ``'inline'``
+    embeds it, for a file that works with no network at all. ``legend=False`` leaves the
+    legend off the map (the board shows :func:`legend_for` beside it)."""
     m = folium.Map(
         location=[48.0, 67.5],
         zoom_start=5,
@@ -186,20 +167,7 @@ def build_map(
         attribution_control=True,
         zoom_snap=0.25,
     )
-    if assets == "board":
-        m.default_js = [("leaflet", f"{BOARD_STATIC_URL}/leaflet.js")]
-        m.default_css = [("leaflet_css", f"{BOARD_STATIC_URL}/leaflet.css")]
-    else:
-        m.default_js, m.default_css = [], []
-        root = _page(m)
-        root.header.add_child(
-            Element(f"<style>{(LEAFLET_DIR / 'leaflet.css').read_text()}</style>"),
-            name="leaflet_css",
-        )
-        root.header.add_child(
-            Element(f"<script>{(LEAFLET_DIR / 'leaflet.js').read_text()}</script>"),
-            name="leaflet_js",
-        )
+    _link_assets(m, assets)
     if tiles_url:
         folium.TileLayer(tiles=tiles_url, attr=text_html(tiles_url), name="tiles").add_to(m)
     if title:
@@ -213,14 +181,18 @@ def build_map(
     _add_regions(m, layers.regions, ref, lang=lang)
     _add_corridors(m, layers.corridors, ref, lang=lang)
     _add_closed_roads(m, layers.closed_roads, lang=lang)
-    _add_centres(m, layers.centres, lang=lang)
+    add_cities(m, ref, lang=lang)
+    radius = _add_centres(m, layers.centres, lang=lang)
     add_origins(m, layers.origins, lang=lang)
-    _add_checkpoints(m, layers.checkpoints, lang=lang)
-    symbols = symbols_shown(layers.centres, layers.origins)
-    closed = (any(c["closed"] for c in layers.checkpoints), bool(layers.closed_roads))
-    legend = legend_html(lang, thresholds, symbols=symbols, closed=closed)
-    _page(m).html.add_child(Element(legend))
+    radius |= _add_checkpoints(m, layers.checkpoints, lang=lang)
+    labels_for_map(m, layers, ref, lang=lang, radius_px=radius)
+    if legend:
+        symbols, closed = legend_symbols(layers)
+        _page(m).html.add_child(
+            Element(legend_html(lang, thresholds, symbols=symbols, closed=closed))
+        )
     m.add_child(_AttributionPrefix())
+    m.add_child(_FullScreen(t("map.fullscreen", lang), t("map.fullscreen_exit", lang)))
     m.fit_bounds([[40.5, 46.5], [55.5, 87.5]])
     return m
 
@@ -233,10 +205,10 @@ def _add_regions(m: folium.Map, regions: list[RegionItem], ref: RefData, *, lang
         popup = popup_html(
             item_name(r, lang),
             [
-                (t("f.capacity", lang), fmt(r["capacity"])),
-                (t("f.allocated", lang), fmt(r["allocated"])),
-                (t("f.remaining", lang), fmt(r["remaining"])),
-                (t("f.waiting_onward", lang), fmt(r["waiting_onward"])),
+                (t("f.capacity", lang), fmt(r["capacity"], lang)),
+                (t("f.allocated", lang), fmt(r["allocated"], lang)),
+                (t("f.remaining", lang), fmt(r["remaining"], lang)),
+                (t("f.waiting_onward", lang), fmt(r["waiting_onward"], lang)),
                 (t("f.priority", lang), yes if r["priority"] else no),
             ],
         )
@@ -299,7 +271,7 @@ def _add_corridors(
             BindPopup(
                 popup_html(
                     c["road_ref"] or ends,
-                    [(t("f.persons", lang), fmt(c["persons"])), (t("f.road", lang), ends)],
+                    [(t("f.persons", lang), fmt(c["persons"], lang)), (t("f.road", lang), ends)],
                 )
             )
         )
@@ -327,29 +299,39 @@ def _add_closed_roads(m: folium.Map, roads: list[ClosedRoadItem], *, lang: str) 
         )
 
 
-def _add_centres(m: folium.Map, centres: list[CentreItem], *, lang: str) -> None:
-    """Reception and rehabilitation centres as discs; transit hubs as diamonds and other
-    temporary sites as triangles, hollow and grey while not open; all in their status colour,
-    sized by the people present."""
+def _add_centres(m: folium.Map, centres: list[CentreItem], *, lang: str) -> dict[str, float]:
+    """Reception centres as discs, rehabilitation centres as squares, transit hubs as diamonds
+    and other temporary sites as triangles (hollow and grey while not open); all in their
+    status colour, sized by the people present; a dashed ring round a centre whose places were
+    cut. Returns each drawn centre's half size in pixels."""
+    out = {}
     for c in centres:
         if not is_drawn(c):
             continue
         radius = 4 + min(16, math.sqrt(c["present"]) / 10)
-        if c["symbol"] == CENTRE:
+        if c["symbol"] != CENTRE:
+            add_pathway_centre(m, c, radius_px=radius, lang=lang)
+            radius = max(10, radius + 4)
+        elif c["kind"] == REHABILITATION:
+            add_rehabilitation_centre(m, c, radius_px=radius + 1, lang=lang)
+        else:
             _marker(
                 m,
                 c,
                 centre_kind_label(c, lang),
                 centre_rows(c, lang),
                 lang=lang,
-                css_class="centre",
+                css_class="centre centre-reception",
                 radius=radius,
                 stroke="#263238",
                 weight=1,
                 opacity=0.85,
             )
-        else:
-            add_pathway_centre(m, c, radius_px=radius, lang=lang)
+        if is_degraded(c):
+            add_degraded_ring(m, c, radius_px=radius)
+            radius += 6
+        out[c["id"]] = radius
+    return out
 
 
 def _disc_radius(c: CheckpointItem) -> float:
@@ -380,12 +362,13 @@ def checkpoint_rows(c: CheckpointItem, lang: str) -> tuple[list[str], list[list[
     ]
     has_far = c["far_wait_h"] is not None
     rows: list[list[object]] = [
-        [t(key, lang), fmt(near), *([fmt(far)] if has_far else [])] for key, near, far in per_side
+        [t(key, lang), fmt(near, lang), *([fmt(far, lang)] if has_far else [])]
+        for key, near, far in per_side
     ]
     if c["partner"]:
         rows.append([t("f.partner", lang), c["partner"]])
     rows += [
-        [t(key, lang), fmt(v)]
+        [t(key, lang), fmt(v, lang)]
         for key, v in (
             ("f.turned_back", c["turned_back"]),
             ("f.held_beyond_border", c["held_beyond_border"]),
@@ -402,7 +385,7 @@ def checkpoint_rows(c: CheckpointItem, lang: str) -> tuple[list[str], list[list[
             ],
         )
     rows += [  # diversion: only where it happened
-        [t(key, lang), fmt(v)]
+        [t(key, lang), fmt(v, lang)]
         for key, v in (("f.diverted_in", c["diverted_in"]), ("f.diverted_out", c["diverted_out"]))
         if v
     ]
@@ -414,17 +397,13 @@ def _outer_radius(c: CheckpointItem) -> float:
     return _ring_radius(c) if far_ring(c) else _disc_radius(c)
 
 
-def _add_checkpoints(m: folium.Map, checkpoints: list[CheckpointItem], *, lang: str) -> None:
-    """Each checkpoint as a disc in the worse side's colour, sized by our queue (a closed one,
-    on either side: a dark disc with a white ✕); a ring around it in the far side's colour,
-    wider apart with the far queue, where people queue there or wait too long; a label with the
-    queue in km on each side that has one, placed clear of the other labels and checkpoints."""
-    offsets = place_labels(
-        [
-            (c["id"], c["map_lat"], c["map_lon"], _outer_radius(c), queue_km_label(c, lang))
-            for c in checkpoints
-        ]
-    )
+def _add_checkpoints(
+    m: folium.Map, checkpoints: list[CheckpointItem], *, lang: str
+) -> dict[str, float]:
+    """Each checkpoint as a disc with a bold black rim in the worse side's colour, sized by our
+    queue (a closed one, on either side: a dark disc with a white ✕); a ring around it in the
+    far side's colour, wider apart with the far queue, where people queue there or wait too
+    long. Returns each one's outer radius in pixels (its name and queue in km are labels)."""
     for c in checkpoints:
         where = [c["map_lat"], c["map_lon"]]
         if far_ring(c):
@@ -451,7 +430,7 @@ def _add_checkpoints(m: folium.Map, checkpoints: list[CheckpointItem], *, lang: 
             css_class="checkpoint checkpoint-closed" if c["closed"] else "checkpoint",
             radius=_disc_radius(c),
             stroke="#000000",
-            weight=2,
+            weight=3,
             opacity=0.95,
         )
         if c["closed"]:
@@ -467,18 +446,7 @@ def _add_checkpoints(m: folium.Map, checkpoints: list[CheckpointItem], *, lang: 
                     icon_anchor=(size // 2, size // 2),
                 ),
             ).add_to(m)
-        if c["id"] in offsets:
-            dx, dy = offsets[c["id"]]
-            folium.Marker(
-                where,
-                interactive=False,
-                icon=folium.DivIcon(
-                    html=f"<div class='checkpoint-km' style='{_LABEL_STYLE}'>"
-                    f"{text_html(queue_km_label(c, lang))}</div>",
-                    icon_size=(0, 0),
-                    icon_anchor=(-round(dx), -round(dy)),
-                ),
-            ).add_to(m)
+    return {c["id"]: _outer_radius(c) + 1.5 for c in checkpoints}
 
 
 def write_html(m: folium.Map, path: str | Path) -> Path:

@@ -47,6 +47,8 @@ class RegionRow(CsvRow):
     name_kk: str
     name_en: str
     admin_centre_en: str
+    admin_centre_kk: str | None = None
+    """The admin centre's Kazakh name (a map pack may leave it out)."""
     centre_lat: Latitude
     centre_lon: Longitude
     centre_node: str

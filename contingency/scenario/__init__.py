@@ -8,6 +8,7 @@ from contingency.scenario.load import (
     load_scenario_bytes,
     load_scenario_with_ref,
     parse_scenario,
+    scenario_digest,
     scenario_refdata,
     validate_files,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "load_scenario_bytes",
     "load_scenario_with_ref",
     "parse_scenario",
+    "scenario_digest",
     "scenario_refdata",
     "validate_files",
 ]

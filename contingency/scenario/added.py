@@ -19,7 +19,7 @@ import pandas as pd
 from shapely.geometry import Point, shape
 
 from contingency.domain import LaneMode, Mode, ProcessingMinutes
-from contingency.errors import Problem, problem
+from contingency.errors import Problem, msg, problem
 from contingency.refdata import RefData
 from contingency.scenario.schema import AddedCheckpoint, CheckpointOverride, Scenario
 
@@ -214,13 +214,14 @@ def _one_added(file: str, i: int, a: AddedCheckpoint, ref: RefData) -> list[Prob
     at = f"add_checkpoints.{i}"
     out: list[Problem] = []
     if a.id in ref.checkpoints.index:
-        out.append(problem(file, f"{at}.id", "clashes with a checkpoint of the map pack", a.id))
+        out.append(problem(file, f"{at}.id", msg("problem.clashes_checkpoint"), a.id))
     elif a.id in ref.road_nodes.index:
-        out.append(problem(file, f"{at}.id", "clashes with a road node id", a.id))
+        out.append(problem(file, f"{at}.id", msg("problem.clashes_node"), a.id))
     if a.node is not None and a.node not in ref.road_nodes.index:
-        out.append(problem(file, f"{at}.node", "unknown road node", a.node))
+        out.append(problem(file, f"{at}.node", msg("problem.unknown_node", hint=None), a.node))
     if a.region not in ref.regions.index:
-        out.append(problem(file, f"{at}.region", "unknown region code", a.region))
+        why = msg("problem.unknown_region", hint=None)
+        out.append(problem(file, f"{at}.region", why, a.region))
     elif (km := _km_outside(ref, a.region, a.lat, a.lon) or 0.0) > MAX_KM_OUTSIDE_REGION:
         out.append(
             problem(
@@ -242,7 +243,7 @@ def added_problems(file: str, sc: Scenario, ref: RefData) -> tuple[list[Problem]
     for i, a in enumerate(sc.add_checkpoints):
         found = _one_added(file, i, a, ref)
         if a.id in seen:
-            found.append(problem(file, f"add_checkpoints.{i}.id", "added twice", a.id))
+            found.append(problem(file, f"add_checkpoints.{i}.id", msg("problem.added_twice"), a.id))
         seen.add(a.id)
         if found:
             bad.add(a.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from contingency.errors import Problem, problem
+from contingency.errors import Problem, msg, problem
 from contingency.scenario.influx import daily_totals, hour_weights, hours_from_start
 from contingency.scenario.schema import ModeMixFrom, ProfileFrom, Scenario
 
@@ -35,7 +35,8 @@ def _series_problems(file: str, sc: Scenario, *, cp: str) -> list[Problem]:
             why = "has a UTC offset and 'start' has none: give both an offset, or neither"
             out.append(problem(file, field, why, point.at.isoformat()))
         elif h < 0:
-            out.append(problem(file, field, "is before the start", point.at.isoformat()))
+            why = msg("problem.series_before_start")
+            out.append(problem(file, field, why, point.at.isoformat()))
         elif h == 0 and i == 0 and point.persons > 0:
             why = (
                 "is the start itself: the first point's persons arrive between the start and "
@@ -43,13 +44,10 @@ def _series_problems(file: str, sc: Scenario, *, cp: str) -> list[Problem]:
             )
             out.append(problem(file, field, why, point.at.isoformat()))
         elif before is not None and i > 0 and h <= before:
-            why = f"must be after the previous point ({points[i - 1].at.isoformat()})"
+            why = msg("problem.series_order", before=points[i - 1].at.isoformat())
             out.append(problem(file, field, why, point.at.isoformat()))
         elif h > horizon_h:
-            why = (
-                f"is after the horizon ({horizon_h} h from the start), so its "
-                f"{point.persons:,} persons would never arrive"
-            )
+            why = msg("problem.series_after_horizon", horizon_h=horizon_h, persons=point.persons)
             out.append(problem(file, field, why, point.at.isoformat()))
         before = h
     return out
@@ -65,7 +63,7 @@ def _entries_after_horizon(file: str, sc: Scenario, *, cp: str) -> list[Problem]
             continue
         for i, entry in enumerate(value):
             if isinstance(entry, ModeMixFrom | ProfileFrom) and entry.from_h >= horizon_h:
-                why = f"is at or after the end of the horizon ({horizon_h} h), so it never applies"
+                why = msg("problem.entry_after_horizon", horizon_h=horizon_h)
                 out.append(problem(file, f"influx.{cp}.{key}.{i}.from_h", why, entry.from_h))
     return out
 

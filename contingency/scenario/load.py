@@ -6,6 +6,7 @@ Every problem is collected and raised once as a :class:`ScenarioError`, one line
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,15 @@ import yaml
 from pydantic import ValidationError
 
 from contingency.domain import LaneMode
-from contingency.errors import InputError, Problem, ScenarioError, problem, pydantic_problems
+from contingency.errors import (
+    InputError,
+    Problem,
+    ScenarioError,
+    Text,
+    msg,
+    problem,
+    pydantic_problems,
+)
 from contingency.refdata import RefData, load_refdata
 from contingency.scenario import safe_yaml
 from contingency.scenario.added import added_problems, with_added_checkpoints
@@ -46,13 +55,13 @@ from contingency.scenario.sites import (
     with_scenario_places,
 )
 from contingency.scenario.targets import target_problem
-from contingency.suggest import did_you_mean
+from contingency.suggest import closest
 
 __all__ = ["checkpoints_in_play"]  # re-exported: its home is the plan
 
 MAX_PROBLEMS = 200
 """Problems listed for one file; a flood of them is cut short with a count of the rest."""
-MAPS_NOT_ON_DISK = "only scenario files on disk may name a map pack"
+MAPS_NOT_ON_DISK = msg("problem.maps_not_on_disk")
 
 
 def _check_ids(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
@@ -62,33 +71,34 @@ def _check_ids(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
     used = set(checkpoints_in_play(sc, ref))
     for i, cp in enumerate(sc.checkpoints or []):
         if cp not in known_cp:
-            why = f"unknown checkpoint id{did_you_mean(cp, known_cp)}"
+            why = msg("problem.unknown_checkpoint", hint=closest(cp, known_cp))
             out.append(problem(file, f"checkpoints.{i}", why, cp))
     for section, ids in (("influx", sc.influx), ("checkpoint_overrides", sc.checkpoint_overrides)):
         for cp in ids:
             if cp not in known_cp:
-                why = f"unknown checkpoint id{did_you_mean(cp, known_cp)}"
+                why = msg("problem.unknown_checkpoint", hint=closest(cp, known_cp))
                 out.append(problem(file, f"{section}.{cp}", why, cp))
             elif cp not in used:
                 out.append(
                     problem(
                         file,
                         f"{section}.{cp}",
-                        "checkpoint is not in this scenario's 'checkpoints' list",
+                        msg("problem.not_in_checkpoints_list"),
                         cp,
                     )
                 )
     for cid in sc.centre_overrides:
         if cid not in ref.centres.index:
-            why = f"unknown centre id{did_you_mean(cid, set(ref.centres.index))}"
+            why = msg("problem.unknown_centre", hint=closest(cid, set(ref.centres.index)))
             out.append(problem(file, f"centre_overrides.{cid}", why, cid))
     for iso in sc.region_capacity:
         if iso not in ref.regions.index:
-            why = f"unknown region code{did_you_mean(iso, set(ref.regions.index))}"
+            why = msg("problem.unknown_region", hint=closest(iso, set(ref.regions.index)))
             out.append(problem(file, f"region_capacity.{iso}", why, iso))
     for iso in sc.routing.region_weights:
         if iso not in ref.regions.index:
-            out.append(problem(file, f"routing.region_weights.{iso}", "unknown region code", iso))
+            why = msg("problem.unknown_region", hint=None)
+            out.append(problem(file, f"routing.region_weights.{iso}", why, iso))
     return out
 
 
@@ -99,7 +109,7 @@ def _check_injects(file: str, sc: Scenario, ref: RefData, in_play: set[str]) -> 
     horizon_h = sc.horizon_days * 24
     for i, inj in enumerate(sc.injects):
         if inj.at_h > horizon_h:
-            late = f"is after the horizon ({horizon_h} h)"
+            late = msg("problem.after_horizon_h", horizon_h=horizon_h)
             out.append(problem(file, f"injects.{i}.at_h", late, inj.at_h))
         why = target_problem(
             inj.target_kind, inj.target, in_play=in_play, ref=ref, graph=graph, sites=site_ids(sc)
@@ -115,7 +125,7 @@ def _check_reserves(file: str, sc: Scenario, ref: RefData, in_play: set[str]) ->
     seen: set[str] = set()
     for i, r in enumerate(sc.reserves):
         if r.id in seen:
-            out.append(problem(file, f"reserves.{i}.id", "reserve id used twice", r.id))
+            out.append(problem(file, f"reserves.{i}.id", msg("problem.reserve_id_twice"), r.id))
         seen.add(r.id)
         kind = RESERVE_TARGETS[r.kind]
         if kind is None or r.target is None:
@@ -133,7 +143,7 @@ def _check_pathways(file: str, sc: Scenario, ref: RefData, in_play: set[str]) ->
     one = not isinstance(sc.registration, list)
     for i, r in enumerate(sc.registration_points):
         if r.at not in in_play and r.at not in centres:
-            why = "neither a checkpoint in this scenario nor a centre id"
+            why = msg("problem.not_checkpoint_nor_centre")
             at = "registration.at" if one else f"registration.{i}.at"
             out.append(problem(file, at, why, r.at))
     via = sc.leaving.via
@@ -144,18 +154,19 @@ def _check_pathways(file: str, sc: Scenario, ref: RefData, in_play: set[str]) ->
     )
     for at, cp in names:
         if cp not in in_play:
-            out.append(problem(file, at, "not a checkpoint in this scenario", cp))
+            out.append(problem(file, at, msg("problem.not_in_scenario", hint=None), cp))
     if sc.leaving.wait_at is not None and sc.leaving.wait_at not in centres:
-        out.append(problem(file, "leaving.wait_at", "unknown centre id", sc.leaving.wait_at))
+        why = msg("problem.unknown_centre", hint=None)
+        out.append(problem(file, "leaving.wait_at", why, sc.leaving.wait_at))
     for cid in sc.centre_overrides:
         ov = sc.centre_overrides[cid]
         if ov.stay_days_mean is not None and ov.stay_hours_mean is not None:
-            why = "give one of stay_days_mean and stay_hours_mean"
+            why = msg("problem.one_stay_override")
             out.append(problem(file, f"centre_overrides.{cid}.stay_hours_mean", why, None))
     return out
 
 
-FREIGHT_ONLY = "a freight-only checkpoint takes no travellers"
+FREIGHT_ONLY = msg("problem.freight_only")
 
 
 def _check_freight_only(file: str, sc: Scenario, ref: RefData) -> list[Problem]:
@@ -257,7 +268,7 @@ def _check_volumes(file: str, sc: Scenario, plan: Plan) -> list[Problem]:
                 problem(
                     file,
                     f"influx.{cp}",
-                    f"more than {MAX_DAILY_ARRIVALS:,} arrivals on day {day}",
+                    msg("problem.more_daily", limit=MAX_DAILY_ARRIVALS, day=day),
                     int(days[day]),
                 )
             )
@@ -285,7 +296,7 @@ def _lane_problems(file: str, sc: Scenario, plan: Plan, cp: str) -> list[Problem
                 problem(
                     file,
                     f"checkpoint_overrides.{cp}.lanes.{m.value}",
-                    f"0 lanes for {m.value} arrivals at a checkpoint with arrivals",
+                    msg("problem.no_lanes", mode=m.value),
                     0,
                 )
             )
@@ -294,8 +305,7 @@ def _lane_problems(file: str, sc: Scenario, plan: Plan, cp: str) -> list[Problem
                 problem(
                     file,
                     f"checkpoint_overrides.{cp}.far_side.lanes.{m.value}",
-                    f"0 far-side lanes for {m.value} arrivals at a checkpoint with arrivals "
-                    "(people pass the far side first)",
+                    msg("problem.no_far_lanes", mode=m.value),
                     0,
                 )
             )
@@ -317,8 +327,7 @@ def _check_budget(file: str, sc: Scenario, used: set[str]) -> list[Problem]:
             problem(
                 file,
                 "influx",
-                f"{total:,} persons arrive in all, more than the {MAX_TOTAL_PERSONS:,} "
-                "one run can simulate",
+                msg("problem.too_many_persons", total=total, limit=MAX_TOTAL_PERSONS),
                 total,
             )
         ]
@@ -341,8 +350,7 @@ def _check_budget(file: str, sc: Scenario, used: set[str]) -> list[Problem]:
                 problem(
                     file,
                     f"injects.{i}.params.multiplier",
-                    f"with this surge {total:,.0f} persons arrive in all, more than the "
-                    f"{MAX_TOTAL_PERSONS:,} one run can simulate",
+                    msg("problem.too_many_persons_surge", total=total, limit=MAX_TOTAL_PERSONS),
                     inj.params.multiplier,
                 )
             ]
@@ -355,16 +363,20 @@ def read_yaml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        return None, [problem(file, "", f"cannot open file: {exc.strerror}")]
+        return None, [problem(file, "", msg("problem.cannot_open", reason=exc.strerror))]
     if not path.is_file():
-        return None, [problem(file, "", "not a file")]
+        return None, [problem(file, "", msg("problem.not_a_file"))]
     if size > MAX_FILE_BYTES:
-        return None, [problem(file, "", f"file is larger than {MAX_FILE_BYTES:,} bytes", size)]
+        too_large = msg("problem.file_too_large", limit=MAX_FILE_BYTES)
+        return None, [problem(file, "", too_large, size)]
     return parse_yaml_bytes(path.read_bytes(), file=file)
 
 
 def _problems(file: str, raw: list[safe_yaml.RawProblem]) -> list[Problem]:
-    return [problem(file, field, message, *got) for field, message, got in raw]
+    return [
+        problem(file, field, Text(message, key, values) if key else message, *got)
+        for field, message, got, key, values in raw
+    ]
 
 
 def parse_yaml_bytes(raw: bytes, *, file: str) -> tuple[dict[str, Any] | None, list[Problem]]:
@@ -411,7 +423,8 @@ def _at_most(problems: list[Problem], file: str) -> list[Problem]:
     if len(problems) <= MAX_PROBLEMS:
         return problems
     rest = len(problems) - MAX_PROBLEMS
-    return [*problems[:MAX_PROBLEMS], problem(file, "(top level)", f"and {rest:,} more problems")]
+    more = msg("problem.more_problems", rest=rest)
+    return [*problems[:MAX_PROBLEMS], problem(file, "(top level)", more)]
 
 
 def _pack(file: str, sc: Scenario, base_dir: Path | None) -> tuple[Scenario, RefData]:
@@ -424,7 +437,7 @@ def _pack(file: str, sc: Scenario, base_dir: Path | None) -> tuple[Scenario, Ref
         raise ScenarioError([problem(file, "maps", MAPS_NOT_ON_DISK, sc.maps)])
     shown = given if base_dir is None else base_dir / given  # absolute `given` wins
     if not shown.is_dir():
-        raise ScenarioError([problem(file, "maps", "no such folder", sc.maps)])
+        raise ScenarioError([problem(file, "maps", msg("problem.no_such_folder"), sc.maps)])
     ref = load_refdata(shown)  # ReferenceDataError names the pack's own files
     return sc.model_copy(update={"maps": str(ref.maps_dir)}), ref
 
@@ -501,6 +514,11 @@ def validate_files(paths: list[Path], *, ref: RefData | None = None) -> list[Pro
         except InputError as exc:
             out += [q for q in exc.problems if q not in out]
     return out
+
+
+def scenario_digest(sc: Scenario) -> str:
+    """A stable digest of everything in ``sc`` (its JSON form): equal scenarios, equal digests."""
+    return hashlib.sha256(sc.model_dump_json().encode("utf-8")).hexdigest()
 
 
 def dump_scenario(sc: Scenario) -> str:

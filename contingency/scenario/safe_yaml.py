@@ -5,7 +5,9 @@ aliases and anchors are refused (an "alias bomb" of 600 bytes expands to gigabyt
 capped at :data:`MAX_YAML_DEPTH` (deeper input exhausts the recursion limit), a key given twice
 is an error (YAML would keep the last one without a word), and so are explicit tags other than
 the plain ones, merge keys, numbers too long for any bound, and impossible dates. Problems are
-``(field, message, got)`` with ``got`` a 1-tuple holding the value quoted, or empty.
+``(field, message, got, key, values)``: ``got`` a 1-tuple holding the value quoted, or empty;
+``key`` and ``values`` the message's catalogue key (``problem.<name>``, the English text read
+from ``contingency/i18n/en.json``) and values, so it can be shown in any language.
 
 :func:`read_mapping` reads in this process; :func:`read_mapping_bounded` (for uploads) runs
 this file as a child process, ``python -I safe_yaml.py MEMORY_BYTES CPU_S``, file on stdin and
@@ -18,8 +20,10 @@ from __future__ import annotations
 
 import collections
 import datetime
+import functools
 import hashlib
 import io
+import json
 import os
 import pickle
 import signal
@@ -45,19 +49,33 @@ UPLOAD_MEMORY_BYTES = 512 * 2**20
 EXIT_MEMORY = 3
 """The child's exit code when reading runs out of the memory it is allowed."""
 
-RawProblem = tuple[str, str, tuple[Any, ...]]
+RawProblem = tuple[str, str, tuple[Any, ...], str, dict[str, Any]]
 
 _CORE = "tag:yaml.org,2002:"
 _PLAIN_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _NUMBER_TAGS = {_CORE + "int", _CORE + "float"}
 
 
+@functools.cache
+def _english() -> dict[str, str]:
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "i18n", "en.json")
+    with open(path, encoding="utf-8") as f:
+        texts: dict[str, str] = json.load(f)
+    return texts
+
+
+def _raw(where: str, name: str, got: tuple[Any, ...] = (), **values: Any) -> RawProblem:
+    """A problem at ``where`` with the message ``problem.<name>`` of the catalogues."""
+    key = f"problem.{name}"
+    return (where, _english()[key].format(**values), got, key, values)
+
+
 class _Refused(yaml.YAMLError):
     """A YAML feature a scenario never needs, found at ``mark``."""
 
-    def __init__(self, message: str, mark: yaml.Mark):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, name: str, mark: yaml.Mark, **values: Any):
+        super().__init__(name)
+        self.name, self.values = name, values
         self.mark = mark
 
 
@@ -71,9 +89,9 @@ class _ScenarioLoader(yaml.SafeLoader):
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise _Refused("YAML aliases and anchors are not allowed", event.start_mark)
+            raise _Refused("yaml_alias", event.start_mark)
         if self._depth >= MAX_YAML_DEPTH:
-            raise _Refused(f"nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark)
+            raise _Refused("yaml_depth", event.start_mark, depth=MAX_YAML_DEPTH)
         self._depth += 1
         try:
             return super().compose_node(parent, index)
@@ -94,17 +112,15 @@ def _check_scalar(
 ) -> list[RawProblem]:
     where = _field(path)
     if node.tag not in _PLAIN_TAGS:
-        return [(where, f"YAML tag {_short_tag(node.tag)} is not allowed", ())]
+        return [_raw(where, "yaml_tag", tag=_short_tag(node.tag))]
     if node.tag in _NUMBER_TAGS and len(node.value) > MAX_NUMBER_CHARS:
         digits = sum(c.isdigit() for c in node.value)
-        return [
-            (where, f"a number of {digits:,} digits is far beyond any allowed value", (node.value,))
-        ]
+        return [_raw(where, "yaml_digits", (node.value,), digits=digits)]
     if node.tag == _CORE + "timestamp":
         try:
             loader.construct_yaml_timestamp(node)
         except (ValueError, OverflowError) as exc:
-            return [(where, f"not a valid date or time: {exc}", (node.value,))]
+            return [_raw(where, "yaml_bad_date", (node.value,), reason=str(exc))]
     return []
 
 
@@ -124,7 +140,7 @@ def _check(
         out += _check_scalar(loader, node, path)
         return
     if node.tag not in (_CORE + "map", _CORE + "seq"):
-        out.append((_field(path), f"YAML tag {_short_tag(node.tag)} is not allowed", ()))
+        out.append(_raw(_field(path), "yaml_tag", tag=_short_tag(node.tag)))
         return
     if isinstance(node, SequenceNode):
         for i, item in enumerate(node.value):
@@ -135,19 +151,18 @@ def _check(
     for key, value in node.value:
         line = key.start_mark.line + 1
         if not isinstance(key, ScalarNode):
-            out.append((_field(path), f"the key on line {line} is not a plain value", ()))
+            out.append(_raw(_field(path), "yaml_key_not_plain", line=line))
             continue
         if key.tag == _CORE + "merge":
-            out.append((_field((*path, key.value)), "YAML merge keys are not allowed", ()))
+            out.append(_raw(_field((*path, key.value)), "yaml_merge"))
             continue
         key_path = (*path, key.value)
         bad_key = _check_scalar(loader, key, key_path)
         out += bad_key
         ident = (key.tag, key.value) if bad_key else _key_identity(loader, key)
         if ident in first_line:
-            out.append(
-                (_field(key_path), f"key given twice (on lines {first_line[ident]} and {line})", ())
-            )
+            twice = _raw(_field(key_path), "yaml_key_twice", first=first_line[ident], second=line)
+            out.append(twice)
         else:
             first_line[ident] = line
         _check(loader, value, key_path, out)
@@ -156,11 +171,11 @@ def _check(
 def read_mapping(raw: bytes) -> tuple[dict[str, Any] | None, list[RawProblem]]:
     """Parse scenario YAML from bytes into a mapping, or say what is wrong with it."""
     if len(raw) > MAX_FILE_BYTES:
-        return None, [("", f"file is larger than {MAX_FILE_BYTES:,} bytes", (len(raw),))]
+        return None, [_raw("", "file_too_large", (len(raw),), limit=MAX_FILE_BYTES)]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return None, [("", "file is not UTF-8 text", ())]
+        return None, [_raw("", "not_utf8")]
     loader = _ScenarioLoader(text)
     try:
         node = loader.get_single_node()
@@ -172,20 +187,19 @@ def read_mapping(raw: bytes) -> tuple[dict[str, Any] | None, list[RawProblem]]:
                 return None, problems
             data = loader.construct_document(node)
     except _Refused as exc:
-        return None, [(f"line {exc.mark.line + 1}, column {exc.mark.column + 1}", exc.message, ())]
+        where = f"line {exc.mark.line + 1}, column {exc.mark.column + 1}"
+        return None, [_raw(where, exc.name, **exc.values)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(top level)"
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, [(where, f"malformed YAML: {reason}", ())]
+        return None, [_raw(where, "yaml_malformed", reason=reason)]
     except (ValueError, OverflowError, TypeError, RecursionError) as exc:  # a guard, not expected
-        return None, [("(top level)", f"cannot read the YAML: {type(exc).__name__}", ())]
+        return None, [("(top level)", f"cannot read the YAML: {type(exc).__name__}", (), "", {})]
     finally:
         loader.dispose()
     if not isinstance(data, dict):
-        return None, [
-            ("(top level)", "a scenario must be a mapping of keys", (type(data).__name__,))
-        ]
+        return None, [_raw("(top level)", "not_mapping", (type(data).__name__,))]
     return data, []
 
 
@@ -239,10 +253,10 @@ def read_mapping_bounded(
     """:func:`read_mapping` in a child process limited to ``memory_bytes`` of memory (RLIMIT_AS
     above its start-up size) and ``timeout_s`` seconds, for files from outside."""
     if len(raw) > MAX_FILE_BYTES:
-        return None, [("", f"file is larger than {MAX_FILE_BYTES:,} bytes", (len(raw),))]
+        return None, [_raw("", "file_too_large", (len(raw),), limit=MAX_FILE_BYTES)]
     payload, why = _run_child(raw, timeout_s, memory_bytes)
     if payload is None:
-        return None, [("(top level)", why, ())]
+        return None, [("(top level)", why, (), "", {})]
     loaded: tuple[dict[str, Any] | None, list[RawProblem]] = _PlainData(io.BytesIO(payload)).load()
     return loaded
 

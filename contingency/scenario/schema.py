@@ -29,6 +29,9 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from contingency.domain import CentreKind, LaneMode, Mode, ProcessingMinutes, TargetKind
+from contingency.errors import msg, quote
+from contingency.i18n import t
+from contingency.suggest import closest
 
 MAX_DAILY_ARRIVALS = 10_000_000
 """More arrivals than this at one checkpoint on one day is treated as a typo."""
@@ -125,7 +128,7 @@ class ModeSpec(_Model):
     def _weights_sum_to_one(cls, v: dict[int, float]) -> dict[int, float]:
         total = sum(v.values())
         if not v or abs(total - 1.0) > 1e-6:
-            raise ValueError(f"group-size weights must sum to 1 (sum is {total:.6g})")
+            raise ValueError(msg("problem.group_sizes_sum", total=total))
         return v
 
     @property
@@ -153,7 +156,7 @@ def _shares_sum_to_one(v: dict[Mode, ModeSpec]) -> dict[Mode, ModeSpec]:
     total = sum(spec.share for spec in v.values())
     if abs(total - 1.0) > 1e-6:
         names = " + ".join(m.value for m in Mode)
-        raise ValueError(f"{names} shares must sum to 1 (sum is {total:.6g})")
+        raise ValueError(msg("problem.shares_sum", names=names, total=total))
     return {m: v[m] for m in Mode}  # in mode order
 
 
@@ -171,9 +174,9 @@ Weight = Annotated[float, Field(ge=0, le=MAX_WEIGHT)]
 
 def _weights_24(v: list[float]) -> list[float]:
     if len(v) != 24:
-        raise ValueError(f"must list 24 hourly weights (got {len(v)})")
+        raise ValueError(msg("problem.hours_24", n=len(v)))
     if sum(v) <= 0:
-        raise ValueError("hourly weights must not all be zero")
+        raise ValueError(msg("problem.hours_zero"))
     return v
 
 
@@ -208,7 +211,10 @@ class ModeMixFrom(_Model):
         unknown = [k for k in extra if k not in Mode.__members__]
         if unknown:
             modes = ", ".join(m.value for m in Mode)
-            raise ValueError(f"unknown key {unknown[0]!r} (from_h or a mode: {modes})")
+            hint = closest(unknown[0], ["from_h", *Mode.__members__])
+            raise ValueError(
+                msg("problem.unknown_key_from_h", key=quote(unknown[0]), modes=modes, hint=hint)
+            )
         _shares_sum_to_one({Mode(k): spec for k, spec in extra.items()})
         return self
 
@@ -224,8 +230,9 @@ def _from_h_increasing(entries: list[ModeMixFrom] | list[ProfileFrom]) -> None:
     for i in range(1, len(entries)):
         before, now = entries[i - 1].from_h, entries[i].from_h
         if now <= before:
-            msg = "must be after the previous entry's from_h ({before})"
-            error = PydanticCustomError("value_error", msg, {"before": before})
+            key = "problem.after_previous_from_h"  # the key rides along for other languages
+            ctx = {"before": before, "message_key": key}
+            error = PydanticCustomError("value_error", t(key, "en"), ctx)
             detail = InitErrorDetails(type=error, loc=(i, "from_h"), input=now)
             raise ValidationError.from_exception_data("entries", [detail])
 
@@ -292,10 +299,7 @@ class InfluxSpec(_Model):
     @model_validator(mode="after")
     def _exactly_one(self) -> InfluxSpec:
         if sum(x is not None for x in (self.daily, self.curve, self.series)) != 1:
-            raise ValueError(
-                "give exactly one of 'daily' (a list of daily totals), 'curve' or 'series' "
-                "(time-stamped counts)"
-            )
+            raise ValueError(msg("problem.exactly_one_influx"))
         return self
 
 
@@ -307,7 +311,7 @@ POPULATION_SHARES = ("vulnerable_share", *DISPOSITIONS, "rehabilitation_share_of
 def _dispositions_problem(shares: dict[str, float]) -> str | None:
     total = sum(shares[k] for k in DISPOSITIONS)
     if abs(total - 1.0) > 1e-6:
-        return f"{' + '.join(DISPOSITIONS)} must sum to 1 (sum is {total:.6g})"
+        return msg("problem.dispositions_sum", names=" + ".join(DISPOSITIONS), total=total)
     return None
 
 
@@ -326,7 +330,7 @@ class PopulationFrom(_Model):
     def _all_three_or_none(self) -> PopulationFrom:
         given = [getattr(self, k) for k in DISPOSITIONS]
         if any(v is None for v in given) and any(v is not None for v in given):
-            raise ValueError(f"give all of {', '.join(DISPOSITIONS)} or none of them")
+            raise ValueError(msg("problem.all_or_none", names=", ".join(DISPOSITIONS)))
         if all(v is not None for v in given):
             problem = _dispositions_problem({k: getattr(self, k) for k in DISPOSITIONS})
             if problem:
@@ -355,9 +359,7 @@ class PopulationMix(_Model):
         days = [s.from_day for s in self.by_day]
         for i in range(1, len(days)):
             if days[i] <= days[i - 1]:
-                raise ValueError(
-                    f"by_day.{i}.from_day must be after the previous entry's ({days[i - 1]})"
-                )
+                raise ValueError(msg("problem.by_day_order", i=i, before=days[i - 1]))
         return self
 
     def on_day(self, day: int) -> dict[str, float]:
@@ -432,7 +434,10 @@ class Processing(_Model):
         unknown = [k for k in extra if k not in Mode.__members__]
         if unknown:
             modes = ", ".join(m.value for m in Mode)
-            raise ValueError(f"unknown key {unknown[0]!r} (cv or a mode: {modes})")
+            hint = closest(unknown[0], ["cv", *Mode.__members__])
+            raise ValueError(
+                msg("problem.unknown_key_cv", key=quote(unknown[0]), modes=modes, hint=hint)
+            )
         on_foot = extra.get(ON_FOOT.value)
         if on_foot is not None and on_foot.min_per_vehicle is not None:
             raise ValueError(f"{ON_FOOT.value} has no vehicle: give min_per_person only")
@@ -480,7 +485,7 @@ class Shift(_Model):
     @model_validator(mode="after")
     def _not_empty(self) -> Shift:
         if self.start_h == self.end_h:
-            raise ValueError(f"a shift from {self.start_h} to {self.end_h} h covers no hours")
+            raise ValueError(msg("problem.shift_empty", start=self.start_h, end=self.end_h))
         return self
 
 
@@ -646,7 +651,7 @@ class AddedCheckpoint(CheckpointOverride):
     def _has_lanes(self) -> AddedCheckpoint:
         if self.lanes is None:
             modes = ", ".join(m.value for m in LaneMode)
-            raise ValueError(f"an added checkpoint needs 'lanes' ({modes})")
+            raise ValueError(msg("problem.added_needs_lanes", modes=modes))
         return self
 
 
@@ -685,9 +690,9 @@ class AddedCentre(_Model):
     @model_validator(mode="after")
     def _where_and_how_long(self) -> AddedCentre:
         if self.node is None and (self.lat is None or self.lon is None):
-            raise ValueError("give 'node', or 'lat' and 'lon'")
+            raise ValueError(msg("problem.node_or_point"))
         if (self.stay_days_mean is None) == (self.stay_hours_mean is None):
-            raise ValueError("give exactly one of 'stay_days_mean' and 'stay_hours_mean'")
+            raise ValueError(msg("problem.one_stay"))
         return self
 
     @property
@@ -779,7 +784,7 @@ class Leaving(_Model):
         if isinstance(self.via, list):
             total = sum(v.share for v in self.via)
             if not self.via or abs(total - 1.0) > 1e-6:
-                raise ValueError(f"via shares must sum to 1 (sum is {total:.6g})")
+                raise ValueError(msg("problem.via_sum", total=total))
         return self
 
 
@@ -793,9 +798,9 @@ class Thresholds(_Model):
     @model_validator(mode="after")
     def _amber_below_red(self) -> Thresholds:
         if self.wait_amber_h > self.wait_red_h:
-            raise ValueError("wait_amber_h must not exceed wait_red_h")
+            raise ValueError(msg("problem.amber_wait"))
         if self.occupancy_amber > self.occupancy_red:
-            raise ValueError("occupancy_amber must not exceed occupancy_red")
+            raise ValueError(msg("problem.amber_occupancy"))
         return self
 
 
@@ -844,7 +849,10 @@ class LanesParams(_Model):
         unknown = [k for k in self.__pydantic_extra__ or {} if k not in LaneMode.__members__]
         if unknown:
             modes = ", ".join(m.value for m in LaneMode)
-            raise ValueError(f"unknown key {unknown[0]!r} (side or a lane mode: {modes})")
+            hint = closest(unknown[0], ["side", *LaneMode.__members__])
+            raise ValueError(
+                msg("problem.unknown_key_side", key=quote(unknown[0]), modes=modes, hint=hint)
+            )
         return self
 
     @property
@@ -996,12 +1004,6 @@ LIVE_KINDS: tuple[str, ...] = tuple(inject_kind(c) for c in INJECT_CLASSES if c.
 
 
 # ---------------------------------------------------------------- reserves
-def _either(values: type[StrEnum]) -> str:
-    """``car, bus or pedestrian``."""
-    names = [v.value for v in values]
-    return f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
-
-
 ReserveKind = Literal["lanes", "mobile_unit", "beds", "buses"]
 RESERVE_TARGETS: dict[str, TargetKind | None] = {
     "lanes": TargetKind.checkpoint,
@@ -1036,13 +1038,11 @@ class Reserve(_Model):
     @model_validator(mode="after")
     def _fields_for_kind(self) -> Reserve:
         if self.kind != "buses" and not self.target:
-            raise ValueError(f"a {self.kind} reserve needs a 'target'")
+            raise ValueError(msg("problem.reserve_target", kind=self.kind))
         if self.kind == "lanes" and self.mode is None:
-            raise ValueError(f"a lanes reserve needs a 'mode' ({_either(Mode)})")
+            raise ValueError(msg("problem.reserve_mode", choices=[m.value for m in Mode]))
         if self.kind == "lanes" and self.amount > MAX_LANES:
-            raise ValueError(
-                f"a lanes reserve adds at most {MAX_LANES} lanes (amount {self.amount})"
-            )
+            raise ValueError(msg("problem.reserve_lanes", limit=MAX_LANES, amount=self.amount))
         return self
 
 
@@ -1137,16 +1137,16 @@ class Scenario(_Model):
     @classmethod
     def _start_in_calendar(cls, v: datetime) -> datetime:
         if not YEARS[0] <= v.year <= YEARS[1]:
-            raise ValueError(f"the year must be from {YEARS[0]} to {YEARS[1]}")
+            raise ValueError(msg("problem.year_range", first=str(YEARS[0]), last=str(YEARS[1])))
         return v
 
     @field_validator("hourly_profile")
     @classmethod
     def _profile_24(cls, v: list[float]) -> list[float]:
         if len(v) != 24:
-            raise ValueError(f"must list 24 hourly weights (got {len(v)})")
+            raise ValueError(msg("problem.hours_24", n=len(v)))
         if sum(v) <= 0:
-            raise ValueError("hourly weights must not all be zero")
+            raise ValueError(msg("problem.hours_zero"))
         return v
 
     @field_validator("checkpoints")
@@ -1154,9 +1154,13 @@ class Scenario(_Model):
     def _unique(cls, v: list[str] | None) -> list[str] | None:
         if v is not None:
             if not v:
-                raise ValueError("must name at least one checkpoint (or be omitted)")
+                raise ValueError(msg("problem.checkpoints_empty"))
             dupes = sorted(x for x, n in Counter(v).items() if n > 1)
             if dupes:
-                more = f" and {len(dupes) - 5:,} more" if len(dupes) > 5 else ""
-                raise ValueError(f"lists a checkpoint twice: {', '.join(dupes[:5])}{more}")
+                ids = ", ".join(dupes[:5])
+                if len(dupes) > 5:
+                    raise ValueError(
+                        msg("problem.checkpoints_twice_more", ids=ids, more=len(dupes) - 5)
+                    )
+                raise ValueError(msg("problem.checkpoints_twice", ids=ids))
         return v

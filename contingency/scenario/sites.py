@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from contingency.errors import Problem, problem
+from contingency.errors import Problem, msg, problem
 from contingency.refdata import RefData
 from contingency.scenario.added import nearest_node, with_added_checkpoints
 from contingency.scenario.schema import AddedCentre, Scenario
@@ -105,15 +105,17 @@ def site_problems(file: str, sc: Scenario, ref: RefData) -> tuple[list[Problem],
         at = f"add_centres.{i}"
         found = []
         if a.id in ref.centres.index:
-            found.append(problem(file, f"{at}.id", "clashes with a centre of the map pack", a.id))
+            found.append(problem(file, f"{at}.id", msg("problem.clashes_centre"), a.id))
         if a.id in seen:
-            found.append(problem(file, f"{at}.id", "added twice", a.id))
+            found.append(problem(file, f"{at}.id", msg("problem.added_twice"), a.id))
         if a.node is not None and a.node not in ref.road_nodes.index:
-            found.append(problem(file, f"{at}.node", "unknown road node", a.node))
+            why = msg("problem.unknown_node", hint=None)
+            found.append(problem(file, f"{at}.node", why, a.node))
         if a.region not in ref.regions.index:
-            found.append(problem(file, f"{at}.region", "unknown region code", a.region))
+            why = msg("problem.unknown_region", hint=None)
+            found.append(problem(file, f"{at}.region", why, a.region))
         if a.opens_at_h is not None and a.opens_at_h > sc.horizon_days * 24:
-            late = f"is after the horizon ({sc.horizon_days * 24} h)"
+            late = msg("problem.after_horizon_h", horizon_h=sc.horizon_days * 24)
             found.append(problem(file, f"{at}.opens_at_h", late, a.opens_at_h))
         seen.add(a.id)
         if found:
@@ -121,6 +123,6 @@ def site_problems(file: str, sc: Scenario, ref: RefData) -> tuple[list[Problem],
         out += found
     for key in sc.internal_origins:
         if origin_node(key, ref) is None:
-            why = "neither a road node nor a region code"
+            why = msg("problem.origin_unknown")
             out.append(problem(file, f"internal_origins.{key}", why, key))
     return out, bad

@@ -8,8 +8,9 @@ from typing import assert_never
 import networkx as nx
 
 from contingency.domain import TargetKind
+from contingency.errors import msg
 from contingency.refdata import RefData
-from contingency.suggest import did_you_mean
+from contingency.suggest import closest
 
 
 def road_key(target: str) -> tuple[str, str] | None:
@@ -21,11 +22,11 @@ def road_key(target: str) -> tuple[str, str] | None:
 def _road_problem(target: str, graph: nx.Graph) -> str | None:
     edge = road_key(target)
     if edge is None:
-        return "a road is written as 'node--node'"
+        return msg("problem.road_format")
     if graph.has_edge(*edge):
         return None
     bad = [n for n in edge if n not in graph]
-    return f"unknown road node {bad[0]!r}" if bad else "no road joins these nodes"
+    return msg("problem.unknown_node_named", node=repr(bad[0])) if bad else msg("problem.no_road")
 
 
 def target_problem(
@@ -46,21 +47,21 @@ def target_problem(
         case TargetKind.checkpoint:
             if target in in_play:
                 return None
-            return f"not a checkpoint in this scenario{did_you_mean(target, in_play)}"
+            return msg("problem.not_in_scenario", hint=closest(target, in_play))
         case TargetKind.centre:
             if target in ref.centres.index:
                 return None
-            return f"unknown centre id{did_you_mean(target, set(ref.centres.index))}"
+            return msg("problem.unknown_centre", hint=closest(target, set(ref.centres.index)))
         case TargetKind.node:
             if target in graph:
                 return None
-            return f"unknown road node{did_you_mean(target, set(map(str, graph.nodes)))}"
+            return msg("problem.unknown_node", hint=closest(target, set(map(str, graph.nodes))))
         case TargetKind.road:
             return _road_problem(target, graph)
         case TargetKind.site:
             if target in sites:
                 return None
-            return f"not a site this scenario adds (add_centres){did_you_mean(target, sites)}"
+            return msg("problem.not_a_site", hint=closest(target, sites))
         case _:
             assert_never(kind)
 
