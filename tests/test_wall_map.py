@@ -246,3 +246,14 @@ def test_the_map_draws_and_goes_full_screen_in_chromium(
     assert errors == []
     assert shown >= 10 + 17  # checkpoints and regions at least
     assert state or full
+
+
+@pytest.mark.parametrize(("lang", "unit"), [("ru", "км"), ("kk", "км"), ("en", "km")])
+def test_the_scale_bar_is_metric_and_written_in_the_page_language(
+    south_layers, ref, thresholds, lang, unit
+):
+    """Before: Leaflet's scale wrote ``300 km`` and ``200 mi`` on Russian and Kazakh pages."""
+    html = _html(south_layers, ref, thresholds, lang=lang, legend=False)
+    assert "L.control.scale({imperial: false})" in html
+    assert "L.control.scale()" not in html  # folium's own (metric and imperial) is off
+    assert json.dumps({"km": unit, "m": "м" if lang != "en" else "m"}) in html

@@ -485,7 +485,7 @@ def _board(
         st.session_state["day"], st.session_state["hour"] = day_hour(default_moment(res.tables))
     time_h = _time_controls(lang, sc)
     _headline(lang, res, time_h, ref)
-    left, right = st.columns([3, 1])
+    left, right = st.columns([5, 2])
     layers = build_layers(res.tables, res.summary, ref, time_h, scenario=sc)
     thresholds = res.summary["thresholds"]
     with left:
@@ -498,7 +498,7 @@ def _board(
             tiles_url=tiles or None,
             legend=False,  # beside the map, where it covers nothing
         )
-        st_folium(fmap, height=640, use_container_width=True, returned_objects=[], key="map")
+        st_folium(fmap, height=600, use_container_width=True, returned_objects=[], key="map")
     with right:
         _gaps(lang, res, ref, time_h)
         with st.expander(t("legend.title", lang), expanded=False):

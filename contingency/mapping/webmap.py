@@ -74,6 +74,38 @@ class _AttributionPrefix(MacroElement):
     )
 
 
+_CONTROLS_STYLE = (
+    "<style>.leaflet-control-attribution{font-size:10px;line-height:1.3;max-width:62%;"
+    "white-space:normal;text-align:right}</style>"
+)
+"""Sources stay readable in the corner on a narrow map and leave the scale bar clear."""
+
+
+class _ScaleBar(MacroElement):
+    """A metric scale bar whose units are written in the page's language (Leaflet's own
+    writes ``km`` and ``m`` whatever the page)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function () {"
+        "  var map = {{ this._parent.get_name() }};"
+        "  var scale = L.control.scale({imperial: false}).addTo(map);"
+        "  var units = {{ this.units | tojson }};"
+        "  function write() {"
+        "    var line = scale.getContainer().querySelector('.leaflet-control-scale-line');"
+        "    if (line) { line.textContent = line.textContent"
+        "      .replace(/ km$/, ' ' + units.km).replace(/ m$/, ' ' + units.m); }"
+        "  }"
+        "  map.on('zoomend moveend resize', write); write();"
+        "})();"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.units = {"km": t("map.unit_km", lang), "m": t("map.unit_m", lang)}
+
+
 def _marker(
     m: folium.Map,
     item: CentreItem | CheckpointItem,
@@ -162,7 +194,7 @@ def build_map(
         location=[48.0, 67.5],
         zoom_start=5,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # a metric bar in the page's language instead (_ScaleBar)
         prefer_canvas=False,
         attribution_control=True,
         zoom_snap=0.25,
@@ -192,6 +224,8 @@ def build_map(
             Element(legend_html(lang, thresholds, symbols=symbols, closed=closed))
         )
     m.add_child(_AttributionPrefix())
+    m.add_child(_ScaleBar(lang))
+    _page(m).header.add_child(Element(_CONTROLS_STYLE), name="contingency_controls_style")
     m.add_child(_FullScreen(t("map.fullscreen", lang), t("map.fullscreen_exit", lang)))
     m.fit_bounds([[40.5, 46.5], [55.5, 87.5]])
     return m
