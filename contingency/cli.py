@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from contingency.history.case import Case
     from contingency.refdata import RefData
     from contingency.scenario import Scenario
+    from contingency.scenario.ranges import RangedScenario
     from contingency.store import RunStore
     from contingency.store.exercise import LogEntry
     from contingency.stress.sweep import SweepSpec
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 
 Language = Literal["ru", "kk", "en"]
 """``--lang``: the languages of ``contingency.i18n.LANGUAGES`` (a test keeps them equal)."""
-ExportFormat = Literal["png", "pdf", "html", "geojson", "csv", "briefing", "after_action"]
+ExportFormat = Literal[
+    "png", "pdf", "html", "geojson", "csv", "briefing", "after_action", "hxl", "gpkg"
+]
 """``export --format``: ``contingency.mapping.export.FORMATS`` (a test keeps them equal)."""
 BenchPart = Literal["all", "pipeline", "stress", "like"]
 Role = Literal["controller", "viewer"]
@@ -140,10 +143,11 @@ def scenario_schema_json() -> str:
     import json
 
     from contingency.scenario import Scenario
+    from contingency.scenario.ranges import with_range_schemas
 
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        **Scenario.model_json_schema(),
+        **with_range_schemas(Scenario.model_json_schema()),  # any number may be a range
     }
     return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
 
@@ -371,11 +375,20 @@ def export(
     marking: Annotated[
         str | None, typer.Option(help="Marking line, e.g. 'For official use'.")
     ] = None,
+    council_names: Annotated[
+        bool,
+        typer.Option(
+            "--council-names",
+            help="Name the file <scenario>_<format>_<YYYYMMDD> (the date of the hour shown) "
+            "so a council pack sorts; hxl and gpkg are always named so.",
+        ),
+    ] = False,
     runs_dir: RunsDir = None,
 ) -> None:
     """Export a run: static map (PNG/PDF), offline HTML map, GeoJSON, CSV tables, briefing PDF,
     after-action report of an exercise (PDF: each inject's effect, measured by running the
-    scenario again without it)."""
+    scenario again without it), HXL tables for humanitarian partners (zip), GeoPackage of the
+    map layers."""
     from contingency.mapping.export import export as do_export
 
     run_dir = _export_run_folder(run_dir, runs_dir)
@@ -391,6 +404,7 @@ def export(
             marking=marking,
             log=log,
             progress=True,
+            council_names=council_names,
         )
     except InputError as exc:
         _fail(exc)
@@ -648,20 +662,150 @@ def stress(
     )
 
 
+MAX_SAMPLES = 100_000
+ExploreMethod = Literal["lhs", "sobol"]
+"""``explore --method``: ``contingency.explore.design.METHODS`` (a test keeps them equal)."""
+
+
+def _explore_inputs(
+    scenario: Path,
+    *,
+    method: str,
+    samples: int,
+    budget: float | None,
+    workers: int | None,
+    scheduler: str | None,
+) -> RangedScenario:
+    """Check the explore options and load the scenario with its ranges; exit 2 on a problem."""
+    from contingency.scenario.ranges import load_ranges
+
+    problems, _ = _stress_option_problems(
+        workers=workers, scheduler=scheduler, sweep=None, budget=budget
+    )
+    if method == "sobol" and samples & (samples - 1):
+        problems.append(f"--samples: Saltelli's design takes a power of two (got {samples})")
+    ranged = None
+    try:
+        ranged = load_ranges(scenario)
+    except InputError as exc:
+        problems += [str(p) for p in exc.problems]
+    if ranged is not None and not ranged.ranges:
+        problems.append(f"{scenario}: gives no number as a range ({{low, high}}): nothing varies")
+    if ranged is not None and budget is not None and not ranged.scenario.reserves:
+        problems.append(f"{scenario}: reserves: the scenario lists no candidate reserves")
+    if problems or ranged is None:
+        for p in problems:
+            typer.echo(p, err=True)
+        raise typer.Exit(code=2)
+    return ranged
+
+
+@app.command()
+def explore(
+    scenario: ScenarioArg,
+    *,
+    samples: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=MAX_SAMPLES,
+            help="Samples of the ranges (sobol: base N, a power of two: N x (inputs + 2) runs).",
+        ),
+    ] = 200,
+    method: Annotated[
+        ExploreMethod, typer.Option(help="lhs (Latin hypercube) or sobol (Saltelli's design).")
+    ] = "lhs",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_WORKERS,
+            help=f"LocalCluster worker processes, 1 to {MAX_WORKERS} (default 2).",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler (tried for 10 s)."),
+    ] = None,
+    seed: Seed = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(help="Rank the scenario's reserves over the samples; a package within this."),
+    ] = None,
+    reserve_runs: Annotated[
+        int | None,
+        typer.Option(min=1, max=MAX_SAMPLES, help="Most runs the reserves may take (default 400)."),
+    ] = None,
+    lang: Annotated[Language, typer.Option(help="Language of the printed boxes.")] = "en",
+    runs_dir: RunsDir = None,
+) -> None:
+    """Sample the scenario's ranges, run each sample on Dask; print when each facility goes red
+    (PRIM boxes), what drives the outcomes, and with --budget reserves ranked over the samples.
+
+    Exit 0: done and stored. Exit 1: no sample ran: nothing stored. Exit 2: bad input.
+    """
+    from contingency.explore.study import KIND, run_explore
+    from contingency.explore.words import report_lines
+    from contingency.scenario import scenario_refdata
+    from contingency.store import RunStore
+    from contingency.stress.runner import SchedulerUnreachable, dask_client
+
+    ranged = _explore_inputs(
+        scenario,
+        method=method,
+        samples=samples,
+        budget=budget,
+        workers=workers,
+        scheduler=scheduler,
+    )
+    try:
+        with dask_client(workers=workers, scheduler=scheduler) as client:
+            found = run_explore(
+                ranged,
+                client,
+                samples=samples,
+                method=method,
+                seed=seed,
+                budget=budget,
+                reserve_runs=reserve_runs,
+                progress=True,
+            )
+    except SchedulerUnreachable as exc:
+        typer.echo(f"--scheduler: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    s = found.summary
+    for f in s["failed"][:20]:
+        typer.echo(f"  sample {f['sample']} (seed {f['seed']}) failed: {f['error']}", err=True)
+    if not s["completed"]:
+        typer.echo(f"{ranged.scenario.name}: no sample ran: nothing stored", err=True)
+        raise typer.Exit(code=1)
+    stored = RunStore(runs_dir).save(
+        found.write_files,
+        scenario=ranged.scenario.name,
+        seed=s["seed"],
+        kind=KIND,
+        summary={"gaps": [], "ledger": {}},
+    )
+    for line in report_lines(s, lang, scenario_refdata(ranged.scenario, ref=ranged.ref)):
+        typer.echo(line)
+    typer.echo(f"  stored as {stored.run_id}")
+
+
 @app.command()
 def bench(
     *,
     part: Annotated[
-        BenchPart, typer.Option(help="all, pipeline (a-d), stress (e) or like (f-g).")
+        BenchPart, typer.Option(help="all, pipeline (a-d, h), stress (e) or like (f-g).")
     ] = "all",
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write every figure to this JSON file.")
     ] = None,
 ) -> None:
-    """Benchmark: full pipeline vs bare SimPy vs Ciw (µs per person, peak memory), onward
-    allocation per day, stress replications per minute with 1 and 2 workers, and like with
-    like: our border stage against plain SimPy on the same groups, Ciw per lane pool, CPU
-    seconds per stress replication."""
+    """Benchmark: full pipeline vs bare SimPy vs Ciw (µs per person, peak memory at 1M and,
+    in a child process, 10M persons), onward allocation per day, stress replications per
+    minute with 1 and 2 workers, and like with like: our border stage against plain SimPy on
+    the same groups, Ciw per lane pool, CPU seconds per stress replication before and after
+    lean runs."""
     import json
 
     from contingency.bench import run_bench, run_like_with_like, run_stress_bench
@@ -727,36 +871,167 @@ def feed_ingest(
     out: Annotated[
         Path | None, typer.Option(help="Where to write the counts (default: FOLDER/ingested).")
     ] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            callback=lambda v: None if v is None else scenario_path(v),
+            help="Also accept the crossings this scenario adds (add_checkpoints).",
+        ),
+    ] = None,
 ) -> None:
-    """Validate the records (bad rows reported, never silently dropped; exit 2 if any), drop
-    repeated deliveries, link each person's crossings, and write hourly counts
-    (hourly.parquet) and summary.json."""
+    """Validate the records and the queue observations (queues_*.csv; bad rows reported,
+    never silently dropped; exit 2 if any), drop repeated deliveries, link each person's
+    crossings, and write hourly counts (hourly.parquet), the hourly queues
+    (queues_hourly.parquet, when the feed has queue files) and summary.json."""
     import json
 
     from contingency.feed.ingest import feed_summary, hourly_counts, ingest
+    from contingency.feed.queues import ingest_queues, queues_hourly
     from contingency.refdata import load_refdata
+    from contingency.scenario import load_scenario_with_ref
+    from contingency.scenario.sites import with_scenario_places
 
     if not folder.is_dir():
         typer.echo(f"{folder}: not a folder", err=True)
         raise typer.Exit(code=2)
     ref = load_refdata()
-    ing = ingest(folder, set(map(str, ref.checkpoints.index)))
+    if scenario is not None:
+        try:
+            ref = with_scenario_places(*load_scenario_with_ref(scenario))
+        except InputError as exc:
+            _fail(exc)
+    known = set(map(str, ref.checkpoints.index))
+    ing = ingest(folder, known)
+    queues = ingest_queues(folder, known)
     hourly = hourly_counts(ing.records)
     summary = feed_summary(ing, hourly)
+    summary |= {"queue_observations": len(queues.observations), "queue_bad_rows": queues.bad_rows}
     dest = out or folder / "ingested"
     try:
         dest.mkdir(parents=True, exist_ok=True)
         hourly.to_parquet(dest / "hourly.parquet", index=False)
+        if queues.files:
+            queues_hourly(queues.observations).to_parquet(
+                dest / "queues_hourly.parquet", index=False
+            )
         (dest / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
     except OSError as exc:
         _fail_os(exc)
-    for p in ing.problems[:200]:
+    problems = ing.problems + queues.problems
+    for p in problems[:200]:
         typer.echo(str(p), err=True)
-    if len(ing.problems) > 200:
-        typer.echo(f"... and {len(ing.problems) - 200:,} more problems", err=True)
+    if len(problems) > 200:
+        typer.echo(f"... and {len(problems) - 200:,} more problems", err=True)
     typer.echo(", ".join(f"{k} {v:,}" for k, v in summary.items()) + f" -> {dest}")
-    if ing.problems:
+    if problems:
         raise typer.Exit(code=2)
+
+
+def _now_h(text: str, sc: Scenario) -> int:
+    """``--now`` as whole hours after the scenario's start (floored); else one line, exit 2."""
+    from datetime import datetime
+
+    from contingency.feed.simulate import scenario_clock
+
+    start = scenario_clock(sc)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        typer.echo(
+            f"--now: not an ISO 8601 time, e.g. 2027-03-02T12:00+05:00 (got {text!r})", err=True
+        )
+        raise typer.Exit(code=2) from None
+    when = when if when.tzinfo is not None else when.replace(tzinfo=start.tzinfo)
+    hours = math.floor((when - start).total_seconds() / 3600.0)
+    if hours < 1:
+        typer.echo(f"--now: {text} is not after the scenario's start {start.isoformat()}", err=True)
+        raise typer.Exit(code=2)
+    return hours
+
+
+@app.command()
+def nowcast(
+    scenario: ScenarioArg,
+    *,
+    feed: Annotated[Path, typer.Option(help="Feed folder: crossing records, queue observations.")],
+    now: Annotated[
+        str, typer.Option(help="ISO time (floored to the hour; no offset: the scenario's time).")
+    ],
+    replications: Annotated[int, typer.Option(min=1, max=500, help="Replications, 1 to 500.")] = 20,
+    horizon_h: Annotated[
+        int, typer.Option("--horizon-h", min=1, max=168, help="Hours forecast, 1 to 168.")
+    ] = 72,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=MAX_WORKERS, help="LocalCluster workers (1: in this process)."),
+    ] = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """The next hours from the live feed: the model follows the feed up to NOW, a damped trend
+    forecasts the arrivals after it; P10/P50/P90 of every facility's load and wait, stored as a
+    run of kind nowcast (forecast_hourly.parquet, summary.json)."""
+    from contingency.feed.simulate import scenario_clock
+    from contingency.nowcast.observe import observe
+    from contingency.nowcast.run import NowcastFailed, run_nowcast
+    from contingency.nowcast.store import save_nowcast
+    from contingency.scenario import load_scenario_with_ref
+    from contingency.store import RunStore
+    from contingency.stress.runner import dask_client
+
+    try:
+        sc, ref = load_scenario_with_ref(scenario)
+    except InputError as exc:
+        _fail(exc)
+    if not feed.is_dir():
+        typer.echo(f"--feed: {feed}: not a folder", err=True)
+        raise typer.Exit(code=2)
+    now_h = _now_h(now, sc)
+    start = scenario_clock(sc)
+    observed = observe(feed, sc, ref, start=start, now_h=now_h)
+    if observed.feed_first is None or observed.figures["records"] == 0:
+        first = "it has none" if observed.feed_first is None else observed.feed_first.isoformat()
+        typer.echo(f"--now: {now} is before the feed's first record ({first})", err=True)
+        raise typer.Exit(code=2)
+    if observed.problems:
+        typer.echo(
+            f"warning: {len(observed.problems):,} bad rows left out (see `feed ingest`)", err=True
+        )
+    try:
+        with contextlib.ExitStack() as stack:
+            client = None if workers == 1 else stack.enter_context(dask_client(workers=workers))
+            nc = run_nowcast(
+                sc,
+                observed,
+                start=start,
+                replications=replications,
+                horizon_h=horizon_h,
+                client=client,
+                progress=True,
+            )
+    except NowcastFailed as exc:
+        typer.echo(f"{exc}\n{sc.name}: no nowcast: nothing stored", err=True)
+        raise typer.Exit(code=1) from None
+    stored = save_nowcast(nc, RunStore(runs_dir))
+    _print_nowcast(nc.summary, name=sc.name)
+    typer.echo(f"  stored as {stored.run_id}")
+
+
+def _print_nowcast(s: dict, *, name: str) -> None:
+    """The feed's figures and each forecast gap in one line."""
+    typer.echo(
+        f"{name}: nowcast at {s['now']} for {s['horizon_h']} h, {s['replications']} replications; "
+        f"feed {s['records']:,} records, {s['unique_persons']:,} persons, "
+        f"{s['repeat_crossings']:,} repeat crossings"
+    )
+    typer.echo(f"  forecast gaps: {len(s['forecast_gaps'])}")
+    for g in s["forecast_gaps"]:
+        when = " / ".join(
+            (g[f"{q}_first_time"] or "-").replace("T", " ")[:16] for q in ("p10", "p50", "p90")
+        )
+        typer.echo(
+            f"    {g['facility']} {g['metric']}: P(red) {g['probability_red']:.0%}, "
+            f"first red P10/P50/P90 {when}"
+        )
 
 
 users_app = typer.Typer(

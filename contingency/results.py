@@ -51,7 +51,9 @@ __all__ = [
     "TABLES",
     "RunResult",
     "RunSummary",
+    "final_ledger",
     "load_result",
+    "run_demand",
     "run_scenario",
     "summarise",
     "write_run_files",
@@ -159,12 +161,14 @@ def run_scenario(
     seed: int | None = None,
     progress: bool = False,
     on_progress: Callable[[float], object] | None = None,
+    settle: bool = True,
 ) -> RunResult:
-    """Simulate ``sc`` (with ``seed`` in place of the scenario's own, if given) and summarise."""
+    """Simulate ``sc`` (with ``seed`` in place of the scenario's own, if given) and summarise
+    (``settle``: see :func:`~contingency.sim.engine.simulate`)."""
     if seed is not None:
         sc = sc.model_copy(update={"seed": seed})
     ref = with_scenario_places(sc, ref)  # the crossings and sites the scenario brings
-    out = simulate(sc, ref, progress=progress, on_progress=on_progress)
+    out = simulate(sc, ref, progress=progress, on_progress=on_progress, settle=settle)
     needs = daily_needs(out.centres, out.transported, ref.sphere, bus_seats=sc.transport.bus_seats)
     tables = {
         "checkpoints_hourly": out.checkpoints,
@@ -183,15 +187,14 @@ def run_scenario(
 
 def summarise(sc: Scenario, ref: RefData, out: SimOutput, *, needs: pd.DataFrame) -> RunSummary:
     """The ``summary.json`` of a simulated run (``needs``: the ``needs_daily`` table)."""
-    last = out.ledger.iloc[-1]
-    ledger = cast(Ledger, {k: int(last[k]) for k in LEDGER_FIELDS})
+    ledger = final_ledger(out)
     return RunSummary(
         scenario=sc.name,
         seed=sc.seed,
         start=sc.start.isoformat(),
         horizon_days=sc.horizon_days,
         ledger=ledger,
-        demand=_demand(out, ledger),
+        demand=run_demand(out, ledger),
         baseline=BaselineTraffic(
             inbound=int(out.waits["baseline_inbound"].sum()),
             outbound=int(out.waits["baseline_outbound"].sum()),
@@ -219,7 +222,13 @@ def summarise(sc: Scenario, ref: RefData, out: SimOutput, *, needs: pd.DataFrame
     )
 
 
-def _demand(out: SimOutput, ledger: Ledger) -> Demand:
+def final_ledger(out: SimOutput) -> Ledger:
+    """The ledger at the end of the run."""
+    last = out.ledger.iloc[-1]
+    return cast(Ledger, {k: int(last[k]) for k in LEDGER_FIELDS})
+
+
+def run_demand(out: SimOutput, ledger: Ledger) -> Demand:
     """The influx's persons over the run, summed over the checkpoints.
 
     Raises

@@ -26,3 +26,19 @@ def test_like_with_like_parts_run_the_same_groups(ref):
     n_simpy, _ = simpy_same_groups(sc, ref)
     n_ciw, p_ciw, _ = ciw_per_pool(sc, ref)
     assert n_simpy == n_ciw == groups and p_ciw == persons
+
+
+def test_peak_memory_is_measured_in_a_child_process():
+    from contingency.bench import peak_mb_in_child
+
+    peak, note = peak_mb_in_child(20_000)
+    assert peak is not None and 50 < peak < 4096
+    assert f"peak {peak:,.0f} MB" in note
+
+
+def test_a_child_that_runs_out_of_memory_is_reported_not_raised():
+    from contingency.bench import peak_mb_in_child
+
+    peak, note = peak_mb_in_child(20_000, limit_mb=64)
+    assert peak is None
+    assert note.startswith("failed after") and "64 MB cap" in note

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from contingency import PROJECT_ROOT, SCENARIOS_DIR
 from contingency.errors import InputError
 from contingency.i18n import t
+from contingency.mapping.layers import day_hour
 from contingency.results import run_scenario
 from contingency.scenario import load_scenario
 from contingency.store.exercise import (
@@ -129,6 +130,11 @@ def test_an_exercise_started_on_one_screen_shows_on_another(tmp_path, monkeypatc
     at.button(key="ex_undo").click().run()
     wall.run()
     assert "Дежурный" not in _table(wall, "injects.by").to_string()  # no longer in force
+    # every screen moved to the hour after the latest decision (the undo)
+    undo = ex.entries()[-1]
+    assert undo.action == "undo"
+    shown = (wall.slider(key="day").value, wall.slider(key="hour").value)
+    assert shown == day_hour(int(undo.exercise_h) + 1) != day_hour(48)
     assert len(_table(wall, "exlog.operator")) == 3
 
 
@@ -145,3 +151,65 @@ def test_a_wall_display_link_shows_the_board_without_controls(tmp_path, monkeypa
     assert not keys & {"ex_add", "ex_share", "exp_prepare", "seed", "lv_buses"}
     assert wall.selectbox(key="lang").value == "kk"
     assert {"day", "hour"} <= {s.key for s in wall.slider}  # time still moves
+
+
+def test_a_decision_that_would_not_validate_is_refused_and_not_logged(tmp_path, ref, smoke):
+    """Before: an inject the widgets allowed (three ×20 surges) was logged although the
+    scenario with it no longer validated; every screen on the exercise then showed only the
+    error, with no undo, for good."""
+    from contingency.board.decisions import current, decide
+
+    ex = Exercise.start(smoke, seed=1, operator="duty", runs_dir=tmp_path)
+    bad = {"at_h": 5.0, "kind": "checkpoint_close", "target": "no_such_post"}
+    with pytest.raises(InputError):
+        decide(
+            current(ex, session=False),
+            "inject",
+            base=smoke,
+            ref=ref,
+            seed=1,
+            exercise_h=5,
+            who="duty",
+            inject=bad,
+        )
+    assert [e.action for e in ex.entries()] == ["start"]
+    decide(
+        current(ex, session=False),
+        "inject",
+        base=smoke,
+        ref=ref,
+        seed=1,
+        exercise_h=12,
+        who="duty",
+        inject=CLOSE,
+    )
+    (start, added) = ex.entries()
+    assert added.digest  # the state it leads to, so a stored run finds this log fast
+    sc = state_scenario(smoke, ref, replay([start, added]))
+    assert exercise_log_for_run(sc, 1, ref, runs_dir=tmp_path) == [start, added]
+
+
+def test_an_entry_after_a_torn_line_is_kept(tmp_path, smoke):
+    """Before: after a crash left half a line, the next entry was written onto that line and
+    both were lost."""
+    ex = Exercise.start(smoke, seed=1, operator="duty", runs_dir=tmp_path)
+    with ex.log_path.open("a", encoding="utf-8") as f:
+        f.write('{"action": "inj')  # no newline: a writer killed mid-line
+    ex.append(LogEntry(now_utc(), 12, "second", "inject", inject=CLOSE))
+    entries, skipped = ex.read()
+    assert [e.operator for e in entries] == ["duty", "second"] and skipped == 1
+
+
+def test_an_apply_keeps_what_another_screen_changed_meanwhile():
+    """Before: a controller's Apply wrote every lever as its screen showed them, undoing a
+    change another controller had made in the meantime."""
+    from contingency.board.decisions import merged_levers
+
+    now = {"buses_per_day": 10, "lanes": {"kaplanbek": {"car": 4, "bus": 1}}}  # A's, in force
+    shown = {
+        "buses_per_day": 40,
+        "onward_buses_per_day": 5,
+        "lanes": {"kaplanbek": {"car": 2, "bus": 1}},
+    }
+    applied = {**shown, "onward_buses_per_day": 3}  # B changed the onward buses only
+    assert merged_levers(now, shown, applied) == {**now, "onward_buses_per_day": 3}

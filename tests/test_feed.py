@@ -77,3 +77,48 @@ def test_a_malformed_file_names_file_line_and_field_and_keeps_good_rows(cli, run
     summary = json.loads((feed / "ingested" / "summary.json").read_text(encoding="utf-8"))
     assert summary["bad_rows"] == 3
     assert summary["records"] + summary["duplicates"] == good
+
+
+def test_queue_observations_are_written_and_read_back_as_the_run_had_them(cli, run_dir, tmp_path):
+    feed = tmp_path / "feed"
+    assert cli("feed", "simulate", str(run_dir), "--out", str(feed)).exit_code == 0
+    files = sorted(feed.glob("queues_*.csv"))
+    assert [f.name for f in files] == ["queues_20270101.csv", "queues_20270102.csv",
+                                       "queues_20270103.csv"]  # fmt: skip
+    res = cli("feed", "ingest", str(feed))
+    assert res.exit_code == 0, res.stderr
+    queues = pd.read_parquet(feed / "ingested" / "queues_hourly.parquet")
+    run = pd.read_parquet(run_dir / "checkpoints_hourly.parquet")
+    start = pd.Timestamp("2027-01-01T00:00:00+05:00")
+    queues["time_h"] = ((queues["hour_end"] - start) / pd.Timedelta(hours=1)).astype(int)
+    for side, prefix in (("near", ""), ("far", "far_")):
+        got = queues[queues["side"] == side].set_index(["checkpoint_id", "time_h"])
+        want = run.set_index(["checkpoint", "time_h"])
+        assert got["queue_vehicles"].to_dict() == want[f"{prefix}queue_vehicles"].to_dict()
+        assert got["queue_km"].round(3).to_dict() == want[f"{prefix}queue_km"].round(3).to_dict()
+    summary = json.loads((feed / "ingested" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["queue_observations"] == 2 * len(run)
+    assert summary["bad_rows"] == 0  # no queue file read as records
+
+
+def test_a_malformed_queue_row_names_file_line_and_field_and_keeps_good_rows(
+    cli, run_dir, tmp_path
+):
+    feed = tmp_path / "feed"
+    assert cli("feed", "simulate", str(run_dir), "--out", str(feed)).exit_code == 0
+    path = sorted(feed.glob("queues_*.csv"))[0]
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[0, "side"] = "middle"
+    frame.loc[3, "queue_vehicles"] = "-4"
+    frame.loc[4, "observed_at"] = "2027-01-01T05:00"
+    frame.to_csv(path, index=False)
+    total = sum(len(pd.read_csv(f)) for f in feed.glob("queues_*.csv"))
+    res = cli("feed", "ingest", str(feed))
+    assert res.exit_code == 2
+    assert f"{path}: line 2: side: must be 'near' or 'far' (got 'middle')" in res.stderr
+    assert f"{path}: line 5: queue_vehicles: must be a whole number" in res.stderr
+    assert f"{path}: line 6: observed_at: is not an ISO 8601 time with its UTC offset" in res.stderr
+    summary = json.loads((feed / "ingested" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["queue_bad_rows"] == 3 and summary["bad_rows"] == 0
+    assert summary["queue_observations"] == total - 3
+    assert len(pd.read_parquet(feed / "ingested" / "queues_hourly.parquet")) == total - 3

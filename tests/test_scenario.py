@@ -338,3 +338,26 @@ def test_the_boards_default_is_a_bundled_scenario_that_validates(ref):
     assert DEFAULT_SCENARIO.name == "south_conflict.yaml"  # named in the README
     assert DEFAULT_SCENARIO.name in {p.name for p in BUNDLED}
     assert load_scenario(DEFAULT_SCENARIO, ref=ref).name == "south_conflict"
+
+
+def test_validate_reports_schema_and_reference_problems_in_one_pass(tmp_path, cli):
+    """Before: a schema error hid every cross-reference problem (unknown ids, times after the
+    horizon) until it was fixed, so a writer met the problems one round at a time."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: bad\ntitle: {ru: Плохой, en: Bad}\nstart: 2027-03-01T00:00:00\n"
+        "horizon_days: 5\nseed: 1\ntrigger: other\ntransprot: {buses_per_day: 5}\n"
+        "checkpoints: [zhibek_zholi]\ninflux:\n  zhibek_zholy: {daily: [100, 200]}\n"
+        "injects:\n  - {at_h: 5, kind: checkpoint_clos, target: zhibek_zholy}\n"
+        "  - {at_h: 500, kind: checkpoint_close, target: zhibek_zholy}\n",
+        encoding="utf-8",
+    )
+    out = cli("validate", str(bad))
+    assert out.exit_code == 2
+    lines = out.output.splitlines()
+    assert any("transprot: unknown key (did you mean 'transport'?)" in x for x in lines)
+    assert any("injects.0: input tag 'checkpoint_clos'" in x for x in lines)
+    assert any(
+        "checkpoints.0: unknown checkpoint id (did you mean 'zhibek_zholy'?)" in x for x in lines
+    )
+    assert any("injects.1.at_h: is after the horizon (120 h)" in x for x in lines)  # its own index

@@ -185,7 +185,8 @@ def smoke(ref):
 def test_beds_and_buses_missing_at_a_centre_and_its_region(smoke, ref):
     """Hand-made hour, red above 0.9 people a bed: centre A holds 250 people in 100 beds
     (278 beds needed, 178 missing), B 20 in 50; the region lacks 178 beds; 200 people ready to
-    leave need 5 buses where two centres have one each. The mobile unit in the region covers
+    leave at A need 5 buses where A has one (B's idle bus does not serve A: 4 missing, not 3).
+    The mobile unit in the region covers
     178 at 300, cheaper per bed than 100 beds at 10 each; a unit in another region is no
     candidate."""
     a_node = "saryagash"
@@ -223,7 +224,7 @@ def test_beds_and_buses_missing_at_a_centre_and_its_region(smoke, ref):
     assert rows == [
         Shortfall("cen_a", "reception", "facility", "beds", None, 178, 100, "unit_here", 178),
         Shortfall("KZ-61", "region", "region", "beds", None, 178, 150, "unit_here", 178),
-        Shortfall("KZ-61", "region", "region", "buses_per_day", None, 3, 2, None, 0),
+        Shortfall("KZ-61", "region", "region", "buses_per_day", None, 4, 2, None, 0),
     ]
 
 
@@ -289,6 +290,11 @@ def test_lanes_missing_take_the_reserve_of_their_mode_on_our_side_only(smoke, re
     assert near["lane_hours"].missing == 24 * near["lanes"].missing
     assert near["lane_hours"].reserve_covers == 72
     assert far["lanes"].missing > 0 and far["lanes"].reserve is None
+    # our control closed at that hour (a decision): no lanes asked there, the far side's kept
+    closed = cps.assign(**{f"lanes_{m.value}": 0 for m in Mode})
+    tables = {**tables, "checkpoints_hourly": closed}
+    sides = {r.side for r in shortfalls(tables, sc, ref, 30) if r.resource == "lanes"}
+    assert sides == {"far"}
 
 
 def test_nothing_missing_before_anything_is_red(south_base, ref):
@@ -368,3 +374,25 @@ def test_nothing_red_shows_a_success_message(south_base, ref):
     _sc, res = south_base
     at = _board(res, ref, "en", 1)
     assert t("shortfalls.none", "en") in [s.value for s in at.success]
+
+
+def _timeline_against(res, before, ref, time_h):
+    from contingency.board.timeline_panel import draw_gap_timeline
+
+    draw_gap_timeline("ru", res, ref, time_h, before=before)
+
+
+def test_the_timeline_outlines_the_gaps_before_a_decision(south_base, ref):
+    """The decision's effect on the timeline: the baseline's gaps as dashed outlines over the
+    run's bars (review: the delta view had no timeline difference)."""
+    from contingency.i18n import t
+
+    _sc, res = south_base
+    at = AppTest.from_function(_timeline_against, args=(res, res, ref, 150), default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    chart = next(e for e in at.main.children[0].children.values() if e.type == "vega_lite_chart")
+    layers = json.loads(chart.proto.spec)["layer"]
+    outline = [x for x in layers if x["mark"].get("filled") is False]
+    assert len(outline) == 1 and outline[0]["mark"]["strokeDash"] == [3, 2]
+    assert t("timeline.before", "ru") in " ".join(c.value for c in at.caption)

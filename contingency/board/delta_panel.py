@@ -4,11 +4,10 @@ shown is the page's choice."""
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
+from contingency.board.markdown import plain as _plain
 from contingency.board.numbers import number
 from contingency.i18n import t
 from contingency.mapping.moments import clock_span
@@ -24,14 +23,6 @@ from contingency.metrics.delta import (
 from contingency.metrics.gaps import Gap
 from contingency.refdata import RefData
 from contingency.results import RunResult
-
-_MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
-
-
-def _plain(text: str) -> str:
-    """``text`` for a markdown element, shown as written (every ASCII punctuation mark
-    escaped: no link, image, HTML or emphasis is made of a name)."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", text)
 
 
 def draw_delta(lang: str, base: RunResult, run: RunResult, ref: RefData, time_h: int) -> None:

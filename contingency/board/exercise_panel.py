@@ -10,11 +10,12 @@ import pandas as pd
 import streamlit as st
 from pydantic import BaseModel
 
-from contingency.board.decisions import Decisions, decide, operator
+from contingency.board.decisions import Decisions, after, decide, operator
 from contingency.board.targets import target_label
 from contingency.domain import LaneMode
 from contingency.errors import InputError
 from contingency.i18n import t
+from contingency.i18n.problems import problems_text
 from contingency.levers import current_beds
 from contingency.refdata import RefData
 from contingency.scenario import Scenario, checkpoints_in_play, dump_scenario
@@ -30,7 +31,7 @@ from contingency.scenario.schema import (
 )
 from contingency.scenario.sites import with_scenario_places
 from contingency.scenario.targets import target_choices
-from contingency.store.exercise import Exercise, check_id
+from contingency.store.exercise import MAX_NOTE, Exercise, ExerciseState, check_id
 
 FOLLOW_EVERY_S = 3
 """How often a screen following an exercise looks at its log, seconds."""
@@ -231,11 +232,11 @@ def _params(lang: str, kind: str, target: str | None, sc: Scenario, places: RefD
 
 
 def inject_controls(
-    lang: str, sc: Scenario, base: Scenario, ref: RefData, time_h: int, d: Decisions
+    lang: str, sc: Scenario, base: Scenario, ref: RefData, time_h: int, d: Decisions, *, seed: int
 ) -> None:
     """The controller's live injects at the moment shown, the undo, the start of a shared
     exercise and the exercise saved as a scenario. ``base`` is the scenario before any
-    decision (a shared exercise starts from it)."""
+    decision (a shared exercise starts from it); ``seed`` the run's."""
     with st.expander(t("exercise.title", lang), expanded=False):
         offered = live_targets(sc, ref)
         kind = st.selectbox(
@@ -255,8 +256,8 @@ def inject_controls(
         if not offered[kind]:  # open_site in a scenario that adds no sites
             st.caption(t("exercise.no_sites", lang))
         params = _params(lang, kind, target, sc, places)
-        by = st.text_input(t("exercise.by", lang), key="ex_by")
-        note = st.text_input(t("exercise.note", lang), key="ex_note")
+        by = st.text_input(t("exercise.by", lang), key="ex_by", max_chars=200)
+        note = st.text_input(t("exercise.note", lang), key="ex_note", max_chars=MAX_NOTE)
         who = operator(t("exlog.local_operator", lang))
         c1, c2 = st.columns(2)
         if c1.button(t("exercise.add", lang), key="ex_add", disabled=target is None):
@@ -264,18 +265,20 @@ def inject_controls(
             inj.update({"by": by or None, "note": note or None})
             if params:
                 inj["params"] = params
-            decide(d, "inject", exercise_h=time_h, who=who, inject=inj, note=note)
-            when = _at(sc.start, time_h)
-            st.session_state["ex_message"] = t(
-                "exercise.added", lang, what=t(f"inject.{kind}", lang), when=when
-            )
-            st.rerun()
-        if c2.button(t("exercise.undo", lang), key="ex_undo", disabled=not d.now.injects):
-            decide(d, "undo", exercise_h=time_h, who=who)
-            st.rerun()
+            try:
+                decide(d, "inject", **_on(base, ref, seed, time_h, who), inject=inj, note=note)
+            except InputError as exc:  # refused: the scenario with it would not validate
+                st.error(t("exercise.refused", lang) + "\n\n" + _listed(exc, lang))
+            else:
+                when = _at(sc.start, time_h)
+                st.session_state["ex_message"] = t(
+                    "exercise.added", lang, what=t(f"inject.{kind}", lang), when=when
+                )
+                st.rerun()
+        undo_button(lang, base, ref, d, seed=seed, time_h=time_h, column=c2)
         if msg := st.session_state.pop("ex_message", None):
             st.success(msg)
-        _share(lang, base, time_h, d, who)
+        _share(lang, base, ref, time_h, d, who)
         st.download_button(
             t("exercise.save", lang),
             dump_scenario(sc).encode("utf-8"),
@@ -285,7 +288,38 @@ def inject_controls(
         )
 
 
-def _share(lang: str, base: Scenario, time_h: int, d: Decisions, who: str) -> None:
+def _on(base: Scenario, ref: RefData, seed: int, time_h: float, who: str) -> dict[str, Any]:
+    """The arguments of :func:`decide` that say on what, when and by whom."""
+    return {"base": base, "ref": ref, "seed": seed, "exercise_h": float(time_h), "who": who}
+
+
+def _listed(exc: InputError, lang: str) -> str:
+    return "\n".join(f"- {line}" for line in problems_text(exc, lang))
+
+
+def undo_button(
+    lang: str,
+    base: Scenario,
+    ref: RefData,
+    d: Decisions,
+    *,
+    seed: int,
+    time_h: int,
+    column: Any = None,
+) -> None:
+    """Undo the latest inject in force (also offered when the board cannot be drawn)."""
+    where = column if column is not None else st
+    if where.button(t("exercise.undo", lang), key="ex_undo", disabled=not d.now.injects):
+        who = operator(t("exlog.local_operator", lang))
+        try:
+            decide(d, "undo", **_on(base, ref, seed, time_h, who))
+        except InputError as exc:
+            st.error(t("exercise.refused", lang) + "\n\n" + _listed(exc, lang))
+            return
+        st.rerun()
+
+
+def _share(lang: str, base: Scenario, ref: RefData, time_h: int, d: Decisions, who: str) -> None:
     """Start a shared exercise from this board (its decisions so far come along), or show the
     link of the one this screen is on."""
     if d.exercise is not None:
@@ -293,14 +327,15 @@ def _share(lang: str, base: Scenario, time_h: int, d: Decisions, who: str) -> No
         return
     if not st.button(t("exercise.share", lang), key="ex_share"):
         return
-    ex = Exercise.start(
-        base, seed=int(st.session_state["seed"]), operator=who, exercise_h=float(time_h)
-    )
-    shared = Decisions(d.now, None, ex)
+    seed = int(st.session_state["seed"])
+    ex = Exercise.start(base, seed=seed, operator=who, exercise_h=float(time_h))
+    shared = Decisions(ExerciseState(), None, ex)
     if d.now.levers:
-        decide(shared, "levers", exercise_h=time_h, who=who, levers=d.now.levers)
+        decide(shared, "levers", **_on(base, ref, seed, time_h, who), levers=d.now.levers)
+        shared = Decisions(ExerciseState(levers=d.now.levers), None, ex)
     for inj in d.now.injects:
         note = str(inj.get("note") or "")
-        decide(shared, "inject", exercise_h=float(inj["at_h"]), who=who, inject=inj, note=note)
+        decide(shared, "inject", **_on(base, ref, seed, inj["at_h"], who), inject=inj, note=note)
+        shared = Decisions(after(shared, "inject", inject=inj, levers=None), None, ex)
     st.query_params["exercise"] = ex.id
     st.rerun()

@@ -102,3 +102,17 @@ def draw_levers(lang: str, sc: Scenario, ref: RefData) -> dict[str, Any] | None:
         "lanes": {cp: {m: int(v) for m, v in row.items()} for cp, row in lanes_by_id.items()},
         "beds": {cid: int(n) for cid, n in beds_by_id.items()},
     }
+
+
+def lever_values(sc: Scenario, ref: RefData) -> dict[str, Any]:
+    """``sc``'s figures in the form :func:`draw_levers` returns them (what the widgets show)."""
+    cps = checkpoints_in_play(sc, ref)
+    return {
+        "influx_multiplier": float(sc.influx_multiplier),
+        "buses_per_day": int(sc.transport.buses_per_day),
+        "onward_buses_per_day": int(sc.transport.onward_buses_per_day),
+        "lanes": {
+            cp: {str(m): int(v) for m, v in current_lanes(sc, ref, cp).items()} for cp in cps
+        },
+        "beds": {str(c): int(current_beds(sc, ref, str(c))) for c in ref.centres.index},
+    }

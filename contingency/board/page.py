@@ -14,7 +14,7 @@ import yaml
 from streamlit_folium import st_folium
 
 from contingency.board.auth import CONTROLLER
-from contingency.board.decisions import Decisions, current, decide, operator
+from contingency.board.decisions import Decisions, current, decide, merged_levers, operator
 from contingency.board.delta_panel import draw_delta
 from contingency.board.exercise_panel import (
     exercise_log,
@@ -22,10 +22,13 @@ from contingency.board.exercise_panel import (
     inject_controls,
     inject_log,
     linked_exercise,
+    undo_button,
 )
 from contingency.board.gap_list import gap_row, gaps_at
-from contingency.board.levers_panel import draw_levers, reset_levers
+from contingency.board.levers_panel import draw_levers, lever_values, reset_levers
+from contingency.board.live_page import render_live
 from contingency.board.login import session_role
+from contingency.board.markdown import plain as _plain
 from contingency.board.numbers import number
 from contingency.board.run import cached_run
 from contingency.board.stress_page import render_stress
@@ -34,7 +37,14 @@ from contingency.errors import InputError
 from contingency.i18n import LANGUAGES, t
 from contingency.i18n.problems import problems_text
 from contingency.levers import apply_levers
-from contingency.mapping.export import FORMATS, MARKING_ENV, SUFFIX, Run
+from contingency.mapping.export import (
+    COUNCIL_NAMED,
+    FORMATS,
+    MARKING_ENV,
+    SUFFIX,
+    Run,
+    council_file_name,
+)
 from contingency.mapping.export import render as render_export
 from contingency.mapping.layers import (
     HEADLINE_KEYS,
@@ -58,10 +68,10 @@ from contingency.scenario import (
 from contingency.scenario.schema import (
     MAX_SEED,
 )
+from contingency.scenario.sites import with_scenario_places
 from contingency.store.exercise import Exercise, state_scenario
 
 LANGUAGE_NAMES = {"ru": "Русский", "kk": "Қазақша", "en": "English"}
-_MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
 _VIEWER_RUNS = threading.Lock()
 """Viewers' runs go one at a time: many wall displays opening one scenario make one run."""
 STEP_H = 6
@@ -86,13 +96,6 @@ def _scenario_titles(lang: str) -> dict[str, str]:
         except (OSError, yaml.YAMLError, AttributeError):
             titles[path.name] = path.name
     return titles
-
-
-def _plain(text: str) -> str:
-    """``text`` for a markdown element, shown as the text it is: every ASCII punctuation mark
-    is backslash-escaped, so no image (fetched from outside), link, HTML, emphasis or formula
-    is made of a scenario's own words."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", text)
 
 
 def _code(text: str) -> str:
@@ -150,7 +153,8 @@ def _reset_for(scen_id: str, sc: Scenario) -> None:
         ss["live_injects"] = []
         ss.pop("before_last", None)
         ss["seed"] = sc.seed
-        ss.pop("day", None)
+        if not scen_id.startswith("exercise:"):  # sharing an exercise keeps the moment shown
+            ss.pop("day", None)
         reset_levers(sc, scen_id)
 
 
@@ -269,8 +273,11 @@ def _exports(lang: str, sc: Scenario, res: RunResult, time_h: int, d: Decisions)
                 on_progress=lambda f: bar.progress(min(1.0, f), text=t("app.running", lang)),
             )
             bar.empty()
-            moment = "" if fmt == "after_action" else f"-h{time_h}"
-            name = f"{sc.name}-{fmt}{moment}-{lang}{SUFFIX[fmt]}"
+            if fmt in COUNCIL_NAMED:  # <scenario>_<product>_<YYYYMMDD>: a council pack sorts
+                name = council_file_name(run, fmt, time_h)
+            else:
+                moment = "" if fmt == "after_action" else f"-h{time_h}"
+                name = f"{sc.name}-{fmt}{moment}-{lang}{SUFFIX[fmt]}"
             st.session_state["export_file"] = (name, data)
         if ready := st.session_state.get("export_file"):
             name, data = ready
@@ -386,7 +393,7 @@ def render() -> None:
         _keep_section(lang)
         view = st.sidebar.radio(
             t("view.title", lang),
-            ("board", "stress"),
+            ("board", "stress", "live"),
             key="view",
             format_func=lambda v: t(f"view.{v}", lang),
         )
@@ -404,24 +411,76 @@ def render() -> None:
         t("app.tiles_url", lang), os.environ.get("CONTINGENCY_TILES", ""), key="tiles"
     )
     st.subheader(_plain(base.title_in(lang)))
-    if controller and (applied := draw_levers(lang, base, ref)) is not None:
-        who = operator(t("exlog.local_operator", lang))
-        decide(d, "levers", exercise_h=_shown_h(), who=who, levers=applied)
-        st.rerun()
+    if d.skipped:
+        st.warning(t("exercise.skipped_lines", lang, n=d.skipped))
+    if controller:
+        _levers(lang, base, ref, d, seed)
     try:
         sc = apply_levers(base, ref, **d.now.levers, injects=d.now.injects)
-    except InputError as exc:
-        _show_problems(lang, exc)
+    except InputError as exc:  # a state that no longer validates (another map pack, a bug):
+        _show_problems(lang, exc)  # still offer the way out, and keep following
+        if controller:
+            undo_button(lang, base, ref, d, seed=seed, time_h=_shown_h())
+        follow(d)
         return
     if view == "stress":
         render_stress(lang, sc, ref, role=role)
+        return
+    if view == "live":
+        render_live(lang, sc, ref)
         return
     res = _run(lang, sc, seed, shared=not controller)
     before = None
     if d.any:
         before = _baseline(lang, base, ref, d, seed, shared=not controller)
-    _board(lang, sc, res, ref, controller=controller, tiles=tiles, base=base, d=d, before=before)
+    _board(
+        lang,
+        sc,
+        res,
+        ref,
+        controller=controller,
+        tiles=tiles,
+        base=base,
+        d=d,
+        before=before,
+        seed=seed,
+    )
     follow(d)
+
+
+def _levers(lang: str, base: Scenario, ref: RefData, d: Decisions, seed: int) -> None:
+    """The levers, showing the figures in force (a shared exercise's, whoever set them); an
+    Apply keeps only what this controller changed, checked before it is kept."""
+    try:
+        shown_sc = apply_levers(base, ref, **d.now.levers)
+    except InputError:
+        shown_sc = base
+    ss = st.session_state
+    if ss.get("levers_shown") != (ss.get("scen_id"), d.version):  # new figures in force
+        ss["levers_shown"] = (ss.get("scen_id"), d.version)
+        if d.exercise is not None:
+            reset_levers(shown_sc, f"{ss.get('scen_id')}:{d.version}")
+    applied = draw_levers(lang, shown_sc, ref)
+    if applied is None:
+        return
+    shown = lever_values(shown_sc, ref)
+    levers = merged_levers(d.now.levers, shown, applied)
+    who = operator(t("exlog.local_operator", lang))
+    try:
+        decide(
+            d,
+            "levers",
+            base=base,
+            ref=ref,
+            seed=seed,
+            exercise_h=_shown_h(),
+            who=who,
+            levers=levers,
+        )
+    except InputError as exc:
+        _show_problems(lang, exc, header="exercise.refused")
+        return
+    st.rerun()
 
 
 def _open(
@@ -478,13 +537,14 @@ def _board(
     base: Scenario,
     d: Decisions,
     before: RunResult | None,
+    seed: int,
 ) -> None:
     """The board of one run: time, headline, map with the gaps beside it, the gap timeline,
     shortfalls, the decisions' effect, the exercise, exports and charts."""
-    if "day" not in st.session_state:  # open on the worst border moment, as exports do
-        st.session_state["day"], st.session_state["hour"] = day_hour(default_moment(res.tables))
+    _follow_time(d, res, sc.horizon_days)
     time_h = _time_controls(lang, sc)
-    _headline(lang, res, time_h, ref)
+    places = with_scenario_places(sc, ref)  # names of the crossings and sites it adds
+    _headline(lang, res, time_h, places)
     left, right = st.columns([5, 2])
     layers = build_layers(res.tables, res.summary, ref, time_h, scenario=sc)
     thresholds = res.summary["thresholds"]
@@ -500,20 +560,34 @@ def _board(
         )
         st_folium(fmap, height=600, use_container_width=True, returned_objects=[], key="map")
     with right:
-        _gaps(lang, res, ref, time_h)
+        _gaps(lang, res, places, time_h)
         with st.expander(t("legend.title", lang), expanded=False):
             st.html(legend_for(layers, lang, thresholds))
-    draw_gap_timeline(lang, res, ref, time_h)
+    draw_gap_timeline(lang, res, ref, time_h, before=before)
     draw_shortfalls(lang, res, ref, time_h)
     st.caption(_plain(sc.description_in(lang)))
     if before is not None:
-        _delta(lang, before, res, ref, time_h)
+        _delta(lang, before, res, places, time_h)
     exercise_log(lang, d, sc, ref)
     inject_log(lang, sc, ref, time_h)
     if controller:  # injects re-run the scenario; exports are drawn on demand
-        inject_controls(lang, sc, base, ref, time_h, d)
+        inject_controls(lang, sc, base, ref, time_h, d, seed=seed)
         _exports(lang, sc, res, time_h, d)
-    _charts(lang, res, ref, time_h)
+    _charts(lang, res, places, time_h)
+
+
+def _follow_time(d: Decisions, res: RunResult, horizon_days: int) -> None:
+    """The moment shown: on opening, the worst border moment (as exports do); on a shared
+    exercise, the hour after each new decision, on every screen following it, so its effect
+    shows without a click."""
+    ss = st.session_state
+    if "day" not in ss:
+        ss["day"], ss["hour"] = day_hour(default_moment(res.tables))
+        ss["followed"] = d.decided
+        return
+    if d.latest_h is not None and ss.get("followed", 0) != d.decided:
+        ss["followed"] = d.decided
+        ss["day"], ss["hour"] = day_hour(min(horizon_days * 24, int(d.latest_h) + 1))
 
 
 def _delta(lang: str, before: RunResult, res: RunResult, ref: RefData, time_h: int) -> None:

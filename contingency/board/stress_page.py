@@ -1,5 +1,6 @@
-"""The stress-test page of the board: replications on Dask, breaking points, reserves, and the
-run store (list and compare)."""
+"""The stress-test page of the board: replications on Dask, breaking points, reserves, stored
+explorations of uncertain inputs (discovery boxes and sensitivity as charts), and the run store
+(list and compare)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
 from contingency.board.auth import CONTROLLER
 from contingency.board.numbers import number
+from contingency.explore.study import KIND as EXPLORE
+from contingency.explore.words import box_text, input_label
 from contingency.i18n import t
 from contingency.mapping.names import facility_label
 from contingency.refdata import RefData
@@ -144,6 +148,156 @@ def _show_study(
         )
 
 
+def discovery_bars(summary: dict[str, Any], lang: str, ref: RefData) -> pd.DataFrame:
+    """One row per condition of each discovery box: the facility and input in ``lang``, and
+    the condition's [low, high] as shares of the input's range (0 its low end, 1 its high)."""
+    rows = []
+    inputs = summary.get("inputs", {})
+    for box in summary.get("discovery", []):
+        for c in box["conditions"]:
+            info = inputs.get(c["input"], {})
+            lo, hi = info.get("low", c["range_low"]), info.get("high", c["range_high"])
+            width = (hi - lo) or 1.0
+            rows.append(
+                {
+                    "facility": facility_label(box["facility"], lang, ref, {}),
+                    "input": input_label(str(info.get("field", c["input"])), lang, ref),
+                    "from": (c["low"] - lo) / width,
+                    "to": (c["high"] - lo) / width,
+                    "low": c["low"],
+                    "high": c["high"],
+                }
+            )
+    return pd.DataFrame(rows, columns=["facility", "input", "from", "to", "low", "high"])
+
+
+def sensitivity_bars(summary: dict[str, Any], output: str, lang: str, ref: RefData) -> pd.DataFrame:
+    """One row per input and index of ``output``'s sensitivity: the input in ``lang``, the
+    index's name (S1, ST, or the rank regression's score) and its value."""
+    inputs = summary.get("inputs", {})
+    sobol = summary.get("sensitivity_method") == "sobol"
+    names = {"S1": t("explore.s1", lang), "ST": t("explore.st", lang)}
+    rows = []
+    for name, v in summary.get("sensitivity", {}).get(output, {}).items():
+        label = input_label(str(inputs.get(name, {}).get("field", name)), lang, ref)
+        for index in ("S1", "ST") if sobol else ("score",):
+            index_name = names.get(index, t("explore.srrc", lang))
+            rows.append({"input": label, "index": index_name, "value": v[index]})
+    return pd.DataFrame(rows, columns=["input", "index", "value"])
+
+
+def _output_label(output: str, lang: str, ref: RefData) -> str:
+    if output == "red_person_hours":
+        return t("explore.output_total", lang)
+    facility = output.rsplit(".", 1)[0]
+    return t("explore.output_peak", lang, facility=facility_label(facility, lang, ref, {}))
+
+
+def _show_discovery(lang: str, ref: RefData, summary: dict[str, Any]) -> None:
+    st.markdown(f"**{t('explore.discovery', lang)}**")
+    bars = discovery_bars(summary, lang, ref)
+    if bars.empty:
+        st.caption(t("explore.discovery_none", lang))
+        return
+    chart = (
+        alt.Chart(bars)
+        .mark_bar()
+        .encode(
+            x=alt.X("from:Q", scale=alt.Scale(domain=[0, 1]), title=t("explore.range_share", lang)),
+            x2="to:Q",
+            y=alt.Y("input:N", title=None, axis=alt.Axis(labelLimit=320)),
+            row=alt.Row(
+                "facility:N", title=None, header=alt.Header(labelAngle=0, labelAlign="left")
+            ),
+            tooltip=[
+                alt.Tooltip("facility:N", title=t("explore.facility", lang)),
+                alt.Tooltip("input:N", title=t("explore.input", lang)),
+                alt.Tooltip("low:Q", title=t("explore.low", lang), format=",.2f"),
+                alt.Tooltip("high:Q", title=t("explore.high", lang), format=",.2f"),
+            ],
+        )
+    )
+    st.altair_chart(chart)
+    st.caption(t("explore.discovery_caption", lang))
+    for box in summary["discovery"]:
+        st.text(box_text(box, summary.get("inputs", {}), lang, ref))
+
+
+def _show_sensitivity(lang: str, ref: RefData, summary: dict[str, Any]) -> None:
+    st.markdown(f"**{t('explore.sensitivity', lang)}**")
+    outputs = list(summary.get("sensitivity", {}))
+    if not outputs:
+        st.caption(t("explore.sensitivity_none", lang))
+        return
+    output = st.selectbox(
+        t("explore.output", lang),
+        outputs,
+        key="ex_output",
+        format_func=lambda o: _output_label(o, lang, ref),
+    )
+    bars = sensitivity_bars(summary, output, lang, ref)
+    chart = (
+        alt.Chart(bars)
+        .mark_bar()
+        .encode(
+            x=alt.X("value:Q", title=t("explore.score", lang)),
+            y=alt.Y("input:N", title=None, sort="-x", axis=alt.Axis(labelLimit=320)),
+            color=alt.Color("index:N", title=None, legend=alt.Legend(orient="bottom")),
+            yOffset="index:N",
+            tooltip=["input:N", "index:N", alt.Tooltip("value:Q", format=".3f")],
+        )
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def _show_explore_reserves(lang: str, ref: RefData, rv: dict[str, Any]) -> None:
+    st.markdown(f"**{t('explore.reserves', lang)}**")
+    table = pd.DataFrame(rv["ranking"])
+    if not table.empty:
+        table = table.rename(columns={"removed_mean": t("explore.removed_mean", lang)})
+    st.dataframe(table, hide_index=True, key="ex_reserves")
+    st.caption(
+        t(
+            "explore.reserves_about",
+            lang,
+            samples=number(rv["samples"], lang),
+            runs=number(rv["runs"], lang),
+            budget=number(rv["budget"], lang),
+            items=", ".join(rv["package"]) or "—",
+            cost=number(rv["package_cost"], lang),
+        )
+    )
+
+
+def _explorations(lang: str, ref: RefData) -> None:
+    """Stored explorations (``contingency explore``): when facilities go red, what drives
+    the outcomes, and reserves across the samples."""
+    st.subheader(t("explore.title", lang))
+    store = RunStore()
+    runs = store.list(kind=EXPLORE)
+    if not runs:
+        st.caption(t("explore.none", lang))
+        return
+    run_id = st.selectbox(t("explore.run", lang), [r.run_id for r in runs], key="ex_run")
+    path = store.get(run_id).path / "summary.json"
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    st.caption(
+        t(
+            "explore.about",
+            lang,
+            scenario=summary["scenario"],
+            completed=number(summary["completed"], lang),
+            runs=number(summary["runs"], lang),
+            method=summary["method"],
+            seed=summary["seed"],
+        )
+    )
+    _show_discovery(lang, ref, summary)
+    _show_sensitivity(lang, ref, summary)
+    if "reserves" in summary:
+        _show_explore_reserves(lang, ref, summary["reserves"])
+
+
 def _store(lang: str) -> None:
     st.subheader(t("store.title", lang))
     store = RunStore()
@@ -182,4 +336,5 @@ def render_stress(lang: str, sc: Scenario, ref: RefData, *, role: str) -> None:
         st.error(t("auth.controller_only", lang))
         return
     _study(lang, sc, ref)
+    _explorations(lang, ref)
     _store(lang)

@@ -5,7 +5,6 @@ lacks then, with the scenario's best reserve beside it)."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -14,6 +13,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from contingency.board.markdown import plain as _plain
 from contingency.board.numbers import number
 from contingency.i18n import t
 from contingency.mapping.names import facility_label, gap_place
@@ -29,12 +29,6 @@ from contingency.scenario.sites import with_scenario_places
 MAX_ROWS = 15
 """Facilities the timeline draws, worst first."""
 _ROW_PX = 24
-_MARKDOWN_PUNCTUATION = re.compile(r"[!-/:-@\[-`{-~]")
-
-
-def _plain(text: str) -> str:
-    """``text`` shown as written in a markdown caption (place names are data, not markup)."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\g<0>", text)
 
 
 def _when(start: datetime, hour: float) -> datetime:
@@ -68,6 +62,7 @@ def _timeline_chart(
     *,
     now: datetime,
     horizon: tuple[datetime, datetime],
+    before: pd.DataFrame | None = None,
 ) -> alt.LayerChart:
     amber, red = t("severity.amber", lang), t("severity.red", lang)
     x_scale = alt.Scale(domain=[horizon[0].isoformat(), horizon[1].isoformat()])
@@ -120,21 +115,37 @@ def _timeline_chart(
             ),
         )
     )
+    layers: list[alt.Chart] = [chart, rule, notes]
+    if before is not None and len(before):  # the baseline's gaps: dashed outlines over the bars
+        outline = (
+            alt.Chart(before)
+            .mark_bar(filled=False, stroke="#263238", strokeDash=[3, 2], strokeWidth=1.5)
+            .encode(x=alt.X("begin:T", scale=x_scale), x2="end:T", y=y)
+        )
+        layers.insert(1, outline)
     return (
-        alt.LayerChart(layer=[chart, rule, notes])
+        alt.LayerChart(layer=layers)
         .resolve_axis(y="independent")
         .properties(height=_ROW_PX * len(order) + 40)
     )
 
 
-def draw_gap_timeline(lang: str, res: RunResult, ref: RefData, time_h: int) -> None:
+def draw_gap_timeline(
+    lang: str, res: RunResult, ref: RefData, time_h: int, *, before: RunResult | None = None
+) -> None:
     """The gap timeline at ``time_h``: one row per facility in trouble (at most
     :data:`MAX_ROWS`, worst first), amber and red bars over the horizon, a cursor at the moment
-    shown and "red in N h" beside the facilities that turn red later."""
+    shown and "red in N h" beside the facilities that turn red later. With ``before`` (the run
+    before the decisions), its gaps are drawn as dashed outlines over the bars, so what a
+    decision moved, opened or closed shows."""
     with st.container(key="gap_timeline"):
         st.markdown(f"**{t('timeline.title', lang)}**")
         spans = gap_spans(res.tables, res.scenario.thresholds)
         order = facilities_in_trouble(spans)
+        base_spans = None
+        if before is not None:
+            base_spans = gap_spans(before.tables, before.scenario.thresholds)
+            order += [f for f in facilities_in_trouble(base_spans) if f not in order]
         if not order:
             st.success(t("timeline.none", lang))
             return
@@ -152,8 +163,13 @@ def draw_gap_timeline(lang: str, res: RunResult, ref: RefData, time_h: int) -> N
         }
         bars = _timeline_data(lang, res, spans, places)
         horizon = (start, _when(start, res.scenario.horizon_days * 24))
-        chart = _timeline_chart(lang, bars, list(places.values()), soon, now=now, horizon=horizon)
+        outlines = None if base_spans is None else _timeline_data(lang, res, base_spans, places)
+        chart = _timeline_chart(
+            lang, bars, list(places.values()), soon, now=now, horizon=horizon, before=outlines
+        )
         st.altair_chart(chart, width="stretch")
+        if outlines is not None:
+            st.caption(t("timeline.before", lang))
         if red_in:
             items = "; ".join(
                 f"{facility_label(f, lang, ref, res.summary)} — "

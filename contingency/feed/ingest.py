@@ -6,7 +6,8 @@ row whose ``person_key`` (or ``vehicle_key``, ``group_key``) does not look like 
 is refused, so no name or document number is ever stored. Records delivered twice (the same
 ``record_id``) count once. A person's first ``in`` crossing is a *first crossing*; every later
 ``in`` crossing of the same ``person_key`` is a *repeat crossing*; ``net_stay`` is the persons
-in minus the persons out so far.
+in minus the persons out so far. Files named ``queues_*`` hold queue observations and are read
+by :mod:`contingency.feed.queues`, not here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from contingency.errors import Problem, problem
+from contingency.feed.queues import is_queue_file
 from contingency.feed.records import HASHED, RECORD_COLUMNS, UNHASHED
 
 DIRECTIONS = {"in", "out"}
@@ -93,9 +95,10 @@ def _row_problems(
 
 
 def ingest(folder: Path, checkpoints: set[str]) -> Ingested:
-    """Every ``*.csv`` and ``*.parquet`` in ``folder`` (in name order)."""
+    """Every ``*.csv`` and ``*.parquet`` in ``folder`` (in name order) but queue files."""
     frames, problems, bad_rows = [], [], 0
-    for path in sorted([*folder.glob("*.csv"), *folder.glob("*.parquet")]):
+    paths = [*folder.glob("*.csv"), *folder.glob("*.parquet")]
+    for path in sorted(p for p in paths if not is_queue_file(p)):
         frame = _read(path)
         good, found = _row_problems(str(path), frame, checkpoints)
         problems += found

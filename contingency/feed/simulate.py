@@ -7,7 +7,9 @@ persons go back out and come in again later (the same ``person_key``); ``late_sh
 records reach the feed 1-12 hours late, and as many again are delivered twice (the same
 ``record_id`` in a later file). Records go to one CSV file per hour of delivery,
 ``records_YYYYMMDDTHH.csv``. Times carry the scenario's UTC offset (``+05:00``, Kazakhstan
-time, when its start has none).
+time, when its start has none). With ``queues`` on, the road queue on each side of every
+checkpoint at the end of every hour goes to ``queues_YYYYMMDD.csv`` (see
+:mod:`contingency.feed.queues`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from contingency.feed.queues import simulated_queues, write_queue_files
 from contingency.feed.records import ALPHA3, RECORD_COLUMNS, salted
 from contingency.refdata import RefData
 from contingency.scenario import Scenario
@@ -40,9 +43,12 @@ class FeedSettings:
     late_share: float = 0.02
     salt: str = "exercise"
     """Salt of the keys (a real border system keeps its own secret)."""
+    queues: bool = True
+    """Also write the hourly queue observations."""
 
 
-def _clock(sc: Scenario) -> datetime:
+def scenario_clock(sc: Scenario) -> datetime:
+    """The scenario's hour 0 with its UTC offset (Kazakhstan time when its start has none)."""
     start = sc.start
     return start if start.tzinfo is not None else start.replace(tzinfo=KAZAKHSTAN_TIME)
 
@@ -115,11 +121,39 @@ def ordinary_records(
     return out
 
 
+def _record_frame(records: pd.DataFrame, salt: str, start: datetime) -> pd.DataFrame:
+    """Records in the feed's columns: salted keys, times with the offset of ``start``."""
+    return pd.DataFrame(
+        {
+            "record_id": [salted(salt, "record", i)[:32] for i in range(len(records))],
+            "checkpoint_id": records["checkpoint_id"],
+            "crossed_at": [
+                (start + timedelta(hours=float(h))).isoformat(timespec="seconds")
+                for h in records["hours"]
+            ],
+            "direction": records["direction"],
+            "person_key": [salted(salt, "person", p) for p in records["person"]],
+            "citizenship": records["citizenship"],
+            "mode": records["mode"],
+            "vehicle_key": [
+                salted(salt, "vehicle", v) if isinstance(v, str) and v else ""
+                for v in records.get("vehicle", pd.Series([""] * len(records)))
+            ],
+            "group_key": [
+                salted(salt, "group", g) if isinstance(g, str) and g else ""
+                for g in records.get("group", pd.Series([""] * len(records)))
+            ],
+        },
+        columns=list(RECORD_COLUMNS),
+    )
+
+
 def simulate_feed(
     run_dir: Path, out: Path, settings: FeedSettings = FeedSettings()
 ) -> dict[str, int]:
     """Write the records of the run in ``run_dir`` into ``out`` (created; files are only
-    added). Returns counts: records, influx persons, repeats, late and duplicated records."""
+    added), and its queue observations. Returns counts: records, influx persons, repeats, late
+    and duplicated records, queue observations."""
     from contingency.errors import InputError, problem
     from contingency.results import load_result
     from contingency.scenario import load_scenario, scenario_refdata
@@ -143,31 +177,8 @@ def simulate_feed(
     records = pd.concat([influx, back_out, back_in, ordinary], ignore_index=True)
     records = records[records["hours"] <= n_hours].reset_index(drop=True)
     records["citizenship"] = records["citizenship"].fillna("XXX")
-    salt = settings.salt
-    start = _clock(sc)
-    frame = pd.DataFrame(
-        {
-            "record_id": [salted(salt, "record", i)[:32] for i in range(len(records))],
-            "checkpoint_id": records["checkpoint_id"],
-            "crossed_at": [
-                (start + timedelta(hours=float(h))).isoformat(timespec="seconds")
-                for h in records["hours"]
-            ],
-            "direction": records["direction"],
-            "person_key": [salted(salt, "person", p) for p in records["person"]],
-            "citizenship": records["citizenship"],
-            "mode": records["mode"],
-            "vehicle_key": [
-                salted(salt, "vehicle", v) if isinstance(v, str) and v else ""
-                for v in records.get("vehicle", pd.Series([""] * len(records)))
-            ],
-            "group_key": [
-                salted(salt, "group", g) if isinstance(g, str) and g else ""
-                for g in records.get("group", pd.Series([""] * len(records)))
-            ],
-        },
-        columns=list(RECORD_COLUMNS),
-    )
+    start = scenario_clock(sc)
+    frame = _record_frame(records, settings.salt, start)
     delivered = records["hours"].to_numpy().copy()
     late = rng.random(len(frame)) < settings.late_share
     delivered[late] += rng.uniform(*LATE_H, int(late.sum()))
@@ -182,10 +193,16 @@ def simulate_feed(
     for stamp_of, part in frame.groupby("_file", sort=True):
         path = out / f"records_{stamp_of}.csv"
         part.drop(columns="_file").to_csv(path, mode="a", header=not path.exists(), index=False)
+    queues = (
+        write_queue_files(simulated_queues(tables["checkpoints_hourly"], start), out)
+        if settings.queues
+        else 0
+    )
     return {
         "records": len(frame),
         "influx_persons": len(influx),
         "repeat_crossers": len(repeat),
         "late": int(late.sum()),
         "duplicated": len(twice),
+        "queue_observations": queues,
     }

@@ -40,6 +40,7 @@ from contingency.results import RunResult, run_scenario
 from contingency.scenario import Scenario
 from contingency.scenario.load import check_references
 from contingency.scenario.schema import INJECT_BY_KIND, AnyInject
+from contingency.scenario.sites import with_scenario_places
 
 if TYPE_CHECKING:
     from contingency.mapping.export import Run
@@ -127,6 +128,7 @@ def after_action_pdf(
     inject's real time and operator); ``on_progress``: called with the fraction of the re-runs
     done (0 to 1)."""
     sc = run.scenario
+    ref = with_scenario_places(sc, ref)  # names of the crossings and sites it adds
     measured = (
         remeasure(sc, int(run.summary["seed"]), on_progress=on_progress)
         if sc.injects
@@ -197,6 +199,21 @@ def _timeline(
         if measured.runs:
             base, with_it = measured.runs[i], measured.runs[i + 1]
             _effect(pages, compare(base, with_it, ref), ref, lang=lang, summary=with_it.summary)
+    _lever_lines(pages, sc, log, lang=lang)
+
+
+def _lever_lines(pages: _Pages, sc: Scenario, log: Sequence[LogEntryLike], *, lang: str) -> None:
+    """Lever changes of the exercise log: when and by whom (their effect is in the figures at
+    the end: every run of this report, the one without injects included, has them)."""
+    levers = [e for e in log if e.action == "levers"]
+    if not levers:
+        return
+    pages.space(0.4)
+    pages.line(t("aar.levers", lang), bold=True)
+    for e in levers:
+        when = _when(sc, e.exercise_h, lang)
+        real = t("aar.real", lang, when=_real_time(e.real_time), operator=e.operator)
+        pages.line(f"{when} — {real}", indent=0.02)
 
 
 def _effect(
@@ -239,9 +256,15 @@ def _real_time(iso: str) -> str:
 def _log_entries(
     injects: Sequence[AnyInject], log: Sequence[LogEntryLike]
 ) -> list[LogEntryLike | None]:
-    """For each inject, the log entry that added it (each entry matched once): the same kind,
-    target and time."""
-    free = [e for e in log if e.action == "inject" and e.inject is not None]
+    """For each inject, the log entry that added it (each entry matched once, among those
+    still in force: an undone inject's entry never names who added a later one): the same
+    kind, target and time."""
+    free: list[LogEntryLike] = []
+    for e in log:
+        if e.action == "inject" and e.inject is not None:
+            free.append(e)
+        elif e.action == "undo" and free:
+            free.pop()
     out: list[LogEntryLike | None] = []
     for inj in injects:
         match = next((e for e in free if _same(e.inject or {}, inj)), None)

@@ -1,19 +1,19 @@
 """Exports of a saved run for the council and for other agencies' GIS tools:
 PNG and PDF static maps, a standalone offline HTML map, GeoJSON, CSV tables (zip) and a
-one-to-two-page PDF briefing, and the after-action report of an exercise (PDF). The board
-offers the same files as download buttons."""
+one-to-two-page PDF briefing, the after-action report of an exercise (PDF), HXL tables for
+humanitarian partners (zip) and a GeoPackage of the map layers. The board offers the same
+files as download buttons."""
 
 from __future__ import annotations
 
 import io
 import json
 import os
-import re
 import textwrap
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,13 @@ from contingency.errors import ScenarioError, pydantic_problems
 from contingency.i18n import t
 from contingency.i18n import t as ptext
 from contingency.mapping.after_action import LogEntryLike, after_action_pdf
+from contingency.mapping.exchange import (
+    council_name,
+    gpkg_bytes,
+    hxl_zip,
+    region_pcodes,
+    spreadsheet_csv,
+)
 from contingency.mapping.layers import (
     HEADLINE_KEYS,
     Layers,
@@ -55,7 +62,7 @@ from contingency.scenario.schema import INJECT_KINDS
 from contingency.scenario.sites import with_scenario_places
 from contingency.summary import RunSummary
 
-FORMATS = ("png", "pdf", "html", "geojson", "csv", "briefing", "after_action")
+FORMATS = ("png", "pdf", "html", "geojson", "csv", "briefing", "after_action", "hxl", "gpkg")
 SUFFIX = {
     "png": ".png",
     "pdf": ".pdf",
@@ -64,7 +71,12 @@ SUFFIX = {
     "csv": ".zip",
     "briefing": ".pdf",
     "after_action": ".pdf",
+    "hxl": ".zip",
+    "gpkg": ".gpkg",
 }
+COUNCIL_NAMED = ("hxl", "gpkg")
+"""Formats whose default file name is the council's (:func:`council_file_name`); the others
+keep their earlier names unless asked (``council_names``)."""
 MAP_TABLES = ("checkpoints_hourly", "centres_hourly", "ledger_hourly")
 """Tables only a simulation run has; every format draws from them."""
 PNG_SIZE_IN = (11.69, 8.27)
@@ -241,23 +253,44 @@ def render(
         )
         return m.get_root().render().encode("utf-8")
     if fmt == "geojson":
-        return _geojson(run, layers, ref)
+        return json.dumps(_geojson(run, layers, ref), ensure_ascii=False).encode("utf-8")
+    if fmt == "gpkg":
+        return gpkg_bytes(_geojson(run, layers, ref))
+    if fmt == "hxl":
+        return hxl_zip(layers, ref, moment=_moment_iso(run, time_h), about=_about(run, time_h))
     if fmt == "csv":
         return _csv_zip(run, layers)
     return briefing_pdf(run, ref, time_h, lang=lang, marking=marking)
 
 
-def _geojson(run: Run, layers: Layers, ref: RefData) -> bytes:
-    """The layers as GeoJSON with the run's identity, the moment and the attribution."""
+def _moment_iso(run: Run, time_h: int) -> str:
+    """The moment shown (the end of hour ``time_h``) on the scenario's clock, ISO 8601."""
+    return (run.scenario.start + timedelta(hours=time_h)).isoformat()
+
+
+def _about(run: Run, time_h: int) -> dict[str, Any]:
+    """The run's identity, the moment and the attribution, as the GeoJSON carries them."""
+    return {
+        "scenario": run.scenario.name,
+        "run_id": run.run_id,
+        "seed": run.summary["seed"],
+        "time_h": time_h,
+        "moment": _moment_iso(run, time_h),
+        "attribution": t("export.sources", "en"),
+    }
+
+
+def _geojson(run: Run, layers: Layers, ref: RefData) -> dict[str, Any]:
+    """The layers as a GeoJSON FeatureCollection with the run's identity, the moment and the
+    attribution; each region with its p-code (``pcode``, empty where the map pack has none)."""
     gj = to_geojson(layers, ref)
-    gj["scenario"], gj["run_id"], gj["seed"] = (
-        run.scenario.name,
-        run.run_id,
-        run.summary["seed"],
-    )
-    gj["moment"] = (run.scenario.start + timedelta(hours=layers.time_h)).isoformat()
-    gj["attribution"] = t("export.sources", "en")
-    return json.dumps(gj, ensure_ascii=False).encode("utf-8")
+    codes = region_pcodes(ref)
+    for f in gj["features"]:
+        if f["properties"]["layer"] == "region":
+            f["properties"]["pcode"] = codes.get(f["properties"]["id"], "")
+    about = _about(run, layers.time_h)
+    del about["time_h"]  # the collection's own ``time_h`` comes first
+    return gj | about
 
 
 def _pdf_meta(run: Run) -> dict:
@@ -266,33 +299,6 @@ def _pdf_meta(run: Run) -> dict:
         "Subject": f"run {run.run_id}",
         "Creator": "contingency",
     }
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-
-
-def _cell_safe(value):
-    """A text cell a spreadsheet would read as a formula gets a leading apostrophe (OWASP CSV
-    injection guidance); numbers, and text that is just a number such as ``-5``, stay as they
-    are."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
-def _spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with every text cell (and column name) made safe to open in a spreadsheet."""
-    out = df.rename(columns=_cell_safe)
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(_cell_safe, na_action="ignore")
-    return out
-
-
-def _csv(df: pd.DataFrame) -> str:
-    # CRLF rows (RFC 4180): a cell holding a bare CR or LF is then quoted, not split in two
-    return _spreadsheet_safe(df).to_csv(index=False, lineterminator="\r\n")
 
 
 _NOT_IN_CSV = frozenset({"groups"})
@@ -305,7 +311,7 @@ def _csv_zip(run: Run, layers: Layers) -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, df in run.tables.items():
             if name not in _NOT_IN_CSV:
-                z.writestr(f"{name}.csv", _csv(df))
+                z.writestr(f"{name}.csv", spreadsheet_csv(df))
         items: dict[str, Sequence[Mapping[str, Any]]] = {
             "regions": layers.regions,
             "checkpoints": layers.checkpoints,
@@ -314,7 +320,7 @@ def _csv_zip(run: Run, layers: Layers) -> bytes:
         }
         for layer, rows in items.items():
             table = pd.DataFrame([item_properties(x) for x in rows])
-            z.writestr(f"{layer}_at_h{layers.time_h}.csv", _csv(table))
+            z.writestr(f"{layer}_at_h{layers.time_h}.csv", spreadsheet_csv(table))
         z.writestr("summary.json", json.dumps(run.summary, ensure_ascii=False, indent=2))
     return buf.getvalue()
 
@@ -494,10 +500,13 @@ def export(
     marking: str | None = None,
     log: Sequence[LogEntryLike] = (),
     progress: bool = False,
+    council_names: bool = False,
 ) -> Path:
     """Write one export of the run in ``run_dir`` to ``out`` (a file, or a folder to write it
     into under its default name; default ``RUN_DIR/exports/``); return the file written.
-    ``log`` and ``progress`` (a terminal bar for its re-runs): the after-action report's."""
+    ``log`` and ``progress`` (a terminal bar for its re-runs): the after-action report's.
+    ``council_names``: the default name is the council's (:func:`council_file_name`) for every
+    format, not only for those of :data:`COUNCIL_NAMED`."""
     run = load_run(run_dir)
     with tqdm(
         total=100,
@@ -519,11 +528,32 @@ def export(
         )
     if out is None or Path(out).is_dir():
         folder = Path(run_dir) / "exports" if out is None else Path(out)
-        out = folder / _file_name(run, fmt, lang=lang, day=day, hour=hour)
+        if council_names or fmt in COUNCIL_NAMED:
+            name = council_file_name(run, fmt, moment(run, day, hour))
+        else:
+            name = _file_name(run, fmt, lang=lang, day=day, hour=hour)
+        out = folder / name
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     return out
+
+
+def council_file_name(run: Run, fmt: str, time_h: int) -> str:
+    """The council's name for an export: ``<scenario>_<product>_<YYYYMMDD>`` and the format's
+    suffix, so a council pack sorts by scenario, product and date. The product is the format
+    (``briefing``, ``after_action``, ``hxl``...); the date is that of the hour shown (ending at
+    ``time_h``) on the scenario's clock, as the labels show it: an hour ending at midnight is of
+    its own date. The after-action report covers the whole run: the date of its last hour.
+    Neither the language nor the hour is in the name."""
+    if fmt == "after_action":
+        time_h = int(run.tables["ledger_hourly"]["time_h"].max())
+    return council_name(run.scenario.name, fmt, hour_date(run, time_h), SUFFIX[fmt])
+
+
+def hour_date(run: Run, time_h: int) -> date:
+    """The date, on the scenario's clock, of the hour that ends at ``time_h``."""
+    return (run.scenario.start + timedelta(hours=time_h - 1)).date()
 
 
 def _file_name(run: Run, fmt: str, *, lang: str, day: int | None, hour: int | None) -> str:

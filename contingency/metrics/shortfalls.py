@@ -170,6 +170,8 @@ def _lane_rows(
             wait = row.get(control.wait_column)
             if wait is None or pd.isna(wait) or float(wait) <= red_h or groups is None:
                 continue
+            if not any(row.get(f"{control.lanes_prefix}{m.value}", 0) for m in Mode):
+                continue  # closed at that hour (a decision, shown on the map): no lane ask
             plan = resolve_checkpoint(sc, ref, cp)
             side_plan = plan.near_side if control.side == "near" else plan.far_side
             work = lane_work_min(
@@ -286,16 +288,19 @@ def _bed_rows(
 
 
 def _bus_rows(tables: Mapping[str, pd.DataFrame], sc: Scenario, time_h: int) -> list[Shortfall]:
-    """Onward buses a day each region's centres lack to move on the people ready now."""
+    """Onward buses a day each region's centres lack to move on the people ready now. Onward
+    buses serve one centre each (``onward_buses_per_day`` per open centre): one centre's idle
+    buses do not carry another's people, so a centre's lack is its own and a region's is the
+    sum of its centres'."""
     centres = tables["centres_hourly"]
-    now = centres[centres["time_h"] == time_h]
-    per_region = now.groupby("region", sort=True).agg(
-        ready=("ready_to_leave", "sum"), open=("is_open", "sum")
-    )
+    now = centres[(centres["time_h"] == time_h) & (centres["is_open"] > 0)]
+    per_day = sc.transport.onward_buses_per_day
+    need = (now["ready_to_leave"] / sc.transport.bus_seats).map(math.ceil)
+    per_centre = now.assign(missing=(need - per_day).clip(lower=0), have=per_day)
+    per_region = per_centre.groupby("region", sort=True)[["missing", "have"]].sum()
     rows: list[Shortfall] = []
     for region, r in per_region.iterrows():
-        have = int(r["open"]) * sc.transport.onward_buses_per_day
-        missing = math.ceil(int(r["ready"]) / sc.transport.bus_seats) - have
+        missing, have = int(r["missing"]), int(r["have"])
         if missing > 0:
             rows.append(
                 Shortfall(

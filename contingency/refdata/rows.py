@@ -43,6 +43,10 @@ class CsvRow(BaseModel):
 
 class RegionRow(CsvRow):
     iso: str
+    pcode: Annotated[str, Field(pattern=r"^[A-Z]{2}[0-9A-Z]+$")] | None = None
+    """The region's p-code in the OCHA COD-AB style (``KZ75``): what other agencies' tables join
+    on (``maps/pcode_crosswalk.csv`` maps it to the letter codes used before 2022); a map pack
+    may leave it out."""
     name_ru: str
     name_kk: str
     name_en: str

@@ -6,6 +6,8 @@ Every problem is collected and raised once as a :class:`ScenarioError`, one line
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ from contingency.scenario.influx import (
 )
 from contingency.scenario.influx_checks import timing_problems
 from contingency.scenario.plan import Plan, checkpoints_in_play, resolve
+from contingency.scenario.ranges import has_ranges, parse_ranged
 from contingency.scenario.safe_yaml import MAX_FILE_BYTES
 from contingency.scenario.schema import (
     INJECT_KINDS,
@@ -462,10 +465,13 @@ def parse_scenario(
     ReferenceDataError
         When the pack the scenario names is malformed (its files, lines and fields).
     """
+    if has_ranges(data):  # numbers given as {low, mode, high}: checked at both ends, run at modes
+        return parse_ranged(data, file=file, ref=ref, base_dir=base_dir).scenario
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = pydantic_problems(file, exc, tags=INJECT_KINDS, model=Scenario)
+        problems += _references_of_the_rest(data, exc, file=file, ref=ref, base_dir=base_dir)
         raise ScenarioError(_at_most(problems, file)) from None
     if sc.maps is not None:
         sc, ref = _pack(file, sc, base_dir)
@@ -473,6 +479,60 @@ def parse_scenario(
     if problems:
         raise ScenarioError(_at_most(problems, file))
     return sc
+
+
+def _references_of_the_rest(
+    data: dict[str, Any],
+    exc: ValidationError,
+    *,
+    file: str,
+    ref: RefData | None,
+    base_dir: Path | None,
+) -> list[Problem]:
+    """The cross-reference problems (unknown ids, times after the horizon…) of the parts of a
+    scenario that passed the schema, so ``validate`` reports them in the same pass: the items
+    and nested keys pydantic refused are left out and the rest is checked. Nothing when a
+    top-level value was refused (a wrong horizon would make every time check misleading) or
+    the rest does not validate either."""
+    rest = copy.deepcopy(data)
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if p != "[key]"]
+        if len(loc) == 1 and err["type"] == "extra_forbidden":  # an unknown key: left out
+            rest.pop(str(loc[0]), None)
+            continue
+        if len(loc) < 2 or (err["type"] == "missing" and len(loc) < 3):
+            return []
+        holder: Any = rest
+        for part in loc[:1]:
+            holder = holder.get(part) if isinstance(holder, dict) else None
+        key = loc[1]
+        if isinstance(holder, list) and isinstance(key, int) and key < len(holder):
+            holder[key] = None
+        elif isinstance(holder, dict):
+            holder.pop(key, None)
+        else:
+            return []
+    kept: dict[str, list[int]] = {}  # per list: the original index of each item kept
+    for k, v in rest.items():
+        if isinstance(v, list):
+            kept[k] = [i for i, x in enumerate(v) if x is not None]
+            rest[k] = [x for x in v if x is not None]
+    try:
+        sc = Scenario.model_validate(rest)
+        if sc.maps is not None:
+            sc, ref = _pack(file, sc, base_dir)
+    except (ValidationError, InputError):
+        return []
+    return [_original_index(p, kept) for p in check_references(file, sc, ref or load_refdata())]
+
+
+def _original_index(p: Problem, kept: dict[str, list[int]]) -> Problem:
+    """``p`` with a list item's index as the file has it (items left out shift the rest)."""
+    head, _, tail = p.field.partition(".")
+    index, dot, after = tail.partition(".")
+    if head in kept and index.isdigit() and int(index) < len(kept[head]):
+        return dataclasses.replace(p, field=f"{head}.{kept[head][int(index)]}{dot}{after}")
+    return p
 
 
 def scenario_refdata(sc: Scenario, *, ref: RefData | None = None) -> RefData:

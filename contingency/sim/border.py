@@ -13,12 +13,15 @@ result is per-group arrays from which all hourly tables are computed afterwards.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
+from simpy.events import URGENT
 
 from contingency.domain import LaneMode
 from contingency.refdata import RefData
@@ -32,7 +35,7 @@ from contingency.sim.arrivals import (
     baseline_traffic,
     checkpoint_groups,
 )
-from contingency.sim.checkpoint import LanePool, SharedRoad
+from contingency.sim.checkpoint import LanePool, SharedRoad, SimultaneousEvents, Timer
 from contingency.sim.diversion import Reach, best_choice, informed, reaches
 from contingency.sim.injects import BorderAction, border_action
 from contingency.sim.rng import stream
@@ -522,11 +525,84 @@ def _divert_gate(
     return gate
 
 
+def run_border(
+    sc: Scenario,
+    ref: RefData,
+    *,
+    plan: Plan | None = None,
+    on_day: Callable[[int], object] | None = None,
+    settle: bool = True,
+) -> dict[str, CheckpointRun]:
+    """Build the border stage and run it over the horizon, day by day (``on_day(day)`` after
+    each): with settled lane pools (:attr:`LanePool.settled`), or, should a group's event
+    fall at the very time a controller acts, again with every pool on the SimPy schedule.
+    Either way every group starts when the SimPy model starts it. ``settle=False``: every
+    pool on the SimPy schedule from the start (the reference model)."""
+    plan = plan or resolve(sc, ref)
+    reported = 0
+    for settled in (True, False) if settle else (False,):
+        env = simpy.Environment()
+        runs = build_border(env, sc, ref, plan=plan, settled=settled)
+        try:
+            with _collector_paused():
+                for day in range(1, sc.horizon_days + 1):
+                    env.run(until=day * 24)
+                    if on_day is not None and day > reported:
+                        reported = day
+                        on_day(day)
+        except SimultaneousEvents:
+            continue
+        return runs
+    raise AssertionError("the SimPy schedule orders every event")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: the stage makes millions of small tuples
+    and events and no cycles, and each collection would scan them all."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _settle_pools(env: simpy.Environment, runs: dict[str, CheckpointRun], n_hours: int) -> None:
+    """Settle the pools of lane modes that can be (no shared road, no gate, no diversion),
+    far and near alike, and catch them up at the end of the run."""
+    settled = [
+        pool
+        for run in runs.values()
+        for lm in LaneMode
+        if run.far.pools[lm].road is None
+        and run.near.pools[lm].road is None
+        and run.far.pools[lm].gate is None
+        for pool in (run.far.pools[lm], run.near.pools[lm])
+    ]
+    for pool in settled:
+        pool.settled = True
+
+    def catch_up(_event: simpy.Event) -> None:
+        for pool in settled:
+            pool.settle(n_hours, final=True)
+
+    Timer(env, n_hours, catch_up, priority=URGENT)
+
+
 def build_border(
-    env: simpy.Environment, sc: Scenario, ref: RefData, *, plan: Plan | None = None
+    env: simpy.Environment,
+    sc: Scenario,
+    ref: RefData,
+    *,
+    plan: Plan | None = None,
+    settled: bool = False,
 ) -> dict[str, CheckpointRun]:
     """Create every checkpoint's groups, lane pools and controllers in ``env`` (``plan``:
-    the scenario resolved against ``ref``, resolved here when not given)."""
+    the scenario resolved against ``ref``, resolved here when not given). ``settled``: serve
+    the pools that can be off the SimPy schedule (see :func:`run_border`); a run must then
+    reach the horizon before its pools are read, and may raise :class:`SimultaneousEvents`."""
     n_hours = sc.horizon_days * 24
     plan = plan or resolve(sc, ref)
     heading = {cp: _heading(sc, setup) for cp, setup in plan.checkpoints.items()}
@@ -567,6 +643,8 @@ def build_border(
         run.near.mean_service_h = _mean_service_h(near, setup.near_side)
         run.far.mean_service_h = _mean_service_h(far, setup.far_side)
         runs[cp_id] = run
+    if settled and not diverting:
+        _settle_pools(env, runs, n_hours)
     for cp_id, run in runs.items():
         if diverting and reach[cp_id].to:
             for m in Mode:

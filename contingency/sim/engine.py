@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import simpy
 from tqdm import tqdm
 
 from contingency.domain import LaneMode
@@ -27,7 +26,7 @@ from contingency.scenario import Mode, Scenario
 from contingency.scenario.plan import resolve
 from contingency.scenario.schema import Side
 from contingency.scenario.sites import with_scenario_places
-from contingency.sim.border import CheckpointRun, build_border
+from contingency.sim.border import CheckpointRun, run_border
 from contingency.sim.centres import Crossed, Downstream
 
 GROUP_FIELDS = ("vulnerable", "to_reception", "to_rehabilitation", "self_arranged", "leaving")
@@ -295,15 +294,24 @@ def _hourly_waits(
         if len(frame)
         else pd.DataFrame(columns=[0.5, 0.95])
     )
-    mx = frame.groupby("h")["w"].max() if len(frame) else pd.Series(dtype=float)
-    came = np.isfinite(arrive)
-    oldest = _oldest_waiting(arrive[came], start[came], hours)
     every_hour = range(1, n_hours + 1)
     return {
         "wait_p50_h": q.get(0.5, pd.Series(dtype=float)).reindex(every_hour).to_numpy(),
         "wait_p95_h": q.get(0.95, pd.Series(dtype=float)).reindex(every_hour).to_numpy(),
-        "wait_max_h": np.fmax(mx.reindex(every_hour).to_numpy(), oldest),
+        "wait_max_h": _hourly_max_wait(arrive, start, hours),
     }
+
+
+def _hourly_max_wait(arrive: np.ndarray, start: np.ndarray, hours: np.ndarray) -> np.ndarray:
+    """Per hour: the longest wait of the groups starting service in it or still waiting at
+    its end (NaN: neither). ``arrive`` may hold ``inf`` (never came)."""
+    n_hours = len(hours)
+    started = np.isfinite(start)
+    sb = np.ceil(start[started]).astype(int).clip(1, n_hours)
+    mx = np.full(n_hours + 1, np.nan)
+    np.fmax.at(mx, sb, start[started] - arrive[started])
+    came = np.isfinite(arrive)
+    return np.fmax(mx[1:], _oldest_waiting(arrive[came], start[came], hours))
 
 
 def _queues(
@@ -377,6 +385,44 @@ def _hourly_table(
             "diverted_in": per_hour(moved["in"]),
             "baseline_inbound_processed": ordinary["inbound"],
             "baseline_outbound_processed": ordinary["outbound"],
+        }
+    )
+
+
+STRESS_COLUMNS = (
+    "time_h",
+    "checkpoint",
+    "arrived",
+    "at_checkpoint",
+    "held_beyond_border",
+    "queue_persons",
+    "wait_max_h",
+    "far_queue_persons",
+    "far_wait_max_h",
+)
+"""The columns of ``checkpoints_hourly`` a lean run keeps (see :func:`simulate`)."""
+
+
+def _lean_hourly_table(
+    cp: str, g: _CheckpointGroups, run: CheckpointRun, n_hours: int
+) -> pd.DataFrame:
+    """One row per hour of one checkpoint, :data:`STRESS_COLUMNS` only, each computed as
+    :func:`_hourly_table` computes it."""
+    hours = np.arange(1, n_hours + 1, dtype=float)
+    entered_c = _cum_at(g.entry_h, g.persons, hours)
+    near = _cum_at(g.entry_h, g.persons, hours) - _cum_at(g.start_h, g.persons, hours)
+    far = _cum_at(g.far_arrive_h, g.persons, hours) - _cum_at(g.far_start_h, g.persons, hours)
+    return pd.DataFrame(
+        {
+            "time_h": hours.astype(int),
+            "checkpoint": cp,
+            "arrived": np.diff(np.concatenate([[0], entered_c])),
+            "at_checkpoint": entered_c - _cum_at(g.end_h, g.persons, hours),
+            "held_beyond_border": np.maximum(near - run.setup.waiting_area_persons, 0),
+            "queue_persons": near,
+            "wait_max_h": _hourly_max_wait(g.entry_h, g.start_h, hours),
+            "far_queue_persons": far,
+            "far_wait_max_h": _hourly_max_wait(g.far_arrive_h, g.far_start_h, hours),
         }
     )
 
@@ -489,14 +535,22 @@ def _ordinary_totals(run: CheckpointRun, n_hours: int) -> dict[str, int]:
 
 
 def _checkpoint_tables(
-    runs: dict[str, CheckpointRun], n_hours: int, *, lengths_m: dict[str, float]
+    runs: dict[str, CheckpointRun],
+    n_hours: int,
+    *,
+    lengths_m: dict[str, float],
+    lean: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]], pd.DataFrame, pd.DataFrame]:
     """The hourly checkpoint table, crossings per checkpoint, whole-run figures and the
-    groups."""
+    groups (``lean``: :data:`STRESS_COLUMNS`, the demand figures and no groups)."""
     rows, crossings, waits, groups = [], {}, [], []
     for cp, run in runs.items():
         g = _CheckpointGroups.of(run, lengths_m, runs)
         crossings[cp] = _crossings(g, n_hours)
+        if lean:
+            rows.append(_lean_hourly_table(cp, g, run, n_hours))
+            waits.append(_whole_run(cp, g, n_hours))
+            continue
         rows.append(_hourly_table(cp, g, run, n_hours, lengths_m))
         groups.append(groups_table(cp, g))
         waits.append({**_whole_run(cp, g, n_hours), **_ordinary_totals(run, n_hours)})
@@ -504,7 +558,7 @@ def _checkpoint_tables(
         pd.concat(rows, ignore_index=True),
         crossings,
         pd.DataFrame(waits),
-        pd.concat(groups, ignore_index=True),
+        pd.concat(groups, ignore_index=True) if groups else pd.DataFrame(),
     )
 
 
@@ -529,6 +583,8 @@ def simulate(
     progress: bool = False,
     route: bool = True,
     on_progress: Callable[[float], object] | None = None,
+    lean: bool = False,
+    settle: bool = True,
 ) -> SimOutput:
     """Simulate ``sc`` over its horizon.
 
@@ -541,6 +597,14 @@ def simulate(
         they simply count as relocated on leaving.
     on_progress
         Called with the fraction done (0..1) after each simulated day of each stage.
+    lean
+        Build only what a stress replication reads: ``checkpoints`` with
+        :data:`STRESS_COLUMNS`, ``centres``, ``ledger``, ``transported``, ``unmet`` and the
+        demand columns of ``waits``; the other tables are empty. The same run, the same
+        ledger checks, the same values in what it builds.
+    settle
+        Serve lane pools off the SimPy schedule where that starts every group at the same
+        time (:func:`~contingency.sim.border.run_border`); False: every pool on it.
 
     Raises
     ------
@@ -548,10 +612,8 @@ def simulate(
         If at any hour the people ledger does not balance.
     """
     n_hours = sc.horizon_days * 24
-    env = simpy.Environment()
     ref = with_scenario_places(sc, ref)  # the crossings and sites the scenario brings
     plan = resolve(sc, ref)
-    runs = build_border(env, sc, ref, plan=plan)
     bar = tqdm(total=2 * sc.horizon_days, desc=sc.name, unit="day", delay=2.0, disable=not progress)
 
     def day_done(fraction: float) -> None:
@@ -559,18 +621,19 @@ def simulate(
         if on_progress is not None:
             on_progress(fraction)
 
-    for day in range(1, sc.horizon_days + 1):
-        env.run(until=day * 24)
+    def border_day(day: int) -> None:
         day_done(day / (2 * sc.horizon_days))
+
+    runs = run_border(sc, ref, plan=plan, on_day=border_day, settle=settle)
     cp_table, crossings, waits, groups = _checkpoint_tables(
-        runs, n_hours, lengths_m=vehicle_length_m(ref.maps_dir)
+        runs, n_hours, lengths_m=vehicle_length_m(ref.maps_dir), lean=lean
     )
     down = Downstream(sc, ref, list(runs), route=route, plan=plan)
     ledger, centres = _downstream_hours(sc, down, cp_table, crossings, day_done=day_done)
     bar.close()
     transported = pd.DataFrame(down.transported, columns=list(down.centres))
     transported.insert(0, "day", np.arange(sc.horizon_days))
-    flows, corridors, regions, unmet, unreachable = _routing_tables(down, ref)
+    flows, corridors, regions, unmet, unreachable = _routing_tables(down, ref, lean=lean)
     return SimOutput(
         checkpoints=cp_table,
         centres=centres,
@@ -677,7 +740,13 @@ def _downstream_hours(
     return pd.DataFrame(ledger_rows), pd.DataFrame(centre_rows, columns=list(CENTRE_COLUMNS))
 
 
-def _routing_tables(down: Downstream, ref: RefData) -> tuple[pd.DataFrame, ...]:
+def _routing_tables(
+    down: Downstream, ref: RefData, *, lean: bool = False
+) -> tuple[pd.DataFrame, ...]:
+    """Flows, corridors, regions, unmet and unreachable (``lean``: unmet only, the others
+    empty)."""
+    if lean:
+        return pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), _unmet_table(down), pd.DataFrame()
     r = down.router
     flows = pd.DataFrame(
         r.flows if r else [], columns=["day", "origin", "region", "persons", "travel_h", "path"]
@@ -702,6 +771,10 @@ def _routing_tables(down: Downstream, ref: RefData) -> tuple[pd.DataFrame, ...]:
         }
     )
     regions["remaining"] = regions["capacity"] - regions["allocated"]
-    unmet = pd.DataFrame(down.unmet_log, columns=["time_h", "centre", "persons"])
+    unmet = _unmet_table(down)
     unreachable = pd.DataFrame(r.unreachable if r else [], columns=["day", "origin", "region"])
     return flows, corridors, regions, unmet, unreachable
+
+
+def _unmet_table(down: Downstream) -> pd.DataFrame:
+    return pd.DataFrame(down.unmet_log, columns=["time_h", "centre", "persons"])

@@ -15,9 +15,10 @@ import json
 import os
 import re
 import secrets
+from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -32,7 +33,10 @@ EXERCISES = "exercises"
 ID_PATTERN = re.compile(r"^ex-[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 """An exercise id: ``ex-YYYYMMDD-HHMMSS-`` and six hex digits (safe as a folder name)."""
 MAX_ENTRIES = 10_000
-"""The log entries read from one exercise; more are a damaged or hostile file."""
+"""The latest log entries read from one exercise; older ones beyond are a damaged or hostile
+file's."""
+MAX_NOTE = 1000
+"""Characters kept of a note or an operator's name."""
 
 Action = Literal["start", "inject", "undo", "levers"]
 
@@ -52,6 +56,9 @@ class LogEntry:
     note: str = ""
     levers: dict[str, Any] | None = None
     """The levers applied (``levers``), as :func:`contingency.levers.apply_levers` takes them."""
+    digest: str | None = None
+    """The digest of the scenario in force after this entry (its seed the exercise's): a run
+    of that scenario is this exercise's, up to this entry."""
 
 
 @dataclass(frozen=True)
@@ -148,26 +155,41 @@ class Exercise:
             yield
 
     def append(self, entry: LogEntry) -> None:
-        """Add ``entry`` to the log, durably, one whole line (writers take turns)."""
+        """Add ``entry`` to the log, durably, one whole line (writers take turns; a line left
+        unfinished by a crash is closed first, so it cannot swallow this one)."""
+        entry = replace(entry, note=entry.note[:MAX_NOTE], operator=entry.operator[:MAX_NOTE])
         line = json.dumps(asdict(entry), ensure_ascii=False, sort_keys=True) + "\n"
-        with self._locked(), open(self.log_path, "a", encoding="utf-8") as f:
-            f.write(line)
+        with self._locked(), open(self.log_path, "a+b") as f:
+            f.seek(0, os.SEEK_END)
+            if f.tell() > 0:
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    f.write(b"\n")
+            f.write(line.encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
 
-    def entries(self) -> list[LogEntry]:
-        """The log, oldest first; a line cut short by a crash (the last one) is skipped."""
+    def read(self) -> tuple[list[LogEntry], int]:
+        """The log, oldest first (at most the latest :data:`MAX_ENTRIES`), and how many lines
+        could not be read (cut short by a crash, or damaged)."""
+        entries: deque[LogEntry] = deque(maxlen=MAX_ENTRIES)
+        skipped = 0
         try:
-            lines = self.log_path.read_text(encoding="utf-8").splitlines()
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    if not line.strip():
+                        continue
+                    try:
+                        entries.append(_entry(json.loads(line)))
+                    except (ValueError, TypeError, KeyError, AttributeError):
+                        skipped += 1
         except OSError:
-            return []
-        out = []
-        for line in lines[:MAX_ENTRIES]:
-            try:
-                out.append(_entry(json.loads(line)))
-            except (ValueError, TypeError, KeyError):
-                continue
-        return out
+            return [], 0
+        return list(entries), skipped
+
+    def entries(self) -> list[LogEntry]:
+        """The log, oldest first; lines that cannot be read are left out (see :meth:`read`)."""
+        return self.read()[0]
 
     def state(self) -> ExerciseState:
         """The levers and live injects in force after the whole log."""
@@ -186,6 +208,7 @@ def _entry(data: Mapping[str, Any]) -> LogEntry:
         inject=dict(data["inject"]) if isinstance(data.get("inject"), dict) else None,
         note=str(data.get("note") or ""),
         levers=dict(data["levers"]) if isinstance(data.get("levers"), dict) else None,
+        digest=str(data["digest"]) if data.get("digest") else None,
     )
 
 
@@ -228,22 +251,41 @@ def exercise_log_for_run(
 ) -> list[LogEntry]:
     """The log of the exercise whose board showed a run of ``run_scenario`` with ``seed``: its
     entries up to the latest one whose state is that scenario; [] when no exercise in the store
-    ``runs_dir`` made it."""
+    ``runs_dir`` made it. Entries carry the digest of their state; a log written without them
+    is replayed against ``ref`` (the run's map pack)."""
     key = scenario_digest(run_scenario.model_copy(update={"seed": seed}))  # a stored run's
     # scenario carries the seed it ran with
     for ex in list_exercises(runs_dir):
         try:
             if ex.meta()["seed"] != seed:
                 continue
-            base = ex.scenario(ref)
         except InputError:
             continue
         entries = ex.entries()
         for end in range(len(entries), 0, -1):
-            try:
-                sc = state_scenario(base, ref, replay(entries[:end]))
-            except InputError:
-                continue
-            if scenario_digest(sc.model_copy(update={"seed": seed})) == key:
+            if entries[end - 1].digest == key:
                 return entries[:end]
+        if any(e.digest for e in entries):
+            continue
+        found = _replayed(ex, entries, key, seed, ref)
+        if found:
+            return found
+    return []
+
+
+def _replayed(
+    ex: Exercise, entries: list[LogEntry], key: str, seed: int, ref: RefData
+) -> list[LogEntry]:
+    """The entries up to the latest one whose replayed state has digest ``key``."""
+    try:
+        base = ex.scenario(ref)
+    except InputError:
+        return []
+    for end in range(len(entries), 0, -1):
+        try:
+            sc = state_scenario(base, ref, replay(entries[:end]))
+        except InputError:
+            continue
+        if scenario_digest(sc.model_copy(update={"seed": seed})) == key:
+            return entries[:end]
     return []

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from contingency.results import RunResult
 
 RUNS_ENV = "CONTINGENCY_RUNS"
+KINDS = ("run", "stress", "nowcast", "explore")
+"""Kinds of stored run: a simulated run, a stress study, a nowcast from the live feed (its
+median replication's tables, ``forecast_hourly.parquet``; see :mod:`contingency.nowcast`), an
+exploration of a scenario's ranges (``samples.parquet``; see :mod:`contingency.explore`)."""
 INDEX = "index.sqlite"
 PACKAGES = ("contingency", "simpy", "pandas", "numpy", "networkx", "pydantic", "dask", "streamlit")
 _SCHEMA = """

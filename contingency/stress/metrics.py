@@ -12,7 +12,11 @@ import numpy as np
 import pandas as pd
 
 from contingency.metrics.gaps import centre_load, centre_present
-from contingency.results import RunResult
+from contingency.refdata import RefData
+from contingency.results import RunResult, final_ledger, run_demand
+from contingency.scenario import Scenario
+from contingency.scenario.sites import with_scenario_places
+from contingency.sim.engine import simulate
 
 
 def facility_figures(tables: dict[str, pd.DataFrame], thresholds: dict) -> pd.DataFrame:
@@ -60,11 +64,51 @@ def facility_figures(tables: dict[str, pd.DataFrame], thresholds: dict) -> pd.Da
 def replication_record(result: RunResult) -> dict:
     """What a replication sends back: its seed, the facility figures, the total, the persons
     ``arrived`` (the ledger's: past the far side) and ``presented`` (at the far side)."""
-    figs = facility_figures(result.tables, result.summary["thresholds"])
+    return _record(
+        result.tables,
+        result.summary["thresholds"],
+        seed=result.summary["seed"],
+        arrived=result.summary["ledger"]["arrived"],
+        presented=result.summary["demand"]["presented"],
+    )
+
+
+def lean_replication(sc: Scenario, ref: RefData, *, seed: int) -> dict:
+    """:func:`replication_record` of ``run_scenario(sc, ref, seed=seed)``, equal to it in every
+    figure, from a lean run (:func:`~contingency.sim.engine.simulate` with ``lean``): no
+    summary, no groups, needs or routing tables; the ledger and demand checks as in a full run.
+
+    Raises
+    ------
+    LedgerError
+        As :func:`~contingency.results.run_scenario` does.
+    """
+    sc = sc.model_copy(update={"seed": seed})
+    ref = with_scenario_places(sc, ref)
+    out = simulate(sc, ref, lean=True)
+    ledger = final_ledger(out)
+    tables = {
+        "checkpoints_hourly": out.checkpoints,
+        "centres_hourly": out.centres,
+        "unmet_daily": out.unmet,
+    }
+    return _record(
+        tables,
+        sc.thresholds.model_dump(),
+        seed=seed,
+        arrived=ledger["arrived"],
+        presented=run_demand(out, ledger)["presented"],
+    )
+
+
+def _record(
+    tables: dict[str, pd.DataFrame], thresholds: dict, *, seed: int, arrived: int, presented: int
+) -> dict:
+    figs = facility_figures(tables, thresholds)
     return {
-        "seed": result.summary["seed"],
+        "seed": seed,
         "facilities": figs.to_dict("records"),
         "red_person_hours": float(figs["red_person_hours"].sum()),
-        "arrived": result.summary["ledger"]["arrived"],
-        "presented": result.summary["demand"]["presented"],
+        "arrived": arrived,
+        "presented": presented,
     }

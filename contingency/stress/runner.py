@@ -35,19 +35,30 @@ error."""
 def replicate(sc: Scenario, seed: int) -> Record:
     """One replication of ``sc`` (validated already; runs on a worker, which receives it
     pickled, and reads the map pack its ``maps`` names, an absolute path, else the bundled
-    one): returns its figures or its seed and error."""
-    from contingency.results import run_scenario
+    one, cached in the worker between tasks): returns its figures (a lean run, equal to a
+    full run's :func:`~contingency.stress.metrics.replication_record`) or its seed and
+    error."""
     from contingency.scenario import scenario_refdata
-    from contingency.stress.metrics import replication_record
+    from contingency.stress.metrics import lean_replication
 
     try:
-        return replication_record(run_scenario(sc, scenario_refdata(sc), seed=seed))
+        return lean_replication(sc, scenario_refdata(sc), seed=seed)
     except Exception as exc:  # reported per replication; the others go on
         return {
             "seed": seed,
             "error": f"{type(exc).__name__}: {exc}",
             "traceback": traceback.format_exc(limit=5),
         }
+
+
+def replicate_full(sc: Scenario, seed: int) -> Record:
+    """:func:`replicate` as it ran before lean runs: a full run with every lane pool on the
+    SimPy schedule, all tables and the summary, then its figures (the benchmark's "before")."""
+    from contingency.results import run_scenario
+    from contingency.scenario import scenario_refdata
+    from contingency.stress.metrics import replication_record
+
+    return replication_record(run_scenario(sc, scenario_refdata(sc), seed=seed, settle=False))
 
 
 @dataclass

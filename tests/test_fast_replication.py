@@ -1,0 +1,181 @@
+"""Cheaper stress replications give the same results.
+
+Settled lane pools (served off the SimPy schedule between the controllers' events) start every
+group of every bundled scenario at the time the SimPy model starts it; a lean replication
+gives the figures of a full run; a tie between a group's event and a controller's falls back to
+the SimPy schedule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import simpy
+
+from contingency.resources import SCENARIOS_DIR
+from contingency.scenario import load_scenario, scenario_refdata
+from contingency.sim import checkpoint
+from contingency.sim.border import CheckpointRun, run_border
+from contingency.sim.checkpoint import LanePool, SimultaneousEvents
+from contingency.stress.metrics import lean_replication, replication_record
+from contingency.stress.runner import replicate
+
+BUNDLED = sorted(SCENARIOS_DIR.glob("*.yaml")) + sorted(
+    SCENARIOS_DIR.glob("history/*/scenario.yaml")
+)
+
+
+def _pools(runs: dict[str, CheckpointRun]) -> list[tuple[str, LanePool]]:
+    return [
+        (f"{cp}/{side}/{lm.value}", pool)
+        for cp, run in runs.items()
+        for side in ("far", "near")
+        for lm, pool in getattr(run, side).pools.items()
+    ]
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: Path(p).parent.name + "/" + p.stem)
+def test_settled_pools_start_every_group_when_simpy_does(path: Path):
+    sc = load_scenario(path)
+    ref = scenario_refdata(sc)
+    simpy_runs = run_border(sc, ref, settle=False)
+    settled_runs = run_border(sc, ref)
+    pairs = list(zip(_pools(simpy_runs), _pools(settled_runs), strict=True))
+    for (name, a), (_, b) in pairs:
+        assert not a.settled
+        for field in ("start_h", "service_h", "arrive_h"):
+            assert np.array_equal(getattr(a, field), getattr(b, field)), (name, field)
+        assert (a.busy, a.queued_persons, len(a.queue)) == (b.busy, b.queued_persons, len(b.queue))
+    if path.stem == "south_conflict":  # the default scenario takes the settled path
+        assert all(b.settled for _, (_, b) in pairs)
+
+
+def test_a_lean_replication_gives_the_full_runs_figures(south_base):
+    sc, result = south_base
+    lean = lean_replication(sc, scenario_refdata(sc), seed=sc.seed)
+    assert lean == replication_record(result)
+
+
+def test_replicate_gives_the_full_runs_figures_on_the_smoke_scenario(ref):
+    from contingency.results import run_scenario
+
+    sc = load_scenario(SCENARIOS_DIR / "smoke.yaml", ref=ref)
+    full = replication_record(run_scenario(sc, ref, seed=7, settle=False))
+    assert replicate(sc, 7) == full
+
+
+def _settled_pair(arrive_h: list[float]) -> tuple[simpy.Environment, LanePool, LanePool]:
+    env = simpy.Environment()
+    n = len(arrive_h)
+    persons = np.ones(n, dtype=np.int64)
+    far = LanePool(env, np.asarray(arrive_h), persons, np.full(n, 0.25), max_lanes=1)
+    near = LanePool(env, np.zeros(n), persons, np.full(n, 0.5), max_lanes=1)
+    far.feed(near)
+    for pool in (far, near):
+        pool.settled = True
+        pool.start()
+    return env, far, near
+
+
+def test_a_settled_pool_serves_in_order_and_catches_up_on_demand():
+    env, far, near = _settled_pair([0.1, 0.2, 0.3])
+
+    def control():
+        far.set_open_lanes(1)
+        near.set_open_lanes(1)
+        yield env.timeout(2.0)
+        near.set_open_lanes(1)
+
+    env.process(control())
+    env.run(until=3.0)
+    far.settle(3.0, final=True)
+    near.settle(3.0, final=True)
+    assert far.start_h.tolist() == pytest.approx([0.1, 0.35, 0.6])
+    assert near.arrive_h.tolist() == pytest.approx([0.35, 0.6, 0.85])
+    assert near.start_h.tolist() == pytest.approx([0.35, 0.85, 1.35])
+
+
+def test_an_arrival_at_a_controllers_instant_is_left_to_simpy():
+    env, far, near = _settled_pair([0.5, 1.0])
+
+    def control():
+        far.set_open_lanes(1)
+        near.set_open_lanes(1)
+        yield env.timeout(1.0)
+        far.set_open_lanes(0)  # the arrival at 1.0 would start before or after: SimPy decides
+
+    env.process(control())
+    with pytest.raises(SimultaneousEvents):
+        env.run(until=2.0)
+
+
+def test_run_border_falls_back_to_the_simpy_schedule(ref, monkeypatch):
+    sc = load_scenario(SCENARIOS_DIR / "smoke.yaml", ref=ref)
+    expected = run_border(sc, ref, settle=False)
+
+    def tie(pool: LanePool, until: float) -> float:
+        raise SimultaneousEvents(until)
+
+    monkeypatch.setattr(checkpoint, "_settle", tie)
+    runs = run_border(sc, ref)
+    for (name, a), (_, b) in zip(_pools(expected), _pools(runs), strict=True):
+        assert not b.settled
+        assert np.array_equal(a.start_h, b.start_h), name
+
+
+def _random_pair(seed: int, *, settled: bool) -> tuple[LanePool, LanePool]:
+    """A far pool feeding a near one (some groups start at the near one), 2 lanes at most
+    each, lanes and processing multiplier changed every hour by a controller."""
+    rng = np.random.default_rng(seed)
+    n_far, n_own = 300, 60
+    env = simpy.Environment()
+    far = LanePool(
+        env,
+        np.sort(rng.uniform(0, 40, n_far)),
+        rng.integers(1, 5, n_far),
+        rng.gamma(2.0, 0.1, n_far),
+        max_lanes=3,
+    )
+    own = np.sort(rng.uniform(0, 40, n_own))
+    near = LanePool(
+        env,
+        np.concatenate([np.zeros(n_far), own]),
+        rng.integers(1, 5, n_far + n_own),
+        rng.gamma(2.0, 0.12, n_far + n_own),
+        max_lanes=3,
+    )
+    far.feed(near)
+    for pool in (far, near):
+        pool.settled = settled
+        pool.start()
+    plan = rng.integers(0, 4, (48, 2))
+    factor = rng.choice([1.0, 0.5, 1.5], 48)
+
+    def control():
+        for h in range(48):
+            for pool, lanes in zip((far, near), plan[h], strict=True):
+                pool.set_open_lanes(int(lanes))
+                pool.multiplier = float(factor[h])
+            yield env.timeout(1.0)
+
+    env.process(control())
+    env.run(until=48.0)
+    if settled:
+        far.settle(48.0, final=True)
+        near.settle(48.0, final=True)
+    return far, near
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_settled_pools_match_simpy_under_changing_lanes_and_multipliers(seed: int):
+    pairs = zip(_random_pair(seed, settled=False), _random_pair(seed, settled=True), strict=True)
+    for a, b in pairs:
+        assert np.isfinite(a.start_h).sum() > 100
+        for field in ("start_h", "service_h", "arrive_h"):
+            assert np.array_equal(getattr(a, field), getattr(b, field)), field
+        assert (a.busy, a.queued_persons, list(a.queue)) == (
+            b.busy,
+            b.queued_persons,
+            list(b.queue),
+        )
