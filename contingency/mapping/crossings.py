@@ -27,6 +27,8 @@ class CheckpointItem(TypedDict):
     name_kk: str
     name_en: str
     partner: str | None
+    partner_ru: NotRequired[str | None]
+    partner_kk: NotRequired[str | None]
     """The crossing's name on the far side."""
     lat: float
     lon: float
@@ -102,6 +104,8 @@ def checkpoint_items(
                 name_kk=row["name_kk"],
                 name_en=row["name_en"],
                 partner=partner_name(row),
+                partner_ru=partner_name(row, "ru"),
+                partner_kk=partner_name(row, "kk"),
                 lat=float(row["lat"]),
                 lon=float(row["lon"]),
                 modernised=bool(row["modernised"]),

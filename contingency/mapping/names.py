@@ -42,10 +42,11 @@ def _kazakh_centre_name(fid: str, ref: RefData) -> str | None:
     return name if isinstance(name, str) and name.strip() else None
 
 
-def partner_name(row: Mapping[Hashable, Any]) -> str | None:
-    """The crossing's short name on the far side (``neighbour_checkpoint``, else ``partner``),
+def partner_name(row: Mapping[Hashable, Any], lang: str = "en") -> str | None:
+    """The crossing's short name on the far side in ``lang`` (``neighbour_checkpoint_ru`` or
+    ``_kk`` where the map pack gives them, else ``neighbour_checkpoint``, else ``partner``),
     or ``None`` when the map pack gives none."""
-    for col in ("neighbour_checkpoint", "partner"):
+    for col in (f"neighbour_checkpoint_{lang}", "neighbour_checkpoint", "partner"):
         v = row.get(col)
         if isinstance(v, str) and v.strip():
             return v.strip()
@@ -61,7 +62,7 @@ def gap_place(gap: Gap, lang: str, ref: RefData, summary: Mapping[str, Any]) -> 
         return name
     fid = gap["facility"]
     places = ref.checkpoints.loc[ref.checkpoints.index == fid].to_dict("records")
-    partner = partner_name(places[0]) if places else None
+    partner = partner_name(places[0], lang) if places else None
     if partner is None:
         return t("gaps.far_side", lang, checkpoint=name)
     return t("gaps.far_side_partner", lang, checkpoint=name, partner=partner)

@@ -399,8 +399,9 @@ def checkpoint_rows(c: CheckpointItem, lang: str) -> tuple[list[str], list[list[
         [t(key, lang), fmt(near, lang), *([fmt(far, lang)] if has_far else [])]
         for key, near, far in per_side
     ]
-    if c["partner"]:
-        rows.append([t("f.partner", lang), c["partner"]])
+    partner = c.get(f"partner_{lang}") or c["partner"]
+    if partner:
+        rows.append([t("f.partner", lang), partner])
     rows += [
         [t(key, lang), fmt(v, lang)]
         for key, v in (

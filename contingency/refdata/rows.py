@@ -79,6 +79,9 @@ class CheckpointRow(CsvRow):
     ``coord_source`` say how the point was placed."""
     partner: str | None = None
     """The crossing's name on the other side of the border."""
+    neighbour_checkpoint_ru: str | None = None
+    neighbour_checkpoint_kk: str | None = None
+    """The far side's short name in Russian and Kazakh (``neighbour_checkpoint`` is English)."""
     modernised: bool
     design_vehicles_per_day: NonNegative | None = None
     design_persons_per_day: NonNegative | None = None
