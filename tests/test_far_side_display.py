@@ -354,9 +354,7 @@ def test_the_board_gap_list_names_the_far_side():
     at = _smoke_board()
     table = next(d.value for d in at.dataframe if t("gaps.facility", "ru") in d.value.columns)
     places = set(table[t("gaps.facility", "ru")])
-    assert (
-        "Сопредельная сторона пункта Жибек Жолы (выездной контроль соседа: Гишткуприк)" in places
-    )
+    assert "Сопредельная сторона пункта Жибек Жолы (выездной контроль соседа: Гишткуприк)" in places
     assert "Жибек Жолы" in places  # our side's gap stays under the checkpoint's own name
 
 
