@@ -447,6 +447,17 @@ def _exercise_log(run_dir: Path, runs_dir: Path | None) -> list[LogEntry]:
 
 MAX_REPLICATIONS = 10_000
 MAX_WORKERS = 64
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        max=MAX_WORKERS,
+        help=f"LocalCluster worker processes, 1 to {MAX_WORKERS} (default 2).",
+    ),
+]
+Scheduler = Annotated[
+    str | None, typer.Option(help="Address of an existing Dask scheduler (tried for 10 s).")
+]
 
 
 def _stress_option_problems(
@@ -613,18 +624,8 @@ def stress(
             min=1, max=MAX_REPLICATIONS, help=f"Independent replications, 1 to {MAX_REPLICATIONS}."
         ),
     ] = 20,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            max=MAX_WORKERS,
-            help=f"LocalCluster worker processes, 1 to {MAX_WORKERS} (default 2).",
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Address of an existing Dask scheduler (tried for 10 s)."),
-    ] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     sweep: Annotated[
         str | None,
         typer.Option(
@@ -715,18 +716,8 @@ def explore(
     method: Annotated[
         ExploreMethod, typer.Option(help="lhs (Latin hypercube) or sobol (Saltelli's design).")
     ] = "lhs",
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            max=MAX_WORKERS,
-            help=f"LocalCluster worker processes, 1 to {MAX_WORKERS} (default 2).",
-        ),
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Address of an existing Dask scheduler (tried for 10 s)."),
-    ] = None,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     seed: Seed = None,
     budget: Annotated[
         float | None,

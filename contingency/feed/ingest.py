@@ -21,7 +21,7 @@ import pandas as pd
 
 from contingency.errors import Problem, problem
 from contingency.feed.queues import is_queue_file
-from contingency.feed.records import HASHED, RECORD_COLUMNS, UNHASHED
+from contingency.feed.records import HASHED, RECORD_COLUMNS, UNHASHED, read_table
 
 DIRECTIONS = {"in", "out"}
 MODES = {"car", "bus", "pedestrian", "truck"}
@@ -38,14 +38,6 @@ class Ingested:
     problems: list[Problem] = field(default_factory=list)
     duplicates: int = 0
     bad_rows: int = 0
-
-
-def _read(path: Path) -> pd.DataFrame:
-    if path.suffix == ".parquet":
-        frame = pd.read_parquet(path).astype(str)
-    else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return frame
 
 
 def _row_problems(
@@ -99,7 +91,7 @@ def ingest(folder: Path, checkpoints: set[str]) -> Ingested:
     frames, problems, bad_rows = [], [], 0
     paths = [*folder.glob("*.csv"), *folder.glob("*.parquet")]
     for path in sorted(p for p in paths if not is_queue_file(p)):
-        frame = _read(path)
+        frame = read_table(path)
         good, found = _row_problems(str(path), frame, checkpoints)
         problems += found
         bad_rows += int((~good).sum())

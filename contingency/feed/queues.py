@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from contingency.errors import Problem, problem
+from contingency.feed.records import read_table
 
 QUEUE_PREFIX = "queues_"
 """Files whose name starts with this hold queue observations, not crossing records."""
@@ -45,12 +46,6 @@ class QueuesIngested:
     problems: list[Problem] = field(default_factory=list)
     bad_rows: int = 0
     files: int = 0
-
-
-def _read(path: Path) -> pd.DataFrame:
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path).astype(str)
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def _checks(frame: pd.DataFrame, checkpoints: set[str]) -> dict[str, tuple[pd.Series, str]]:
@@ -99,7 +94,7 @@ def ingest_queues(folder: Path, checkpoints: set[str]) -> QueuesIngested:
     )
     frames, problems, bad_rows = [], [], 0
     for path in paths:
-        frame = _read(path)
+        frame = read_table(path)
         good, found = _file_problems(str(path), frame, checkpoints)
         problems += found
         bad_rows += int((~good).sum())

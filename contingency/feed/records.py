@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Literal
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 RECORD_COLUMNS = (
@@ -60,3 +62,10 @@ def salted(salt: str, *parts: object) -> str:
     """The salted SHA-256 of ``parts`` (hexadecimal): how keys are made from identities."""
     text = "\x1f".join(str(p) for p in (salt, *parts))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A feed file (CSV or Parquet) with every cell as text, as written (empty cells empty)."""
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path).astype(str)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)

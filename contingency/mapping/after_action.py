@@ -158,14 +158,9 @@ def _meta(run: Run) -> dict[str, str]:
 
 
 def _footer(run: Run, lang: str) -> str:
-    gen = t(
-        "export.generated",
-        lang,
-        when=datetime.now().strftime("%Y-%m-%d %H:%M"),
-        run_id=run.run_id,
-        seed=run.summary["seed"],
-    )
-    return f"{t('export.disclaimer', lang)}\n{gen}"
+    from contingency.mapping.export import generated_line  # export imports this module
+
+    return f"{t('export.disclaimer', lang)}\n{generated_line(run, lang)}"
 
 
 def _timeline(

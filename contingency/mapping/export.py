@@ -177,15 +177,20 @@ def moment(run: Run, day: int | None, hour: int | None = None) -> int:
     return (day - 1) * 24 + (24 if hour is None else hour)
 
 
-def _texts(run: Run, time_h: int, lang: str, marking: str | None) -> MapText:
-    sc = run.scenario
-    gen = t(
+def generated_line(run: Run, lang: str) -> str:
+    """ "Made on … · run … · seed …" for a file's footer."""
+    return t(
         "export.generated",
         lang,
         when=datetime.now().strftime("%Y-%m-%d %H:%M"),
         run_id=run.run_id,
         seed=run.summary["seed"],
     )
+
+
+def _texts(run: Run, time_h: int, lang: str, marking: str | None) -> MapText:
+    sc = run.scenario
+    gen = generated_line(run, lang)
     footer = f"{t('export.sources', lang)}\n{t('export.disclaimer', lang)}\n{gen}"
     return MapText(
         t("export.map_title", lang, scenario=sc.title_in(lang)),
