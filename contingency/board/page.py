@@ -388,16 +388,7 @@ def render() -> None:
     if role is None:  # the login form or why the board serves nothing is shown instead
         return
     controller = role == CONTROLLER and not wall  # a wall display shows, it does not steer
-    view = "board"
-    if controller:  # a viewer has no stress page
-        _keep_section(lang)
-        view = st.sidebar.radio(
-            t("view.title", lang),
-            ("board", "stress", "live"),
-            key="view",
-            format_func=lambda v: t(f"view.{v}", lang),
-        )
-        st.session_state["section"] = view
+    view = _section(lang) if controller else "board"  # a viewer has no stress or live page
     ref = load_refdata()
     ex = linked_exercise(lang)
     if ex is False:
@@ -430,22 +421,23 @@ def render() -> None:
         render_live(lang, sc, ref)
         return
     res = _run(lang, sc, seed, shared=not controller)
-    before = None
-    if d.any:
-        before = _baseline(lang, base, ref, d, seed, shared=not controller)
-    _board(
-        lang,
-        sc,
-        res,
-        ref,
-        controller=controller,
-        tiles=tiles,
-        base=base,
-        d=d,
-        before=before,
-        seed=seed,
-    )
+    before = _baseline(lang, base, ref, d, seed, shared=not controller) if d.any else None
+    _board(lang, sc, res, ref, controller=controller, tiles=tiles, base=base, d=d,
+           before=before, seed=seed)  # fmt: skip
     follow(d)
+
+
+def _section(lang: str) -> str:
+    """The controller's section: the board, the stress test or live operations."""
+    _keep_section(lang)
+    view = st.sidebar.radio(
+        t("view.title", lang),
+        ("board", "stress", "live"),
+        key="view",
+        format_func=lambda v: t(f"view.{v}", lang),
+    )
+    st.session_state["section"] = view
+    return str(view)
 
 
 def _levers(lang: str, base: Scenario, ref: RefData, d: Decisions, seed: int) -> None:
