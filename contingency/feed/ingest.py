@@ -21,13 +21,21 @@ import pandas as pd
 
 from contingency.errors import Problem, problem
 from contingency.feed.queues import is_queue_file
-from contingency.feed.records import HASHED, RECORD_COLUMNS, UNHASHED, read_table
+from contingency.feed.records import (
+    HASHED,
+    RECORD_COLUMNS,
+    UNHASHED,
+    field_problems,
+    read_table,
+    times_with_offset,
+)
 
 DIRECTIONS = {"in", "out"}
 MODES = {"car", "bus", "pedestrian", "truck"}
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 _HASHED = re.compile(HASHED)
 _ALPHA3 = re.compile(r"^[A-Z]{3}$")
+KEYS = ("person_key", "vehicle_key", "group_key")
+"""Hashed keys: a refused one is never echoed."""
 
 
 @dataclass
@@ -44,46 +52,38 @@ def _row_problems(
     shown: str, frame: pd.DataFrame, checkpoints: set[str]
 ) -> tuple[np.ndarray, list[Problem]]:
     """Which rows are good, and a problem per bad field (line = the file's line)."""
-    n = len(frame)
-    bad = np.zeros(n, dtype=bool)
-    out: list[Problem] = []
     missing = [c for c in RECORD_COLUMNS[:7] if c not in frame.columns]
     if missing:
+        bad = np.zeros(len(frame), dtype=bool)
         return bad | True, [problem(shown, "(header)", f"missing column(s): {', '.join(missing)}")]
     for c in ("vehicle_key", "group_key"):
         if c not in frame.columns:
             frame[c] = ""
-    when = pd.to_datetime(frame["crossed_at"], errors="coerce", utc=True, format="ISO8601")
+    when, timed = times_with_offset(frame["crossed_at"])
     checks = {
-        "record_id": frame["record_id"].str.len().between(1, 100),
-        "checkpoint_id": frame["checkpoint_id"].isin(checkpoints),
-        "crossed_at": when.notna() & frame["crossed_at"].str.contains(_OFFSET),
-        "direction": frame["direction"].isin(DIRECTIONS),
-        "person_key": frame["person_key"].str.fullmatch(_HASHED),
-        "citizenship": frame["citizenship"].str.fullmatch(_ALPHA3),
-        "mode": frame["mode"].isin(MODES),
-        "vehicle_key": (frame["vehicle_key"] == "") | frame["vehicle_key"].str.fullmatch(_HASHED),
-        "group_key": (frame["group_key"] == "") | frame["group_key"].str.fullmatch(_HASHED),
+        "record_id": (
+            frame["record_id"].str.len().between(1, 100),
+            "is empty or longer than 100 characters",
+        ),
+        "checkpoint_id": (frame["checkpoint_id"].isin(checkpoints), "unknown checkpoint id"),
+        "crossed_at": (timed, "is not an ISO 8601 time with its UTC offset"),
+        "direction": (frame["direction"].isin(DIRECTIONS), "must be 'in' or 'out'"),
+        "person_key": (frame["person_key"].str.fullmatch(_HASHED), UNHASHED),
+        "citizenship": (
+            frame["citizenship"].str.fullmatch(_ALPHA3),
+            "must be an ISO 3166-1 alpha-3 code",
+        ),
+        "mode": (frame["mode"].isin(MODES), "must be car, bus, pedestrian or truck"),
+        "vehicle_key": (_empty_or_hashed(frame["vehicle_key"]), UNHASHED),
+        "group_key": (_empty_or_hashed(frame["group_key"]), UNHASHED),
     }
-    why = {
-        "record_id": "is empty or longer than 100 characters",
-        "checkpoint_id": "unknown checkpoint id",
-        "crossed_at": "is not an ISO 8601 time with its UTC offset",
-        "direction": "must be 'in' or 'out'",
-        "person_key": UNHASHED,
-        "citizenship": "must be an ISO 3166-1 alpha-3 code",
-        "mode": "must be car, bus, pedestrian or truck",
-        "vehicle_key": UNHASHED,
-        "group_key": UNHASHED,
-    }
-    for col, check in checks.items():
-        ok = check.fillna(False).to_numpy(dtype=bool)
-        for i in np.flatnonzero(~ok):
-            shown_value = "(refused: not shown)" if col.endswith("_key") else frame[col].iloc[i]
-            out.append(problem(shown, f"line {i + 2}: {col}", why[col], shown_value))
-        bad |= ~ok
+    good, out = field_problems(shown, frame, checks, hidden=KEYS)
     frame["crossed_at"] = when
-    return ~bad, out
+    return good, out
+
+
+def _empty_or_hashed(keys: pd.Series) -> pd.Series:
+    return (keys == "") | keys.str.fullmatch(_HASHED)
 
 
 def ingest(folder: Path, checkpoints: set[str]) -> Ingested:

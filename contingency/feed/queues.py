@@ -22,14 +22,13 @@ import numpy as np
 import pandas as pd
 
 from contingency.errors import Problem, problem
-from contingency.feed.records import read_table
+from contingency.feed.records import field_problems, read_table, times_with_offset
 
 QUEUE_PREFIX = "queues_"
 """Files whose name starts with this hold queue observations, not crossing records."""
 QUEUE_COLUMNS = ("checkpoint_id", "observed_at", "side", "queue_vehicles", "queue_km")
 SIDES = {"near": "", "far": "far_"}
 """Each side and the prefix of its columns in a run's ``checkpoints_hourly``."""
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 _WHOLE = re.compile(r"^\s*\d+\s*$")
 
 
@@ -48,21 +47,20 @@ class QueuesIngested:
     files: int = 0
 
 
-def _checks(frame: pd.DataFrame, checkpoints: set[str]) -> dict[str, tuple[pd.Series, str]]:
-    when = pd.to_datetime(frame["observed_at"], errors="coerce", utc=True, format="ISO8601")
+def _checks(
+    frame: pd.DataFrame, checkpoints: set[str]
+) -> tuple[dict[str, tuple[pd.Series, str]], pd.Series]:
+    """Each column's check and why a value fails it; ``observed_at`` becomes UTC times."""
+    when, timed = times_with_offset(frame["observed_at"])
     km = pd.to_numeric(frame["queue_km"], errors="coerce")
     vehicles = frame["queue_vehicles"].str.fullmatch(_WHOLE)
-    frame["observed_at"] = when
     return {
         "checkpoint_id": (frame["checkpoint_id"].isin(checkpoints), "unknown checkpoint id"),
-        "observed_at": (
-            when.notna() & frame["_raw_at"].str.contains(_OFFSET),
-            "is not an ISO 8601 time with its UTC offset",
-        ),
+        "observed_at": (timed, "is not an ISO 8601 time with its UTC offset"),
         "side": (frame["side"].isin(SIDES), "must be 'near' or 'far'"),
         "queue_vehicles": (vehicles, "must be a whole number of vehicles, 0 or more"),
         "queue_km": (km.ge(0) & np.isfinite(km), "must be a length in km, 0 or more"),
-    }
+    }, when
 
 
 def _file_problems(
@@ -73,17 +71,9 @@ def _file_problems(
     if missing:
         bad = np.zeros(len(frame), dtype=bool)
         return bad, [problem(shown, "(header)", f"missing column(s): {', '.join(missing)}")]
-    frame["_raw_at"] = frame["observed_at"]
-    raw = frame[list(QUEUE_COLUMNS)].copy()
-    good = np.ones(len(frame), dtype=bool)
-    out: list[Problem] = []
-    for col, (check, why) in _checks(frame, checkpoints).items():
-        ok = check.fillna(False).to_numpy(dtype=bool)
-        out += [
-            problem(shown, f"line {i + 2}: {col}", why, raw[col].iloc[i])
-            for i in np.flatnonzero(~ok)
-        ]
-        good &= ok
+    checks, when = _checks(frame, checkpoints)
+    good, out = field_problems(shown, frame, checks)
+    frame["observed_at"] = when
     return good, out
 
 

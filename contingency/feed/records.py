@@ -9,12 +9,17 @@ never a name or a document number), ``citizenship`` (ISO 3166-1 alpha-3), ``mode
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from contingency.errors import Problem, problem
 
 RECORD_COLUMNS = (
     "record_id",
@@ -69,3 +74,35 @@ def read_table(path: Path) -> pd.DataFrame:
     if path.suffix == ".parquet":
         return pd.read_parquet(path).astype(str)
     return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+"""A time's UTC offset at its end (``Z``, ``+05:00``, ``+0500``)."""
+
+
+def times_with_offset(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``raw`` ISO 8601 texts as UTC times, and which of them are valid times that carry their
+    UTC offset (a feed's times must: a bare time is ambiguous across posts' clocks)."""
+    when = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
+    return when, when.notna() & raw.str.contains(OFFSET)
+
+
+def field_problems(
+    shown: str,
+    raw: pd.DataFrame,
+    checks: Mapping[str, tuple[pd.Series, str]],
+    *,
+    hidden: Collection[str] = (),
+) -> tuple[np.ndarray, list[Problem]]:
+    """Which rows of a feed file pass every check, and a problem per failing field naming the
+    file's line (``checks``: column -> (passes, why not)). Values of ``hidden`` columns are
+    never quoted (refused keys may be names or document numbers)."""
+    good = np.ones(len(raw), dtype=bool)
+    out: list[Problem] = []
+    for col, (check, why) in checks.items():
+        ok = check.fillna(False).to_numpy(dtype=bool)
+        for i in np.flatnonzero(~ok):
+            value = "(refused: not shown)" if col in hidden else raw[col].iloc[i]
+            out.append(problem(shown, f"line {i + 2}: {col}", why, value))
+        good &= ok
+    return good, out
