@@ -9,12 +9,13 @@ kept for that feed, hour and settings; the page looks at the folder every
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import altair as alt
@@ -66,7 +67,10 @@ def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in FEED_SUFFIXES)
 
 
-def signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+Signature = tuple[tuple[str, int, int], ...]
+
+
+def signature(folder: Path) -> Signature:
     """Changes when a record file is added, grows or is rewritten."""
     out = []
     for p in _files(folder):
@@ -81,9 +85,15 @@ def signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
 def latest_hour(folder: Path, sc: Scenario) -> int | None:
     """Whole hours from the scenario's start to the end of the hour of the latest crossing in
     the feed (None: no readable crossing time)."""
-    start = pd.Timestamp(scenario_clock(sc))
+    return _latest_hour(str(folder), signature(folder), scenario_clock(sc))
+
+
+@functools.lru_cache(maxsize=32)
+def _latest_hour(folder: str, sig: Signature, start_at: datetime) -> int | None:
+    """:func:`latest_hour`, read once per state of the folder (``sig``), not at every redraw."""
+    start = pd.Timestamp(start_at)
     latest = None
-    for p in _files(folder):
+    for p in _files(Path(folder)):
         if not p.name.startswith("records"):
             continue
         try:
@@ -121,10 +131,12 @@ def _kept() -> _Kept:
     return _Kept()
 
 
-def nowcast_for(sc: Scenario, ref: RefData, folder: Path, s: LiveSettings) -> Nowcast:
-    """The nowcast of ``sc`` from the feed in ``folder`` (made once per feed state, scenario
-    and settings, shared by every session)."""
-    key = (scenario_digest(sc), str(folder), signature(folder), s)
+def nowcast_for(
+    sc: Scenario, ref: RefData, folder: Path, s: LiveSettings, *, sig: Signature
+) -> Nowcast:
+    """The nowcast of ``sc`` from the feed in ``folder`` in the state ``sig`` (made once per
+    feed state, scenario and settings, shared by every session)."""
+    key = (scenario_digest(sc), str(folder), sig, s)
     kept = _kept()
     with kept.lock:
         if key in kept.items:
@@ -152,7 +164,8 @@ def render_live(lang: str, sc: Scenario, ref: RefData) -> None:
         c1, c2, c3 = st.columns([2, 1, 1])
         feed = c1.selectbox(t("live.feed", lang), folders, key="live_feed")
         folder = root / feed
-        latest = latest_hour(folder, sc)
+        sig = signature(folder)
+        latest = _latest_hour(str(folder), sig, scenario_clock(sc))
         if latest is None:
             st.warning(t("live.no_records", lang))
             return
@@ -162,17 +175,16 @@ def render_live(lang: str, sc: Scenario, ref: RefData) -> None:
         s = LiveSettings(feed, now_h, reps, horizon)
         with st.spinner(t("live.running", lang, n=reps)):
             try:
-                nc = nowcast_for(sc, ref, folder, s)
+                nc = nowcast_for(sc, ref, folder, s, sig=sig)
             except NowcastFailed as exc:
                 st.error(t("live.failed", lang) + f" {exc}")
                 return
-        _watch(folder)
+        _watch(folder, sig)
         _show(lang, sc, ref, nc)
 
 
-def _watch(folder: Path) -> None:
-    """Redraw when the feed folder changes (new records make a new nowcast)."""
-    seen = signature(folder)
+def _watch(folder: Path, seen: Signature) -> None:
+    """Redraw when the feed folder changes from ``seen`` (new records make a new nowcast)."""
 
     @st.fragment(run_every=timedelta(seconds=WATCH_EVERY_S))
     def watch() -> None:
