@@ -15,9 +15,9 @@ import simpy
 
 from contingency.resources import SCENARIOS_DIR
 from contingency.scenario import load_scenario, scenario_refdata
-from contingency.sim import checkpoint
 from contingency.sim.border import CheckpointRun, run_border
 from contingency.sim.checkpoint import LanePool, SimultaneousEvents
+from contingency.sim.settle import SettledState
 from contingency.stress.metrics import lean_replication, replication_record
 from contingency.stress.runner import replicate
 
@@ -114,10 +114,10 @@ def test_run_border_falls_back_to_the_simpy_schedule(ref, monkeypatch):
     sc = load_scenario(SCENARIOS_DIR / "smoke.yaml", ref=ref)
     expected = run_border(sc, ref, settle=False)
 
-    def tie(pool: LanePool, until: float) -> float:
+    def tie(state: SettledState, until: float, *args: object) -> float:
         raise SimultaneousEvents(until)
 
-    monkeypatch.setattr(checkpoint, "_settle", tie)
+    monkeypatch.setattr(SettledState, "serve", tie)
     runs = run_border(sc, ref)
     for (name, a), (_, b) in zip(_pools(expected), _pools(runs), strict=True):
         assert not b.settled

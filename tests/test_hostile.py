@@ -26,7 +26,12 @@ from contingency import SCENARIOS_DIR
 from contingency.errors import Problem, ScenarioError
 from contingency.scenario import checkpoints_in_play, load_scenario, parse_scenario
 from contingency.scenario import load as scenario_load
-from contingency.scenario.influx import hourly_totals, largest_remainder, planned_days
+from contingency.scenario.influx import (
+    hourly_totals,
+    largest_remainder,
+    largest_remainder_rows,
+    planned_days,
+)
 from contingency.scenario.load import load_scenario_bytes, parse_yaml_bytes
 from contingency.sim.arrivals import hourly_persons
 from contingency.sim.internal import InternalOrigins
@@ -548,6 +553,31 @@ def test_hourly_split_is_exact_at_the_extremes(weights, total):
     assert (out[np.asarray(weights) == 0] == 0).all()
     hours = hourly_totals(np.array([total, total // 3]), list(weights))
     assert int(hours.sum()) == total + total // 3
+
+
+@given(
+    data=st.data(),
+    cols=st.integers(1, 6),
+    rows=st.integers(0, 12),
+)
+@settings(max_examples=300, deadline=None)
+def test_row_splits_are_the_one_at_a_time_splits(data, cols, rows):
+    weight = st.one_of(
+        st.sampled_from([0.0, 1e-300, 5e-324, 0.1, 1 / 3, 0.25, 1e6, 1e308]),
+        st.floats(0, 1e6, allow_nan=False),
+    )
+    weights = np.array(
+        data.draw(
+            st.lists(st.lists(weight, min_size=cols, max_size=cols), min_size=rows, max_size=rows)
+        ),
+        dtype=float,
+    ).reshape(rows, cols)
+    totals = np.array(
+        data.draw(st.lists(st.integers(0, 10**7), min_size=rows, max_size=rows)), dtype=np.int64
+    )
+    got = largest_remainder_rows(weights, totals)
+    for r in range(rows):
+        assert got[r].tolist() == largest_remainder(weights[r], int(totals[r])).tolist()
 
 
 # ------------------------------------------------------------------ (b) hypothesis mutations

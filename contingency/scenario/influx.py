@@ -47,6 +47,31 @@ def largest_remainder(weights: np.ndarray, total: int) -> np.ndarray:
     return base
 
 
+def largest_remainder_rows(weights: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """:func:`largest_remainder` of each row of ``weights`` with its entry of ``totals``, row
+    for row the same integers, at once."""
+    weights = np.asarray(weights, dtype=float)
+    totals = np.asarray(totals, dtype=np.int64)
+    out = np.zeros(weights.shape, dtype=np.int64)
+    top = weights.max(axis=1, initial=0.0)
+    rows = np.flatnonzero((totals != 0) & (top > 0) & (top <= 1e300))
+    if len(rows):
+        w, total = weights[rows], totals[rows]
+        exact = w / w.sum(axis=1, keepdims=True) * total[:, None]
+        base = np.floor(exact).astype(np.int64)
+        short = total - base.sum(axis=1)
+        order = np.argsort(-(exact - base), axis=1, kind="stable")
+        bump = (np.arange(w.shape[1]) < short[:, None]).astype(np.int64)
+        np.put_along_axis(base, order, np.take_along_axis(base, order, axis=1) + bump, axis=1)
+        out[rows] = base
+        astray = rows[short > w.shape[1]]
+    else:
+        astray = rows
+    for r in [*astray, *np.flatnonzero((totals != 0) & (top > 1e300))]:
+        out[r] = largest_remainder(weights[r], int(totals[r]))
+    return out
+
+
 def curve_weights(curve: InfluxCurve, horizon_days: int) -> np.ndarray:
     """Relative arrivals per day: linear ramp, plateau, then half-life decay."""
     t = np.arange(horizon_days, dtype=float) + 0.5 - curve.start_day

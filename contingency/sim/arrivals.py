@@ -28,6 +28,7 @@ from contingency.scenario import Mode, Scenario
 from contingency.scenario.influx import (
     MixSchedule,
     largest_remainder,
+    largest_remainder_rows,
     mix_schedule,
     mode_shares,
     planned_hours,
@@ -78,9 +79,7 @@ def split_by_mode(
         shares = np.tile([sc.mode_mix[m].share for m in Mode], (len(persons), 1))
     else:
         shares = mode_shares(sc, checkpoint)
-    out = np.zeros((len(persons), len(Mode)), dtype=np.int64)
-    for h in np.flatnonzero(persons):
-        out[h] = largest_remainder(shares[h], int(persons[h]))
+    out = largest_remainder_rows(shares, persons)
     return {m: out[:, j] for j, m in enumerate(Mode)}
 
 

@@ -184,7 +184,7 @@ class SideRun:
     def queued_persons(self) -> int:
         """Persons queuing here (on a shared approach road too), ordinary travellers
         included."""
-        return sum(p.queued_persons + p.on_road_persons for p in self.pools.values())
+        return sum(p.queued_now() + p.on_road_persons for p in self.pools.values())
 
     def share_road(self, approach: Approach) -> None:
         """Put the vehicle pools on one road when trucks share it (``approach``)."""

@@ -237,6 +237,7 @@ class Downstream:
         self._events = _after_border_events(sc.injects)
         self.transported = np.zeros((sc.horizon_days, len(self.centres)), dtype=np.int64)
         """Persons put on buses per day, by destination centre."""
+        self._ranking: dict[tuple, list[tuple[Centre, float]]] = {}
 
     def _centre(self, c: CentrePlan) -> Centre:
         return Centre(
@@ -276,29 +277,45 @@ class Downstream:
         """Fill the nearest open centres that take ``kind`` with free places (when people
         leave centres every hour, also the places freed by the time a bus sent now arrives);
         the rest to the nearest one."""
-        dist = self.network.travel_h(node)
-        kinds = DESTINATIONS.get(kind, (kind,))
-        ranked = sorted(
-            (c for c in self.centres.values() if c.kind in kinds and c.is_open and c.node in dist),
-            key=lambda c: (dist[c.node], c.id),
-        )
+        ranked = self._ranked(node, kind)
         if not ranked:
             return []
         out, left = [], n
         hourly = self.sc.routing.dispatch == "hourly"
-        for c in ranked:
+        for c, hours in ranked:
             free = self._free(c)
             if hourly:  # those due to leave before the bus is there make room for it
-                arrive = h + max(1, math.ceil(dist[c.node]))
+                arrive = h + max(1, math.ceil(hours))
                 free += int(c.departures[h + 1 : arrive + 1].sum())
             if free > 0:
                 take = min(free, left)
-                out.append((c, take, dist[c.node]))
+                out.append((c, take, hours))
                 left -= take
                 if left == 0:
                     return out
-        out.append((ranked[0], left, dist[ranked[0].node]))
+        out.append((ranked[0][0], left, ranked[0][1]))
         return out
+
+    def _ranked(self, node: str, kind: str) -> list[tuple[Centre, float]]:
+        """The open centres reachable from ``node`` that take ``kind``, nearest first (ties by
+        id), with their travel hours; kept while the roads and the open centres stay as
+        they are."""
+        opened = tuple(c.is_open for c in self.centres.values())
+        key = (node, kind, self.network.closed, opened)
+        ranked = self._ranking.get(key)
+        if ranked is None:
+            dist = self.network.travel_h(node)
+            kinds = DESTINATIONS.get(kind, (kind,))
+            near = sorted(
+                (
+                    c
+                    for c in self.centres.values()
+                    if c.kind in kinds and c.is_open and c.node in dist
+                ),
+                key=lambda c: (dist[c.node], c.id),
+            )
+            ranked = self._ranking[key] = [(c, dist[c.node]) for c in near]
+        return ranked
 
     def _send(self, h: int, dests: list[tuple[Centre, int, float]], *, internal: bool) -> None:
         for c, m, hours in dests:

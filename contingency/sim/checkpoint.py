@@ -11,8 +11,9 @@ objects or processes.
 
 A settled pool (:attr:`LanePool.settled`) keeps its groups off the SimPy schedule: between two
 acts of its controller (lanes, multiplier) nothing outside the pool changes it, so whenever the
-controller acts, :meth:`LanePool.settle` first serves every arrival and end of service before
-that instant in the order SimPy's events would take, with the same arithmetic on the times.
+controller changes them or reads the queue, :meth:`LanePool.settle` first serves every arrival
+and end of service before that instant in the order SimPy's events would take, with the same
+arithmetic on the times (in compiled code: :mod:`contingency.sim.settle`).
 Only an event at the controller's very instant could go either way: then
 :class:`SimultaneousEvents` is raised, and the stage runs again on the SimPy schedule.
 
@@ -24,30 +25,20 @@ further groups of its own after those (traffic that starts at it: people leaving
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from heapq import heappop, heappush
 
 import numpy as np
 import simpy
 from simpy.events import NORMAL, EventPriority
 
+from contingency.sim.settle import SettledState, SimultaneousEvents
+
+__all__ = ["LanePool", "SharedRoad", "SimultaneousEvents", "Timer"]
+
 PLAZA_PER_LANE = 1
 """Vehicles that can stand in front of each open lane, off the approach road (assumption)."""
-
-
-class SimultaneousEvents(Exception):
-    """A settled pool has an arrival or end of service at the very time a controller acts on
-    it: only the SimPy schedule can order them, so the stage is run on it instead."""
-
-    def __init__(self, at_h: float):
-        super().__init__(at_h)
-        self.at_h = at_h
-
-    def __str__(self) -> str:
-        return f"events at once at {self.at_h} h"
 
 
 class Timer(simpy.Event):
@@ -87,8 +78,6 @@ class LanePool:
     service_h: np.ndarray
     max_lanes: int
     open_lanes: int = 0
-    multiplier: float = 1.0
-    """Factor on the processing time of groups that start service from now on."""
     start_h: np.ndarray = field(init=False)
     queue: deque[int] = field(default_factory=deque, init=False)
     queued_persons: int = field(default=0, init=False)
@@ -108,29 +97,29 @@ class LanePool:
     (False: it goes elsewhere, see :mod:`contingency.sim.diversion`)."""
     settled: bool = field(default=False, init=False)
     """Serve groups off the SimPy schedule, catching up (:meth:`settle`) whenever the
-    controller acts on the pool: for a pool with no shared road and no gate, fed by a settled
-    pool or none (see :meth:`settle`)."""
+    controller changes the pool's lanes or multiplier or reads its queue: for a pool with no
+    shared road and no gate, fed by a settled pool or none (see :meth:`settle`)."""
+    _multiplier: float = field(default=1.0, init=False)
     _persons: list[int] = field(default_factory=list, init=False)
     _service: list[float] = field(default_factory=list, init=False)
     _upstream: LanePool | None = field(default=None, init=False)
-    _ends: list[tuple[float, int, int]] = field(default_factory=list, init=False)
-    """Groups in service (settled): (end, start order, group)."""
-    _started: int = field(default=0, init=False)
-    _fed_h: list[float] = field(default_factory=list, init=False)
-    """When each group fed from upstream arrives here (settled), in the order they come:
-    the feeder's ends of service, in its event order."""
-    _fed_i: list[int] = field(default_factory=list, init=False)
-    _next_fed: int = field(default=0, init=False)
-    _own: tuple[list[int], list[float]] = field(default=([], []), init=False)
-    _next_own: int = field(default=0, init=False)
-    _own_clock: float = field(default=0.0, init=False)
-    """When the last group arriving on its own arrived (as the arrival events' clock runs)."""
-    _starts: list[float] = field(default_factory=list, init=False)
-    _arrived: list[float] = field(default_factory=list, init=False)
+    _state: SettledState | None = field(default=None, init=False)
+    """A settled pool's state while it runs (:mod:`contingency.sim.settle`)."""
 
     def __post_init__(self) -> None:
         self.start_h = np.full(len(self.arrive_h), np.inf)
         self._persons = self.persons.tolist()
+
+    @property
+    def multiplier(self) -> float:
+        """Factor on the processing time of groups that start service from now on."""
+        return self._multiplier
+
+    @multiplier.setter
+    def multiplier(self, value: float) -> None:
+        if self.settled and value != self._multiplier:
+            self.settle(self.env.now)
+        self._multiplier = value
 
     def feed(self, nxt: LanePool) -> None:
         """Send every group, as its service here ends, to ``nxt`` under the same index. ``nxt``
@@ -149,30 +138,44 @@ class LanePool:
     def start(self) -> None:
         """Register the arrivals of the groups that start here (every group of a pool nobody
         feeds)."""
-        self._service = self.service_h.tolist()
-        if self.settled:
-            self._starts = self.start_h.tolist()
-            self._arrived = self.arrive_h.tolist()
         own = np.flatnonzero(np.isfinite(self.arrive_h))
+        order = own[np.argsort(self.arrive_h[own], kind="stable")]
+        if self.settled:
+            self.service_h = np.ascontiguousarray(self.service_h, dtype=np.float64)
+            self.arrive_h = np.ascontiguousarray(self.arrive_h, dtype=np.float64)
+            self._state = SettledState.of(
+                persons=self.persons,
+                service=self.service_h,
+                starts=self.start_h,
+                arrivals=self.arrive_h,
+                own_order=order,
+                own_times=self.arrive_h[order],
+                fed=self.fed,
+                max_lanes=self.max_lanes,
+            )
+            return
+        self._service = self.service_h.tolist()
         if len(own):
-            order = own[np.argsort(self.arrive_h[own], kind="stable")]
-            order_l, times = order.tolist(), self.arrive_h[order].tolist()
-            if self.settled:
-                self._own = (order_l, times)
-            else:
-                self.env.process(self._arrivals(order_l, times))
+            self.env.process(self._arrivals(order.tolist(), self.arrive_h[order].tolist()))
 
     def set_open_lanes(self, n: int) -> None:
         """Open ``n`` lanes (0 closes the pool). Busy lanes above ``n`` finish their group."""
-        if self.settled:
-            self.settle(self.env.now)
         n = max(0, min(int(n), self.max_lanes))
         if n == self.open_lanes:
             return
+        if self.settled:
+            self.settle(self.env.now)
         self.open_lanes = n
         self._serve(self.env.now)
         if self.road is not None:
             self.road.release()
+
+    def queued_now(self) -> int:
+        """Persons queuing now (a settled pool catches up first)."""
+        if self._state is None:
+            return self.queued_persons
+        self.settle(self.env.now)
+        return self._state.queued_persons
 
     def receive(self, i: int) -> None:
         """Group ``i`` reaches this pool now (from the pool that feeds it)."""
@@ -200,19 +203,17 @@ class LanePool:
 
     def _serve(self, now: float) -> None:
         """Start the next groups while a lane is free (at ``now``)."""
-        queue = self.queue
-        if self.settled:
-            self.queued_persons, self.busy, self._started = _start_queued(
-                self, now, self.queued_persons, self.busy, self._started
-            )
+        if self._state is not None:
+            self._state.start_queued(now, self.open_lanes, self._multiplier)
             return
+        queue = self.queue
         while queue and self.busy < self.open_lanes:
             i = queue.popleft()
             self.queued_persons -= self._persons[i]
             self.start_h[i] = now
             took = self._service[i]
-            if self.multiplier != 1.0:
-                took *= self.multiplier
+            if self._multiplier != 1.0:
+                took *= self._multiplier
                 self.service_h[i] = took
             self.busy += 1
             Timer(self.env, took, self._done, i)
@@ -231,26 +232,18 @@ class LanePool:
         events would, the pool feeding this one first. An arrival or end at ``until`` itself
         would fall on a controller's event, where only SimPy's event order decides:
         :class:`SimultaneousEvents` (unless ``final``: the end of the run, where neither
-        happens; the per-group arrays are up to date from then on)."""
+        happens; ``busy``, ``queued_persons`` and ``queue`` are up to date from then on)."""
         if self._upstream is not None:
             self._upstream.settle(until, final=final)
-        t = self._first_event_h()
-        if t < until:
-            t = _settle(self, until)
+        state = self._state
+        assert state is not None, "a settled pool is started before it is settled"
+        down = self.downstream._state if self.downstream is not None else None
+        t = state.serve(until, self.open_lanes, self._multiplier, down)
         if final:
-            self.start_h[:] = self._starts
-            self.service_h[:] = self._service
-            if self.fed:
-                self.arrive_h[: self.fed] = self._arrived[: self.fed]
+            self.busy, self.queued_persons = state.busy, state.queued_persons
+            self.queue = deque(state.queued())
         elif t == until:
             raise SimultaneousEvents(until)
-
-    def _first_event_h(self) -> float:
-        """When the next arrival or end of service of a settled pool falls."""
-        t = self._ends[0][0] if self._ends else math.inf
-        if self._next_fed < len(self._fed_h):
-            t = min(t, self._fed_h[self._next_fed])
-        return min(t, _own_arrival(self._own[1], self._next_own, self._own_clock))
 
     def _arrivals(
         self, order: list[int], times: list[float]
@@ -304,92 +297,3 @@ class SharedRoad:
                 self._leave(pool, i)
             else:
                 self.stopped.append((pool, i))
-
-
-def _settle(pool: LanePool, until: float) -> float:
-    """:meth:`LanePool.settle` for one pool, its feeder settled already: serve its events
-    before ``until`` in time order (an end before an arrival at the same time, which starts
-    the same groups at the same times as the other order; ends in the order their services
-    started, as SimPy orders their events). Returns the time of the first event left."""
-    ends, persons, service, queue = pool._ends, pool._persons, pool._service, pool.queue
-    order, times, fed_h, fed_i = *pool._own, pool._fed_h, pool._fed_i
-    starts, arrivals = pool._starts, pool._arrived
-    k, clock, f = pool._next_own, pool._own_clock, pool._next_fed
-    busy, lanes, queued, mult = pool.busy, pool.open_lanes, pool.queued_persons, pool.multiplier
-    started, nxt, inf = pool._started, pool.downstream, math.inf
-    t_end, t_own = ends[0][0] if ends else inf, _own_arrival(times, k, clock)
-    t_fed = fed_h[f] if f < len(fed_h) else inf
-    while True:
-        if t_end <= t_fed and t_end <= t_own:
-            t = t_end
-            if t >= until:
-                break
-            i = heappop(ends)[2]
-            t_end = ends[0][0] if ends else inf
-            busy -= 1
-            if nxt is not None:
-                nxt._fed_h.append(t)
-                nxt._fed_i.append(i)
-        elif t_fed == t_own:  # a group fed and one of its own at once: SimPy's order decides
-            t = t_own
-            if t < until:
-                raise SimultaneousEvents(t)
-            break
-        else:
-            t = t_fed if t_fed < t_own else t_own
-            if t >= until:
-                break
-            if t_fed < t_own:
-                i, f = fed_i[f], f + 1
-                t_fed = fed_h[f] if f < len(fed_h) else inf
-                arrivals[i] = t
-            else:
-                i, k, clock = order[k], k + 1, t
-                t_own = _own_arrival(times, k, clock)
-            queue.append(i)
-            queued += persons[i]
-        while queue and busy < lanes:  # as LanePool._serve
-            j = queue.popleft()
-            queued -= persons[j]
-            starts[j] = t
-            took = service[j]
-            if mult != 1.0:
-                took *= mult
-                service[j] = took
-            busy += 1
-            heappush(ends, (t + took, started, j))
-            started += 1
-            t_end = ends[0][0]
-    pool._next_own, pool._own_clock, pool._next_fed = k, clock, f
-    pool.busy, pool.queued_persons, pool._started = busy, queued, started
-    return t
-
-
-def _own_arrival(times: list[float], k: int, clock: float) -> float:
-    """When the ``k``-th group arriving on its own arrives, the last having arrived at
-    ``clock``: as its SimPy event falls (``clock`` + the delay; at once if due already)."""
-    if k >= len(times):
-        return math.inf
-    delay = times[k] - clock
-    return clock + delay if delay > 0 else clock
-
-
-def _start_queued(
-    pool: LanePool, now: float, queued: int, busy: int, started: int
-) -> tuple[int, int, int]:
-    """Start (settled) the queue's next groups at ``now`` while a lane is free; the persons
-    queued, lanes busy and services started after."""
-    queue, persons, service, starts = pool.queue, pool._persons, pool._service, pool._starts
-    lanes, mult, ends = pool.open_lanes, pool.multiplier, pool._ends
-    while queue and busy < lanes:
-        j = queue.popleft()
-        queued -= persons[j]
-        starts[j] = now
-        took = service[j]
-        if mult != 1.0:
-            took *= mult
-            service[j] = took
-        busy += 1
-        heappush(ends, (now + took, started, j))
-        started += 1
-    return queued, busy, started

@@ -563,16 +563,17 @@ def _checkpoint_tables(
 
 
 def _oldest_waiting(arrive: np.ndarray, start: np.ndarray, hours: np.ndarray) -> np.ndarray:
-    """Age at each hour of the oldest group that has arrived and not yet started."""
+    """Age at each hour of the oldest group that has arrived and not yet started (in arrival
+    order, the first group not started by then: the groups before it have all started)."""
     out = np.zeros(len(hours))
+    if len(arrive) == 0:
+        return out
     order = np.argsort(arrive, kind="stable")
     a, s = arrive[order], start[order]
-    i, n = 0, len(a)
-    for k, t in enumerate(hours):
-        while i < n and s[i] <= t:  # everything before i has started by t
-            i += 1
-        if i < n and a[i] <= t:
-            out[k] = t - a[i]
+    first = np.searchsorted(np.maximum.accumulate(s), hours, side="right")
+    k = np.flatnonzero(first < len(a))
+    k = k[a[first[k]] <= hours[k]]
+    out[k] = hours[k] - a[first[k]]
     return out
 
 
@@ -691,16 +692,14 @@ def _downstream_hours(
     held_h = totals["held_beyond_border"].to_numpy()
     at_cp_h = totals["at_checkpoint"].to_numpy()
     ledger_rows, centre_rows = [], []
+    kinds = ("to_reception", "to_rehabilitation", "self_arranged", "leaving", "reception_by_car")
+    per_hour = {
+        cp: list(zip(*(cr[k].tolist() for k in kinds), strict=True)) for cp, cr in crossings.items()
+    }
     for h in range(1, n_hours + 1):
-        for cp, cr in crossings.items():
-            crossed = Crossed(
-                reception=int(cr["to_reception"][h]),
-                rehabilitation=int(cr["to_rehabilitation"][h]),
-                self_arranged=int(cr["self_arranged"][h]),
-                leaving=int(cr["leaving"][h]),
-                reception_by_car=int(cr["reception_by_car"][h]),
-            )
-            down.add_crossings(cp, crossed, h)
+        for cp, hours in per_hour.items():
+            if any(hours[h]):  # nobody crossing: nothing to add
+                down.add_crossings(cp, Crossed(*hours[h]), h)
         down.step(h)
         held, at_cp = int(held_h[h - 1]), int(at_cp_h[h - 1])
         row = {
