@@ -41,6 +41,9 @@ class Router:
     edges: dict[tuple[int, str, str], int] = field(default_factory=lambda: defaultdict(int))
     unreachable: list[dict] = field(default_factory=list)
     _carried: dict[str, int] = field(default_factory=dict)
+    _cost_cache: dict[tuple, tuple[list[tuple[str, float]], list[str], str | None]] = field(
+        default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         regions = self.ref.regions
@@ -68,6 +71,25 @@ class Router:
         """Weighted cost per person of ``hours`` of travel to region ``iso``."""
         return hours * self.weight[iso] + self.penalty[iso]
 
+    def _costs_from(self, node: str) -> tuple[list[tuple[str, float]], list[str], str | None]:
+        """From ``node`` on the roads open now: each reachable region's cost per person, the
+        regions out of reach, and the cheapest region (the first of least cost)."""
+        key = (node, self.network.closed)
+        if key not in self._cost_cache:
+            reach = self.network.travel_h(node)
+            to = [
+                (iso, self.cost_h(iso, reach[rnode]))
+                for iso, rnode in self.node.items()
+                if rnode in reach
+            ]
+            best = None
+            for iso, c in to:
+                if best is None or c < best[0]:
+                    best = (c, iso)
+            unreachable = [iso for iso, rnode in self.node.items() if rnode not in reach]
+            self._cost_cache[key] = (to, unreachable, best[1] if best else None)
+        return self._cost_cache[key]
+
     def route_day(
         self,
         day: int,
@@ -84,18 +106,12 @@ class Router:
         for origin, (node, n) in ready.items():
             if n <= 0:
                 continue
-            reach = self.network.travel_h(node)
-            best = None
-            for iso, rnode in self.node.items():
-                if rnode not in reach:
-                    self.unreachable.append({"day": day, "origin": origin, "region": iso})
-                    continue
-                c = self.cost_h(iso, reach[rnode])
-                costs[(origin, iso)] = c
-                if best is None or c < best[0]:
-                    best = (c, iso)
+            to, unreachable, best = self._costs_from(node)
+            for iso in unreachable:
+                self.unreachable.append({"day": day, "origin": origin, "region": iso})
+            costs.update({(origin, iso): c for iso, c in to})
             if best is not None:  # people left over from earlier days are counted once
-                self.preferred[best[1]] += max(0, n - self._carried.get(origin, 0))
+                self.preferred[best] += max(0, n - self._carried.get(origin, 0))
         remaining = {iso: self.capacity[iso] - self.allocated[iso] for iso in self.capacity}
         supply = {o: n for o, (_, n) in ready.items() if n > 0}
         given = seats if seats is not None else dict.fromkeys(supply, self.seats)

@@ -135,15 +135,23 @@ class SideRun:
     """Mean processing time of a group of each mode here (diversion's estimate)."""
     road: SharedRoad | None = None
     """The approach road, when cars, buses and trucks share it."""
-    lanes_log: dict[LaneMode, np.ndarray] = field(init=False)
+    _in_force: tuple | None = field(default=None, init=False)
+    """What the lanes and multiplier were last set from (see :meth:`refresh`)."""
+    _logged: list[tuple[int, tuple[int, ...]]] = field(default_factory=list, init=False)
+    """Each hour the open lanes may have changed from, and the lanes of each pool from then."""
+    _changed: bool = field(default=True, init=False)
+    """Whether :meth:`refresh` set the lanes since the last :meth:`log`."""
+    _shifts: list[Shift | None] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.base_lanes = dict(self.plan.lanes)
-        self.lanes_log = {m: np.zeros(self.n_hours, dtype=np.int64) for m in LaneMode}
+        self._shifts = [self._shift_at(hod) for hod in range(24)]
 
     def shift_at(self, now: float) -> Shift | None:
         """The shift working at ``now`` (None: none, so the side is shut)."""
-        hod = int(now) % 24
+        return self._shifts[int(now) % 24]
+
+    def _shift_at(self, hod: int) -> Shift | None:
         for s in self.plan.shifts or ():
             inside = (
                 s.start_h <= hod < s.end_h
@@ -158,8 +166,19 @@ class SideRun:
         """Open the lanes this hour allows: none when closed or off shift; else the shift's
         share of the base lanes (at least one), plus ``extra``, with the truck lanes the
         shift opens to cars serving cars; set the processing multiplier (the inject's times
-        the shift's)."""
+        the shift's). Nothing to do when none of these changed since the last time."""
         shift = self.shift_at(now) if self.plan.shifts else None
+        in_force = (
+            id(shift),
+            self.closed,
+            self.multiplier,
+            tuple(self.base_lanes.values()),
+            tuple(extra.items()),
+        )
+        if in_force == self._in_force:
+            return
+        self._in_force = in_force
+        self._changed = True
         share = 1.0 if not self.plan.shifts else (shift.lanes_open_share if shift else 0.0)
         multiplier = self.multiplier * (shift.processing_multiplier if shift else 1.0)
         n: dict[LaneMode, int] = {}
@@ -177,8 +196,20 @@ class SideRun:
             pool.multiplier = multiplier
 
     def log(self, h: int) -> None:
-        for m, pool in self.pools.items():
-            self.lanes_log[m][h] = pool.open_lanes
+        """Note the lanes open in hour ``h`` (from its start): only :meth:`refresh` sets them."""
+        if self._changed:
+            self._logged.append((h, tuple(pool.open_lanes for pool in self.pools.values())))
+            self._changed = False
+
+    @property
+    def lanes_log(self) -> dict[LaneMode, np.ndarray]:
+        """Open lanes by lane mode, hour by hour (as logged)."""
+        out = np.zeros((self.n_hours, len(self.pools)), dtype=np.int64)
+        for (h, lanes), nxt in zip(
+            self._logged, [*self._logged[1:], (self.n_hours, ())], strict=True
+        ):
+            out[h : nxt[0]] = lanes
+        return {m: out[:, j] for j, m in enumerate(self.pools)}
 
     @property
     def queued_persons(self) -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Generic, TypeVar, cast
 
 import numpy as np
 
@@ -36,6 +36,8 @@ from contingency.sim.injects import DownstreamAction, downstream_action
 from contingency.sim.internal import InternalOrigins
 from contingency.sim.rng import stream
 
+T = TypeVar("T")
+
 STAY_CV = 0.5
 """Coefficient of variation of length of stay (assumption)."""
 KINDS: tuple[str, ...] = tuple(k.value for k in CentreKind)
@@ -49,8 +51,10 @@ DESTINATIONS: dict[str, tuple[str, ...]] = {
 """The centre kinds that take people waiting for each kind of place."""
 
 
-@dataclass
-class Centre:
+@dataclass(frozen=True)
+class CentreSpec:
+    """What a centre is at the start of a run."""
+
     id: str
     kind: str
     node: str
@@ -59,22 +63,99 @@ class Centre:
     intake_per_hour: float
     pmf: np.ndarray
     """Probability of leaving after 1, 2, ... hours; the last cell is 'after the horizon'."""
-    reg_queue: int = 0
-    overflow: int = 0
-    occupied: int = 0
-    is_open: bool = True
-    ready: int = 0
-    intake_last_h: int = 0
-    """Persons registered in the last hour."""
-    """In a bed, stay over, waiting for an onward place (unmet demand while it lasts)."""
-    intake_credit: float = 0.0
-    departures: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    opens_at_h: float | None = 0.0
+    is_open: bool
+    opens_at_h: float | None
     """When it opens (None: when an inject opens it)."""
-    turnover: int = 0
+
+
+@dataclass
+class CentreArrays:
+    """Every centre's numbers, one entry per centre (one column of the per-hour tables), so
+    the hour's intake, admissions and departures are worked out for all centres at once."""
+
+    beds: np.ndarray
+    intake_per_hour: np.ndarray
+    is_open: np.ndarray
+    reg_queue: np.ndarray
+    overflow: np.ndarray
+    occupied: np.ndarray
+    ready: np.ndarray
+    """In a bed, stay over, waiting for an onward place (unmet demand while it lasts)."""
+    intake_last_h: np.ndarray
+    """Persons registered in the last hour."""
+    intake_credit: np.ndarray
+    turnover: np.ndarray
     """People who took a place here so far."""
-    leaving_departures: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    """People leaving the country who wait here, by the hour they go."""
+    departures: np.ndarray
+    """People whose stay ends, by hour (rows) and centre."""
+    leaving_departures: np.ndarray
+    """People leaving the country who wait here, by the hour they go (rows) and centre."""
+
+    @classmethod
+    def of(cls, specs: list[CentreSpec], n_hours: int) -> CentreArrays:
+        k = len(specs)
+
+        def zeros() -> np.ndarray:
+            return np.zeros(k, dtype=np.int64)
+
+        return cls(
+            beds=np.array([s.beds for s in specs], dtype=np.int64),
+            intake_per_hour=np.array([s.intake_per_hour for s in specs], dtype=float),
+            is_open=np.array([s.is_open for s in specs], dtype=bool),
+            reg_queue=zeros(),
+            overflow=zeros(),
+            occupied=zeros(),
+            ready=zeros(),
+            intake_last_h=zeros(),
+            intake_credit=np.zeros(k),
+            turnover=zeros(),
+            departures=np.zeros((n_hours + 2, k), dtype=np.int64),
+            leaving_departures=np.zeros((n_hours + 2, k), dtype=np.int64),
+        )
+
+
+class _Cell(Generic[T]):
+    """A centre's entry in one of :class:`CentreArrays`' arrays, as a plain number."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, c: Centre, owner: type | None = None) -> T:
+        return cast(T, getattr(c.arrays, self.name)[c.j].item())
+
+    def __set__(self, c: Centre, value: T) -> None:
+        getattr(c.arrays, self.name)[c.j] = value
+
+
+class Centre:
+    """One centre: what it is, and its numbers (entry ``j`` of ``arrays``)."""
+
+    beds = _Cell[int]()
+    intake_per_hour = _Cell[float]()
+    is_open = _Cell[bool]()
+    reg_queue = _Cell[int]()
+    overflow = _Cell[int]()
+    occupied = _Cell[int]()
+    ready = _Cell[int]()
+    intake_last_h = _Cell[int]()
+    intake_credit = _Cell[float]()
+    turnover = _Cell[int]()
+
+    def __init__(self, spec: CentreSpec, arrays: CentreArrays, j: int):
+        self.id, self.kind, self.node, self.region = spec.id, spec.kind, spec.node, spec.region
+        self.pmf = spec.pmf
+        self.opens_at_h = spec.opens_at_h
+        self.arrays, self.j = arrays, j
+
+    @property
+    def departures(self) -> np.ndarray:
+        """People whose stay here ends, by hour (a view: writes go to the arrays)."""
+        return self.arrays.departures[:, self.j]
+
+    @property
+    def leaving_departures(self) -> np.ndarray:
+        """People leaving the country who wait here, by the hour they go (a view)."""
+        return self.arrays.leaving_departures[:, self.j]
 
     @property
     def present(self) -> int:
@@ -183,25 +264,30 @@ class Downstream:
         self.n_hours = sc.horizon_days * 24
         self.rng = stream(sc.seed, "centres")
         plan = plan or resolve(sc, ref)
-        self.centres = {cid: self._centre(c) for cid, c in plan.centres.items()}
+        specs = [self._spec(c) for c in plan.centres.values()]
         self._mobile: dict[int, str] = {}
         for i, inj in enumerate(i for i in sc.injects if isinstance(i, MobileUnit)):
             cid = self._mobile[id(inj)] = mobile_unit_id(i, inj.target)
             p = inj.params
             stay_days = p.stay_hours_mean / 24 if p.stay_hours_mean else p.stay_days_mean
-            self.centres[cid] = Centre(
-                id=cid,
-                kind=p.centre_kind.value,
-                node=inj.target,
-                region=cast(str, ref.road_nodes.at[inj.target, "region_iso"]),
-                beds=0,
-                intake_per_hour=p.intake_per_hour,
-                pmf=stay_pmf(stay_days, self.n_hours),
-                departures=np.zeros(self.n_hours + 2, dtype=np.int64),
-                leaving_departures=np.zeros(self.n_hours + 2, dtype=np.int64),
-                is_open=False,
-                opens_at_h=None,
+            specs.append(
+                CentreSpec(
+                    id=cid,
+                    kind=p.centre_kind.value,
+                    node=inj.target,
+                    region=cast(str, ref.road_nodes.at[inj.target, "region_iso"]),
+                    beds=0,
+                    intake_per_hour=p.intake_per_hour,
+                    pmf=stay_pmf(stay_days, self.n_hours),
+                    is_open=False,
+                    opens_at_h=None,
+                )
             )
+        self.arrays = CentreArrays.of(specs, self.n_hours)
+        self.centres = {s.id: Centre(s, self.arrays, j) for j, s in enumerate(specs)}
+        self._pmfs = [s.pmf for s in specs]
+        self._by_col = list(self.centres.values())
+        self._kind_of = np.array([KINDS.index(s.kind) for s in specs], dtype=np.int64)
         self.transfers = {cp: Transfer(str(ref.checkpoints.at[cp, "node"])) for cp in checkpoints}
         self.internal = InternalOrigins(sc, ref)
         for key, node in self.internal.nodes.items():
@@ -227,6 +313,12 @@ class Downstream:
             Registration(r.at, r.per_hour, r.share) for r in sc.registration_points
         ]
         self.registration_log: list[tuple[int, str, int, int]] = []
+        self._points: dict[str, Registration] = {}
+        for point in self.registration:  # the first point named for a place is its point
+            self._points.setdefault(point.at, point)
+        self._centre_points = [
+            (j, self._points[cid]) for j, cid in enumerate(self.centres) if cid in self._points
+        ]
         self.internal_entered = 0
         self.network = RoadNetwork(ref.road_graph())
         self.router = Router(sc, ref, self.network) if route else None
@@ -237,10 +329,10 @@ class Downstream:
         self._events = _after_border_events(sc.injects)
         self.transported = np.zeros((sc.horizon_days, len(self.centres)), dtype=np.int64)
         """Persons put on buses per day, by destination centre."""
-        self._ranking: dict[tuple, list[tuple[Centre, float]]] = {}
+        self._ranking: dict[tuple, tuple[list[Centre], np.ndarray, list[float]]] = {}
 
-    def _centre(self, c: CentrePlan) -> Centre:
-        return Centre(
+    def _spec(self, c: CentrePlan) -> CentreSpec:
+        return CentreSpec(
             id=c.id,
             kind=c.kind,
             node=c.node,
@@ -248,8 +340,6 @@ class Downstream:
             beds=c.beds,
             intake_per_hour=c.intake_per_hour,
             pmf=stay_pmf(c.stay_days_mean, self.n_hours),
-            departures=np.zeros(self.n_hours + 2, dtype=np.int64),
-            leaving_departures=np.zeros(self.n_hours + 2, dtype=np.int64),
             is_open=c.opens_at_h == 0,
             opens_at_h=c.opens_at_h,
         )
@@ -263,13 +353,11 @@ class Downstream:
         while self._events and self._events[0][0].at_h < h:  # happened before this hour ends
             _, apply = self._events.pop(0)
             apply(self, h)
-        for c in self.centres.values():
-            if not c.is_open and c.opens_at_h is not None and c.opens_at_h < h:
+        for j in np.flatnonzero(~self.arrays.is_open).tolist():
+            c = self._by_col[j]
+            if c.opens_at_h is not None and c.opens_at_h < h:
                 c.is_open = True
                 c.opens_at_h = None  # opened once: a later closure is not undone here
-
-    def _free(self, c: Centre) -> int:
-        return c.beds - c.occupied - c.overflow - c.reg_queue - int(self.inbound[self._col[c.id]])
 
     def _destinations(
         self, node: str, kind: str, n: int, h: int
@@ -277,31 +365,31 @@ class Downstream:
         """Fill the nearest open centres that take ``kind`` with free places (when people
         leave centres every hour, also the places freed by the time a bus sent now arrives);
         the rest to the nearest one."""
-        ranked = self._ranked(node, kind)
+        ranked, cols, hours = self._ranked(node, kind)
         if not ranked:
             return []
+        a = self.arrays
+        free = a.beds[cols] - a.occupied[cols] - a.overflow[cols] - a.reg_queue[cols]
+        free -= self.inbound[cols]
+        if self.sc.routing.dispatch == "hourly":  # those due to leave before the bus is there
+            for k, (j, t) in enumerate(zip(cols.tolist(), hours, strict=True)):  # make room
+                free[k] += a.departures[h + 1 : h + max(1, math.ceil(t)) + 1, j].sum()
         out, left = [], n
-        hourly = self.sc.routing.dispatch == "hourly"
-        for c, hours in ranked:
-            free = self._free(c)
-            if hourly:  # those due to leave before the bus is there make room for it
-                arrive = h + max(1, math.ceil(hours))
-                free += int(c.departures[h + 1 : arrive + 1].sum())
-            if free > 0:
-                take = min(free, left)
-                out.append((c, take, hours))
+        for c, t, f in zip(ranked, hours, free.tolist(), strict=True):
+            if f > 0:
+                take = min(f, left)
+                out.append((c, take, t))
                 left -= take
                 if left == 0:
                     return out
-        out.append((ranked[0][0], left, ranked[0][1]))
+        out.append((ranked[0], left, hours[0]))
         return out
 
-    def _ranked(self, node: str, kind: str) -> list[tuple[Centre, float]]:
+    def _ranked(self, node: str, kind: str) -> tuple[list[Centre], np.ndarray, list[float]]:
         """The open centres reachable from ``node`` that take ``kind``, nearest first (ties by
-        id), with their travel hours; kept while the roads and the open centres stay as
-        they are."""
-        opened = tuple(c.is_open for c in self.centres.values())
-        key = (node, kind, self.network.closed, opened)
+        id), their columns and travel hours; kept while the roads and the open centres stay
+        as they are."""
+        key = (node, kind, self.network.closed, self.arrays.is_open.tobytes())
         ranked = self._ranking.get(key)
         if ranked is None:
             dist = self.network.travel_h(node)
@@ -314,7 +402,8 @@ class Downstream:
                 ),
                 key=lambda c: (dist[c.node], c.id),
             )
-            ranked = self._ranking[key] = [(c, dist[c.node]) for c in near]
+            cols = np.array([c.j for c in near], dtype=np.int64)
+            ranked = self._ranking[key] = (near, cols, [dist[c.node] for c in near])
         return ranked
 
     def _send(self, h: int, dests: list[tuple[Centre, int, float]], *, internal: bool) -> None:
@@ -339,7 +428,7 @@ class Downstream:
                 self._go_on(cp, _scaled(part, skip), h)
 
     def _point(self, at: str) -> Registration | None:
-        return next((r for r in self.registration if r.at == at), None)
+        return self._points.get(at)
 
     def _go_on(self, cp: str, crossed: Crossed, h: int) -> None:
         t = self.transfers[cp]
@@ -390,21 +479,20 @@ class Downstream:
         self._apply_events(h)
         self.left_country += int(self.leaving[h])
         self.leaving[h] = 0
-        for c in self.centres.values():
-            c.ready += int(c.departures[h])
-            gone = int(c.leaving_departures[h])
-            c.leaving_departures[h] = 0  # gone: what the cells hold is still to leave
-            c.occupied -= gone
-            self.left_country += gone
+        a = self.arrays
+        a.ready += a.departures[h]
+        gone = a.leaving_departures[h].copy()
+        a.leaving_departures[h] = 0  # gone: what the cells hold is still to leave
+        a.occupied -= gone
+        self.left_country += int(gone.sum())
         self.relocated += int(self.onward[h])
         self.onward[h] = 0
         self._internal_arrivals(h)
         self._register(h)
         if self.router is None:
-            for c in self.centres.values():
-                c.occupied -= c.ready
-                self.relocated += c.ready
-                c.ready = 0
+            a.occupied -= a.ready
+            self.relocated += int(a.ready.sum())
+            a.ready[:] = 0
             for cp, n in list(self.self_drive.items()):
                 self.relocated += n
                 self.self_drive[cp] = 0
@@ -412,30 +500,35 @@ class Downstream:
             self._route(h)
         self._dispatch(h)
         self.internal_entered += int(self.internal_landing[h])
-        for c in self.centres.values():
-            j = self._col[c.id]
-            landed = int(self.in_flight[h, j])
-            self.inbound[j] -= landed
-            self.in_flight[h, j] = 0
-            point = self._point(c.id)
-            if point is not None and landed:
-                landed = point.join(landed, c.id)
-            c.reg_queue += landed
-            c.intake_credit += c.intake_per_hour
-            registered = min(c.reg_queue, int(c.intake_credit))
-            # an idle registration desk does not bank time: only a fraction of a person carries
-            c.intake_credit = (c.intake_credit - registered) % 1.0
-            c.reg_queue -= registered
-            c.intake_last_h = registered
-            c.overflow += registered
-            admit = max(0, min(c.overflow, c.beds - c.occupied))
-            if admit:
-                c.overflow -= admit
-                c.occupied += admit
-                c.turnover += admit
-                stay = self.rng.multinomial(admit, c.pmf)
-                tail = stay[: self.n_hours - h]
-                c.departures[h + 1 : h + 1 + len(tail)] += tail
+        self._intake(h)
+
+    def _intake(self, h: int) -> None:
+        """Every centre at once: buses landing (a registration point at the centre takes its
+        share), intake at the centre's pace, places for those registered, and when each
+        admitted person will leave (drawn centre by centre, in order)."""
+        a = self.arrays
+        landed = self.in_flight[h].copy()
+        self.inbound -= landed
+        self.in_flight[h] = 0
+        for j, point in self._centre_points:
+            if landed[j]:
+                landed[j] = point.join(int(landed[j]), point.at)
+        a.reg_queue += landed
+        a.intake_credit += a.intake_per_hour
+        registered = np.minimum(a.reg_queue, a.intake_credit.astype(np.int64))
+        # an idle registration desk does not bank time: only a fraction of a person carries
+        a.intake_credit = np.remainder(a.intake_credit - registered, 1.0)
+        a.reg_queue -= registered
+        a.intake_last_h = registered
+        a.overflow += registered
+        admit = np.maximum(0, np.minimum(a.overflow, a.beds - a.occupied))
+        a.overflow -= admit
+        a.occupied += admit
+        a.turnover += admit
+        for j in np.flatnonzero(admit).tolist():
+            stay = self.rng.multinomial(int(admit[j]), self._pmfs[j])
+            tail = stay[: self.n_hours - h]
+            a.departures[h + 1 : h + 1 + len(tail), j] += tail
 
     def _register(self, h: int) -> None:
         for point in self.registration:
@@ -560,9 +653,9 @@ class Downstream:
     # ------------------------------------------------------------ accounting
     def ledger(self) -> dict[str, int]:
         waiting_transfer = sum(sum(t.waiting.values()) for t in self.transfers.values())
-        by_kind = dict.fromkeys(KINDS, 0)
-        for c in self.centres.values():
-            by_kind[c.kind] += c.reg_queue + c.occupied
+        a = self.arrays
+        here = a.reg_queue + a.occupied
+        by_kind = {kind: int(here[self._kind_of == k].sum()) for k, kind in enumerate(KINDS)}
         return {
             "in_transit": waiting_transfer
             + int(self.in_flight.sum())
@@ -570,7 +663,7 @@ class Downstream:
             + sum(self.self_drive.values()),
             "in_reception": by_kind[CentreKind.reception],
             "in_rehabilitation": by_kind[CentreKind.rehabilitation],
-            "overflow_waiting": sum(c.overflow for c in self.centres.values()),
+            "overflow_waiting": int(a.overflow.sum()),
             "relocated": self.relocated,
             "self_arranged": self.self_arranged,
             "left_country": self.left_country,

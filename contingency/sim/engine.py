@@ -121,9 +121,13 @@ class _CheckpointGroups:
         came = [_diverted_here(run, m, runs) for m in Mode]
         parts = own + came
         cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "who"}
+        metres = [lengths_m.get(m.value, np.nan) for m in (*Mode, *Mode)]  # the parts' modes
+        length_m = np.concatenate(
+            [np.full(len(p["mode"]), v, dtype=float) for p, v in zip(parts, metres, strict=True)]
+        )
         return cls(
             **cols,
-            length_m=pd.Series(cols["mode"]).map(lengths_m).fillna(0.0).to_numpy(dtype=float),
+            length_m=np.where(np.isnan(length_m), 0.0, length_m),
             who={k: np.concatenate([p["who"][k] for p in parts]) for k in GROUP_FIELDS},
         )
 
@@ -494,19 +498,27 @@ def weighted_p95(values: np.ndarray, weights: np.ndarray) -> float:
 
 
 def _whole_run(cp: str, g: _CheckpointGroups, n_hours: int) -> dict[str, object]:
-    """One checkpoint's waits over the run (each side) and its demand identity:
-    presented - diverted out + diverted in = entered + turned back + still beyond the border."""
+    """One checkpoint's waits over the run (each side) and its :func:`_demand`."""
     entered = np.isfinite(g.entry_h)
     wait = _waits(g.entry_h[entered], g.start_h[entered], n_hours)
     queued = np.isfinite(g.far_arrive_h)
     far_wait = _waits(g.far_arrive_h[queued], g.far_start_h[queued], n_hours)
-    beyond = ~g.turned & ~g.diverted_out & ~entered
     return {
         "checkpoint": cp,
         "p95_wait_h": weighted_p95(wait, g.persons[entered].astype(float)),
         "max_wait_h": float(wait.max()) if len(wait) else 0.0,
         "far_p95_wait_h": weighted_p95(far_wait, g.persons[queued].astype(float)),
         "far_max_wait_h": float(far_wait.max()) if len(far_wait) else 0.0,
+        **_demand(g),
+    }
+
+
+def _demand(g: _CheckpointGroups) -> dict[str, int]:
+    """One checkpoint's demand identity: presented - diverted out + diverted in = entered +
+    turned back + still beyond the border."""
+    entered = np.isfinite(g.entry_h)
+    beyond = ~g.turned & ~g.diverted_out & ~entered
+    return {
         "presented": int(g.persons[g.presented].sum()),
         "entered": int(g.persons[entered].sum()),
         "turned_back": int(g.persons[g.turned].sum()),
@@ -549,7 +561,7 @@ def _checkpoint_tables(
         crossings[cp] = _crossings(g, n_hours)
         if lean:
             rows.append(_lean_hourly_table(cp, g, run, n_hours))
-            waits.append(_whole_run(cp, g, n_hours))
+            waits.append({"checkpoint": cp, **_demand(g)})
             continue
         rows.append(_hourly_table(cp, g, run, n_hours, lengths_m))
         groups.append(groups_table(cp, g))
@@ -716,27 +728,48 @@ def _downstream_hours(
                 f"accounted for {accounted}: {row}"
             )
         ledger_rows.append(row)
-        centre_rows += [
-            (
-                h,
-                c.id,
-                c.kind,
-                c.region,
-                c.node,
-                c.beds,
-                c.occupied,
-                c.overflow,
-                c.reg_queue,
-                c.ready,
-                c.intake_last_h,
-                c.turnover,
-                int(c.is_open),
-            )
-            for c in down.centres.values()
-        ]
+        centre_rows.append(np.stack([getattr(down.arrays, f) for f in _CENTRE_NUMBERS], axis=1))
         if h % 24 == 0:
             day_done(0.5 + h / (48 * sc.horizon_days))
-    return pd.DataFrame(ledger_rows), pd.DataFrame(centre_rows, columns=list(CENTRE_COLUMNS))
+    return pd.DataFrame(ledger_rows), _centres_table(down, centre_rows)
+
+
+_CENTRE_NUMBERS = (
+    "beds",
+    "occupied",
+    "overflow",
+    "reg_queue",
+    "ready",
+    "intake_last_h",
+    "turnover",
+    "is_open",
+)
+"""The :class:`~contingency.sim.centres.CentreArrays` behind ``capacity`` ... ``is_open``."""
+
+
+def _centres_table(down: Downstream, hours: list[np.ndarray]) -> pd.DataFrame:
+    """``centres_hourly`` from each hour's centre numbers (one row per centre, in order)."""
+    k = len(down.centres)
+    numbers = np.concatenate(hours) if hours else np.zeros((0, len(_CENTRE_NUMBERS)), np.int64)
+    about = {
+        "time_h": np.repeat(np.arange(1, len(hours) + 1, dtype=np.int64), k),
+        **{
+            name: np.tile(
+                np.array([getattr(c, attr) for c in down.centres.values()], object), len(hours)
+            )
+            for name, attr in (
+                ("centre", "id"),
+                ("kind", "kind"),
+                ("region", "region"),
+                ("node", "node"),
+            )
+        },
+    }
+    columns = CENTRE_COLUMNS[5:]
+    return pd.DataFrame(
+        {**about, **{name: numbers[:, i] for i, name in enumerate(columns)}},
+        columns=list(CENTRE_COLUMNS),
+    )
 
 
 def _routing_tables(

@@ -181,7 +181,7 @@ def _before(t1: float, s1: int, t2: float, s2: int) -> bool:
 @numba.njit(cache=True, inline="always")
 def _push(
     heap_t: np.ndarray, heap_s: np.ndarray, heap_g: np.ndarray, n: int, t: float, s: int, g: int
-) -> None:  # noqa: E501
+) -> None:
     i = n
     while i > 0:
         up = (i - 1) >> 1

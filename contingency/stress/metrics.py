@@ -26,12 +26,15 @@ def facility_figures(tables: dict[str, pd.DataFrame], thresholds: dict) -> pd.Da
     person-hours count the queue on each side in the hours that side's wait is red."""
     rows = []
     red_wait = thresholds["wait_red_h"]
-    for cp, t in tables["checkpoints_hourly"].groupby("checkpoint", sort=False):
-        near = t["wait_max_h"].fillna(0.0)
-        far = t["far_wait_max_h"].fillna(0.0)
-        wait = np.maximum(near, far)
-        red_ph = t.loc[near > red_wait, "queue_persons"].sum()
-        red_ph += t.loc[far > red_wait, "far_queue_persons"].sum()
+    t = tables["checkpoints_hourly"]
+    names, order, bounds = _facilities(t["checkpoint"])
+    near = t["wait_max_h"].fillna(0.0).to_numpy()[order]
+    far = t["far_wait_max_h"].fillna(0.0).to_numpy()[order]
+    queue = t["queue_persons"].to_numpy()[order]
+    far_queue = t["far_queue_persons"].to_numpy()[order]
+    for cp, s in zip(names, _spans(bounds), strict=True):
+        wait = np.maximum(near[s], far[s])
+        red_ph = queue[s][near[s] > red_wait].sum() + far_queue[s][far[s] > red_wait].sum()
         rows.append(
             {
                 "facility": cp,
@@ -44,21 +47,36 @@ def facility_figures(tables: dict[str, pd.DataFrame], thresholds: dict) -> pd.Da
         )
     red_occ = thresholds["occupancy_red"]
     unmet = tables["unmet_daily"].groupby("centre")["persons"].sum() * 24.0
-    for cid, t in tables["centres_hourly"].groupby("centre", sort=False):
-        present = centre_present(t)
-        load = centre_load(t)
-        beyond = np.maximum(present - red_occ * t["capacity"], 0.0)
+    c = tables["centres_hourly"]
+    names, order, bounds = _facilities(c["centre"])
+    load = centre_load(c).to_numpy()[order]
+    beyond = np.maximum(centre_present(c) - red_occ * c["capacity"], 0.0).to_numpy()[order]
+    kinds = c["kind"].to_numpy()[order]
+    for cid, s in zip(names, _spans(bounds), strict=True):
         rows.append(
             {
                 "facility": cid,
-                "kind": t["kind"].iloc[0],
+                "kind": kinds[s.start],
                 "metric": "occupancy_ratio",
-                "peak": float(load.max()) if len(load) else 0.0,
-                "red": bool((load > red_occ).any() or unmet.get(cid, 0) > 0),
-                "red_person_hours": float(beyond.sum() + unmet.get(cid, 0.0)),
+                "peak": float(load[s].max()),
+                "red": bool((load[s] > red_occ).any() or unmet.get(cid, 0) > 0),
+                "red_person_hours": float(beyond[s].sum() + unmet.get(cid, 0.0)),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _facilities(keys: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The facilities in ``keys`` in the order they first appear, the row order that puts
+    each one's rows together (in their order), and where each one's rows start and end."""
+    codes, uniques = pd.factorize(keys)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return [str(u) for u in uniques], order, bounds
+
+
+def _spans(bounds: np.ndarray) -> list[slice]:
+    return [slice(a, b) for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)]
 
 
 def replication_record(result: RunResult) -> dict:
