@@ -12,11 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import simpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contingency.resources import SCENARIOS_DIR
 from contingency.scenario import load_scenario, scenario_refdata
 from contingency.sim.border import CheckpointRun, run_border
 from contingency.sim.checkpoint import LanePool, SimultaneousEvents
+from contingency.sim.engine import _cums_by_hour, _cums_sorted
 from contingency.sim.settle import SettledState
 from contingency.stress.metrics import lean_replication, replication_record
 from contingency.stress.runner import replicate
@@ -179,3 +182,32 @@ def test_settled_pools_match_simpy_under_changing_lanes_and_multipliers(seed: in
             b.queued_persons,
             list(b.queue),
         )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    times=st.lists(
+        st.one_of(
+            st.floats(-3, 60, allow_nan=False),
+            st.sampled_from([0.0, 1.0, 24.0, 47.999999, 48.0, np.inf]),
+        ),
+        min_size=1,
+        max_size=80,
+    ),
+    n_hours=st.integers(1, 50),
+    data=st.data(),
+)
+def test_counts_by_the_hour_are_the_sorted_counts(times, n_hours, data):
+    t = np.array(times)
+    weights = {
+        "persons": np.array(
+            data.draw(st.lists(st.integers(0, 9), min_size=len(t), max_size=len(t)))
+        ),
+        "ones": np.ones(len(t), dtype=np.int64),
+    }
+    hours = np.arange(1, n_hours + 1, dtype=float)
+    by_hour = _cums_by_hour(t, weights, n_hours)
+    sorted_ = _cums_sorted(t, weights, hours)
+    for k in weights:
+        assert by_hour[k].dtype == sorted_[k].dtype
+        assert by_hour[k].tolist() == sorted_[k].tolist(), k

@@ -116,34 +116,54 @@ def _mix_at(schedule: MixSchedule, hour: int) -> dict[Mode, ModeSpec]:
     return [mix for h, mix in schedule if h <= hour][-1]
 
 
+class _SizeDraws:
+    """The size each group would have under one mode spec (group ``i``: from the ``i``-th
+    uniform), and their running total, drawn as far as asked."""
+
+    def __init__(self, u: _Uniforms, spec: ModeSpec) -> None:
+        self._u, self._spec = u, spec
+        self.sizes = np.zeros(0, dtype=np.int64)
+        self.total = np.zeros(0, dtype=np.int64)
+        """``total[i]``: the sizes of groups 0..i summed."""
+
+    def reaching(self, first: int, need: int) -> int:
+        """The group at which the sizes from group ``first`` on first add up to ``need``."""
+        while True:
+            if len(self.total) > first:
+                before = int(self.total[first - 1]) if first else 0
+                if int(self.total[-1]) - before >= need:
+                    return first + int(np.searchsorted(self.total[first:], before + need))
+            more = max(int(need / self._spec.mean_group_size * 1.2) + 16, len(self.sizes))
+            new = _sizes(self._u.take(len(self.sizes), first + more - len(self.sizes)), self._spec)
+            start = int(self.total[-1]) if len(self.total) else 0
+            self.sizes = np.concatenate([self.sizes, new])
+            self.total = np.concatenate([self.total, start + np.cumsum(new)])
+
+
 def _lay_out(
     persons_per_hour: np.ndarray, schedule: MixSchedule, *, mode: Mode, u: _Uniforms
 ) -> np.ndarray:
     """Sizes of the consecutive groups that carry ``persons_per_hour`` of ``mode``: none split,
     the last of each day cut to the persons left in that day (see the module docstring)."""
-    ends = np.cumsum(persons_per_hour)
+    ends = np.cumsum(persons_per_hour).tolist()
     out: list[np.ndarray] = []
+    draws: dict[int, _SizeDraws] = {}  # by mode spec
     pos, drawn = 0, 0  # persons laid out so far; groups drawn so far
-    for h0, h1 in _blocks(len(persons_per_hour), schedule):
-        block_end = int(ends[h1 - 1])
+    for h0, h1 in _blocks(len(ends), schedule):
+        block_end = ends[h1 - 1]
         if pos >= block_end:  # nobody planned here, or a group from before covers the block
             continue
-        day_end = int(ends[min((h0 // 24 + 1) * 24, len(ends)) - 1])
+        day_end = ends[min((h0 // 24 + 1) * 24, len(ends)) - 1]
         spec = _mix_at(schedule, h0)[mode]
-        need = block_end - pos
-        k = int(need / spec.mean_group_size * 1.2) + 16
-        while True:
-            sizes = _sizes(u.take(drawn, k), spec)
-            cum = np.cumsum(sizes)
-            if cum[-1] >= need:
-                break
-            k *= 2
-        j = int(np.searchsorted(cum, need, side="left"))
-        sizes = sizes[: j + 1].copy()
-        sizes[j] -= max(0, pos + int(cum[j]) - day_end)  # a day's last group: what is left
+        d = draws.setdefault(id(spec), _SizeDraws(u, spec))
+        j = d.reaching(drawn, block_end - pos)
+        sizes = d.sizes[drawn : j + 1].copy()
+        laid = int(d.total[j]) - (int(d.total[drawn - 1]) if drawn else 0)
+        cut = max(0, pos + laid - day_end)  # a day's last group: what is left
+        sizes[-1] -= cut
         out.append(sizes)
-        pos += int(sizes.sum())
-        drawn += j + 1
+        pos += laid - cut
+        drawn = j + 1
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 

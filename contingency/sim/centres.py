@@ -330,6 +330,8 @@ class Downstream:
         self.transported = np.zeros((sc.horizon_days, len(self.centres)), dtype=np.int64)
         """Persons put on buses per day, by destination centre."""
         self._ranking: dict[tuple, tuple[list[Centre], np.ndarray, list[float]]] = {}
+        self._free: np.ndarray | None = None
+        """While buses are dispatched: each centre's free places (see :meth:`_dispatch`)."""
 
     def _spec(self, c: CentrePlan) -> CentreSpec:
         return CentreSpec(
@@ -369,8 +371,11 @@ class Downstream:
         if not ranked:
             return []
         a = self.arrays
-        free = a.beds[cols] - a.occupied[cols] - a.overflow[cols] - a.reg_queue[cols]
-        free -= self.inbound[cols]
+        if self._free is not None:
+            free = self._free[cols]
+        else:
+            free = a.beds[cols] - a.occupied[cols] - a.overflow[cols] - a.reg_queue[cols]
+            free -= self.inbound[cols]
         if self.sc.routing.dispatch == "hourly":  # those due to leave before the bus is there
             for k, (j, t) in enumerate(zip(cols.tolist(), hours, strict=True)):  # make room
                 free[k] += a.departures[h + 1 : h + max(1, math.ceil(t)) + 1, j].sum()
@@ -409,8 +414,10 @@ class Downstream:
     def _send(self, h: int, dests: list[tuple[Centre, int, float]], *, internal: bool) -> None:
         for c, m, hours in dests:
             arrive = min(h + max(1, math.ceil(hours)), self.n_hours + 1)
-            self.in_flight[arrive, self._col[c.id]] += m
-            self.inbound[self._col[c.id]] += m
+            self.in_flight[arrive, c.j] += m
+            self.inbound[c.j] += m
+            if self._free is not None:
+                self._free[c.j] -= m
             if internal:
                 self.internal_landing[arrive] += m
 
@@ -599,20 +606,27 @@ class Downstream:
         if seats == 0 or want.sum() == 0:
             return
         give = np.minimum(largest_remainder(want, min(seats, int(want.sum()))), want).astype(int)
-        for t, n in zip(self.transfers.values(), give, strict=True):
-            for kind in WAITING_KINDS:
-                k = min(n, t.waiting[kind])
-                if k == 0:
-                    continue
-                dests = self._destinations(t.node, kind, k, h)
-                if not dests:  # no centre of this kind reachable: the seats stay unused
-                    continue
-                t.waiting[kind] -= k
-                n -= k
-                self.seat_credit -= k
-                self._send(h, dests, internal=t.internal)
-                for c, m, _ in dests:
-                    self.transported[(h - 1) // 24, self._col[c.id]] += m
+        a = self.arrays
+        # places free now, less those taken by each bus sent (nothing else changes meanwhile)
+        self._free = a.beds - a.occupied - a.overflow - a.reg_queue - self.inbound
+        day = self.transported[(h - 1) // 24]
+        try:
+            for t, n in zip(self.transfers.values(), give.tolist(), strict=True):
+                for kind in WAITING_KINDS if n else ():
+                    k = min(n, t.waiting[kind])
+                    if k == 0:
+                        continue
+                    dests = self._destinations(t.node, kind, k, h)
+                    if not dests:  # no centre of this kind reachable: the seats stay unused
+                        continue
+                    t.waiting[kind] -= k
+                    n -= k
+                    self.seat_credit -= k
+                    self._send(h, dests, internal=t.internal)
+                    for c, m, _ in dests:
+                        day[c.j] += m
+        finally:
+            self._free = None
 
     # ------------------------------------------------------------ places cut
     def cut_places(self, cid: str, beds: int, h: int) -> None:
@@ -658,7 +672,7 @@ class Downstream:
         by_kind = {kind: int(here[self._kind_of == k].sum()) for k, kind in enumerate(KINDS)}
         return {
             "in_transit": waiting_transfer
-            + int(self.in_flight.sum())
+            + int(self.inbound.sum())  # everyone on a bus to a centre (in_flight, summed)
             + int(self.onward.sum())
             + sum(self.self_drive.values()),
             "in_reception": by_kind[CentreKind.reception],

@@ -108,7 +108,6 @@ class LanePool:
 
     def __post_init__(self) -> None:
         self.start_h = np.full(len(self.arrive_h), np.inf)
-        self._persons = self.persons.tolist()
 
     @property
     def multiplier(self) -> float:
@@ -154,7 +153,7 @@ class LanePool:
                 max_lanes=self.max_lanes,
             )
             return
-        self._service = self.service_h.tolist()
+        self._persons, self._service = self.persons.tolist(), self.service_h.tolist()
         if len(own):
             self.env.process(self._arrivals(order.tolist(), self.arrive_h[order].tolist()))
 

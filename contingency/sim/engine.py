@@ -266,9 +266,19 @@ def _cums_at(
     times: np.ndarray, weights: dict[str, np.ndarray], hours: np.ndarray
 ) -> dict[str, np.ndarray]:
     """For each named weight, the sum of those whose time is at or before each of ``hours``
-    (one sort for all)."""
+    (integer weights at hours 1, 2, ... n: :func:`_cums_by_hour`, else one sort for all)."""
     if len(times) == 0:
         return {k: np.zeros(len(hours), dtype=w.dtype) for k, w in weights.items()}
+    whole = all(np.issubdtype(w.dtype, np.integer) for w in weights.values())
+    if whole and np.array_equal(hours, np.arange(1, len(hours) + 1)):
+        return _cums_by_hour(times, weights, len(hours))
+    return _cums_sorted(times, weights, hours)
+
+
+def _cums_sorted(
+    times: np.ndarray, weights: dict[str, np.ndarray], hours: np.ndarray
+) -> dict[str, np.ndarray]:
+    """:func:`_cums_at` by one sort of the times for all weights."""
     order = np.argsort(times, kind="stable")
     idx = np.searchsorted(times[order], hours, side="right")
     out = {}
@@ -276,6 +286,20 @@ def _cums_at(
         c = np.cumsum(w[order])
         out[k] = np.where(idx > 0, c[np.maximum(idx - 1, 0)], 0)
     return out
+
+
+def _cums_by_hour(
+    times: np.ndarray, weights: dict[str, np.ndarray], n_hours: int
+) -> dict[str, np.ndarray]:
+    """:func:`_cums_at` of integer weights at hours 1..``n_hours``, by the hour each time falls
+    in (a time is at or before hour h when its hour, rounded up, is), with no sort."""
+    hour = np.ceil(times)
+    kept = hour <= n_hours
+    falls = np.maximum(hour[kept], 0).astype(np.int64)
+    return {  # whole numbers summed in doubles: exact below 2**53
+        k: np.cumsum(np.bincount(falls, weights=w[kept], minlength=n_hours + 1))[1:].astype(w.dtype)
+        for k, w in weights.items()
+    }
 
 
 def _waits(arrive: np.ndarray, start: np.ndarray, n_hours: int) -> np.ndarray:
@@ -414,7 +438,7 @@ def _lean_hourly_table(
     :func:`_hourly_table` computes it."""
     hours = np.arange(1, n_hours + 1, dtype=float)
     entered_c = _cum_at(g.entry_h, g.persons, hours)
-    near = _cum_at(g.entry_h, g.persons, hours) - _cum_at(g.start_h, g.persons, hours)
+    near = entered_c - _cum_at(g.start_h, g.persons, hours)
     far = _cum_at(g.far_arrive_h, g.persons, hours) - _cum_at(g.far_start_h, g.persons, hours)
     return pd.DataFrame(
         {
