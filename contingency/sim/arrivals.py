@@ -133,8 +133,9 @@ class _SizeDraws:
                 before = int(self.total[first - 1]) if first else 0
                 if int(self.total[-1]) - before >= need:
                     return first + int(np.searchsorted(self.total[first:], before + need))
-            more = max(int(need / self._spec.mean_group_size * 1.2) + 16, len(self.sizes))
-            new = _sizes(self._u.take(len(self.sizes), first + more - len(self.sizes)), self._spec)
+            have = len(self.sizes)
+            want = max(first + int(need / self._spec.mean_group_size * 1.2) + 16, 2 * have)
+            new = _sizes(self._u.take(have, want - have), self._spec)
             start = int(self.total[-1]) if len(self.total) else 0
             self.sizes = np.concatenate([self.sizes, new])
             self.total = np.concatenate([self.total, start + np.cumsum(new)])

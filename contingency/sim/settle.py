@@ -106,10 +106,6 @@ class SettledState:
         """The groups queuing, first first."""
         return self.queue[self.ints[Q_HEAD] : self.ints[Q_TAIL]].tolist()
 
-    def first_event_h(self) -> float:
-        """When the next arrival or end of service falls."""
-        return float(_first_event(self.own_times, self.fed_h, self.heap_t, self.ints, self.floats))
-
     def serve(self, until: float, lanes: int, mult: float, down: SettledState | None) -> float:
         """Serve every event before ``until`` (the groups whose service ends go on to
         ``down``); returns the time of the first event left, or raises
@@ -160,17 +156,6 @@ def _own_arrival(times: np.ndarray, k: int, clock: float) -> float:
         return math.inf
     delay = times[k] - clock
     return clock + delay if delay > 0 else clock
-
-
-@numba.njit(cache=True)
-def _first_event(
-    own_times: np.ndarray, fed_h: np.ndarray, heap_t: np.ndarray, ints: np.ndarray, fl: np.ndarray
-) -> float:
-    t = heap_t[0] if ints[BUSY] > 0 else math.inf
-    f = ints[NEXT_FED]
-    if f < ints[FED_IN]:
-        t = min(t, fed_h[f])
-    return min(t, _own_arrival(own_times, ints[NEXT_OWN], fl[CLOCK]))
 
 
 @numba.njit(cache=True, inline="always")
@@ -275,23 +260,26 @@ def _serve(
     order their services started. Returns the first event's time left and whether it is a
     fed and an own arrival at once before ``until`` (only SimPy's order can settle that)."""
     inf = math.inf
-    k, clock, f = ints[NEXT_OWN], fl[CLOCK], ints[NEXT_FED]
-    t_end = heap_t[0] if ints[BUSY] > 0 else inf
+    k, clock, f, fed_in = ints[NEXT_OWN], fl[CLOCK], ints[NEXT_FED], ints[FED_IN]
+    busy, started, queued = ints[BUSY], ints[STARTED], ints[QUEUED]
+    head, tail = ints[Q_HEAD], ints[Q_TAIL]
+    down_n = down_ints[FED_IN] if has_down else 0
+    n_own = len(own_times)
+    t_end = heap_t[0] if busy > 0 else inf
     t_own = _own_arrival(own_times, k, clock)
-    t_fed = fed_h[f] if f < ints[FED_IN] else inf
+    t_fed = fed_h[f] if f < fed_in else inf
     tie = False
     while True:
         if t_end <= t_fed and t_end <= t_own:
             t = t_end
             if t >= until:
                 break
-            i = _pop(heap_t, heap_s, heap_g, ints[BUSY])
-            ints[BUSY] -= 1
-            t_end = heap_t[0] if ints[BUSY] > 0 else inf
+            i = _pop(heap_t, heap_s, heap_g, busy)
+            busy -= 1
+            t_end = heap_t[0] if busy > 0 else inf
             if has_down:
-                n = down_ints[FED_IN]
-                down_h[n], down_i[n] = t, i
-                down_ints[FED_IN] = n + 1
+                down_h[down_n], down_i[down_n] = t, i
+                down_n += 1
         elif t_fed == t_own:
             t = t_own
             tie = t < until
@@ -303,21 +291,36 @@ def _serve(
             if t_fed < t_own:
                 i = fed_i[f]
                 f += 1
-                t_fed = fed_h[f] if f < ints[FED_IN] else inf
+                t_fed = fed_h[f] if f < fed_in else inf
                 arrivals[i] = t
             else:
                 i = own_order[k]
                 k += 1
                 clock = t
-                t_own = _own_arrival(own_times, k, clock)
-            queue[ints[Q_TAIL]] = i
-            ints[Q_TAIL] += 1
-            ints[QUEUED] += persons[i]
-        if ints[Q_HEAD] < ints[Q_TAIL] and ints[BUSY] < lanes:
-            _start_queued(
-                t, lanes, mult, persons, service, starts, queue, heap_t, heap_s, heap_g, ints
-            )
+                if k < n_own:  # as _own_arrival
+                    delay = own_times[k] - clock
+                    t_own = clock + delay if delay > 0 else clock
+                else:
+                    t_own = inf
+            queue[tail] = i
+            tail += 1
+            queued += persons[i]
+        while head < tail and busy < lanes:  # as _start_queued
+            j = queue[head]
+            head += 1
+            queued -= persons[j]
+            starts[j] = t
+            took = service[j]
+            if mult != 1.0:
+                took *= mult
+                service[j] = took
+            _push(heap_t, heap_s, heap_g, busy, t + took, started, j)
+            busy += 1
+            started += 1
             t_end = heap_t[0]
-    ints[NEXT_OWN], ints[NEXT_FED] = k, f
+    ints[NEXT_OWN], ints[NEXT_FED], ints[BUSY], ints[STARTED] = k, f, busy, started
+    ints[QUEUED], ints[Q_HEAD], ints[Q_TAIL] = queued, head, tail
+    if has_down:
+        down_ints[FED_IN] = down_n
     fl[CLOCK] = clock
     return t, tie
