@@ -187,6 +187,7 @@ def run_bench(echo=print) -> dict[str, float]:
         sizes = ", ".join(f"{k}: {w:.0%}" for k, w in spec.occupancy.items())
         echo(f"    {m.value:<11}{spec.share:>5.0%} of persons; group size {sizes}")
     fig: dict[str, float] = {}
+    full_pipeline(bench_scenario(ref, persons=2_000), ref)  # load the compiled code first
     gc.collect()
     with _PeakRSS() as mem:
         t = time.process_time()
@@ -315,7 +316,7 @@ def routing_per_day(ref: RefData, days: int = 30) -> float:
     return (time.perf_counter() - t) / days
 
 
-def stress_throughput(workers: int, replications: int = 8) -> float:
+def stress_throughput(workers: int, replications: int = 16) -> float:
     """Replications per minute of the default scenario on a LocalCluster of ``workers``
     processes (cluster start-up and one warm-up replication per worker not counted)."""
     from contingency.resources import DEFAULT_SCENARIO
@@ -333,7 +334,7 @@ def stress_throughput(workers: int, replications: int = 8) -> float:
     return replications / elapsed * 60
 
 
-def run_stress_bench(echo=print, replications: int = 8) -> dict[str, float]:
+def run_stress_bench(echo=print, replications: int = 16) -> dict[str, float]:
     """(e) replications per minute with 1 and 2 workers, side by side."""
     one = stress_throughput(1, replications)
     two = stress_throughput(2, replications)
