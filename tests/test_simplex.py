@@ -101,3 +101,20 @@ def test_min_cost_flow_is_networkxs_on_general_graphs(data: st.DataObject, n: in
         return
     got = min_cost_flow(np.array(demand), src, tgt, cap, weight)
     assert got.tolist() == [expected[u][v] for u, v in g.edges()]
+
+
+@pytest.mark.parametrize(
+    ("sources", "targets", "capacity"),
+    [([0], [1], [0]), ([0, 1], [1, 1], [5, 5])],
+    ids=["no_capacity", "self_loop"],
+)
+def test_edges_networkx_would_leave_out_are_refused(sources, targets, capacity):
+    """An edge of no capacity or a loop would stall the compiled search: refused, not run."""
+    with pytest.raises(ValueError, match="leave"):
+        min_cost_flow(
+            np.array([-1, 1]),
+            np.array(sources),
+            np.array(targets),
+            np.array(capacity),
+            np.zeros(len(sources), dtype=np.int64),
+        )

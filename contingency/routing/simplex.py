@@ -38,6 +38,10 @@ def min_cost_flow(
     """
     if demand.sum() != 0:
         raise Infeasible("total node demand is not zero")
+    if len(capacity) and capacity.min() <= 0:
+        raise ValueError("every edge needs a positive capacity (leave out those of none)")
+    if np.any(sources == targets):
+        raise ValueError("an edge from a node to itself (leave it out)")
     flow, ok = _simplex(
         np.ascontiguousarray(demand, dtype=np.int64),
         np.ascontiguousarray(sources, dtype=np.int64),

@@ -112,10 +112,6 @@ def _blocks(n_hours: int, schedule: MixSchedule) -> list[tuple[int, int]]:
     return list(pairwise(cuts))
 
 
-def _mix_at(schedule: MixSchedule, hour: int) -> dict[Mode, ModeSpec]:
-    return [mix for h, mix in schedule if h <= hour][-1]
-
-
 class _SizeDraws:
     """The size each group would have under one mode spec (group ``i``: from the ``i``-th
     uniform), and their running total, drawn as far as asked."""
@@ -148,15 +144,16 @@ def _lay_out(
     the last of each day cut to the persons left in that day (see the module docstring)."""
     ends = np.cumsum(persons_per_hour).tolist()
     out: list[np.ndarray] = []
-    draws: dict[int, _SizeDraws] = {}  # by mode spec
+    draws: dict[int, _SizeDraws] = {}  # by the schedule entry in force
     pos, drawn = 0, 0  # persons laid out so far; groups drawn so far
     for h0, h1 in _blocks(len(ends), schedule):
         block_end = ends[h1 - 1]
         if pos >= block_end:  # nobody planned here, or a group from before covers the block
             continue
         day_end = ends[min((h0 // 24 + 1) * 24, len(ends)) - 1]
-        spec = _mix_at(schedule, h0)[mode]
-        d = draws.setdefault(id(spec), _SizeDraws(u, spec))
+        entry = max(k for k, (h, _) in enumerate(schedule) if h <= h0)
+        spec = schedule[entry][1][mode]
+        d = draws.setdefault(entry, _SizeDraws(u, spec))
         j = d.reaching(drawn, block_end - pos)
         sizes = d.sizes[drawn : j + 1].copy()
         laid = int(d.total[j]) - (int(d.total[drawn - 1]) if drawn else 0)

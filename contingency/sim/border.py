@@ -142,6 +142,8 @@ class SideRun:
     _changed: bool = field(default=True, init=False)
     """Whether :meth:`refresh` set the lanes since the last :meth:`log`."""
     _shifts: list[Shift | None] = field(default_factory=list, init=False)
+    _lanes_log: tuple[int, dict[LaneMode, np.ndarray]] | None = field(default=None, init=False)
+    """:attr:`lanes_log` as built from the first so many entries of ``_logged``."""
 
     def __post_init__(self) -> None:
         self.base_lanes = dict(self.plan.lanes)
@@ -204,12 +206,16 @@ class SideRun:
     @property
     def lanes_log(self) -> dict[LaneMode, np.ndarray]:
         """Open lanes by lane mode, hour by hour (as logged)."""
+        if self._lanes_log is not None and self._lanes_log[0] == len(self._logged):
+            return self._lanes_log[1]
         out = np.zeros((self.n_hours, len(self.pools)), dtype=np.int64)
         for (h, lanes), nxt in zip(
             self._logged, [*self._logged[1:], (self.n_hours, ())], strict=True
         ):
             out[h : nxt[0]] = lanes
-        return {m: out[:, j] for j, m in enumerate(self.pools)}
+        log = {m: out[:, j].copy() for j, m in enumerate(self.pools)}
+        self._lanes_log = (len(self._logged), log)
+        return log
 
     @property
     def queued_persons(self) -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar, cast
+from typing import Generic, TypeVar, cast, overload
 
 import numpy as np
 
@@ -120,7 +120,15 @@ class _Cell(Generic[T]):
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, c: Centre, owner: type | None = None) -> T:
+    @overload
+    def __get__(self, c: None, owner: type | None = None) -> _Cell[T]: ...
+
+    @overload
+    def __get__(self, c: Centre, owner: type | None = None) -> T: ...
+
+    def __get__(self, c: Centre | None, owner: type | None = None) -> T | _Cell[T]:
+        if c is None:  # looked up on the class
+            return self
         return cast(T, getattr(c.arrays, self.name)[c.j].item())
 
     def __set__(self, c: Centre, value: T) -> None:
@@ -295,7 +303,6 @@ class Downstream:
         self.in_flight = np.zeros((self.n_hours + 2, len(self.centres)), dtype=np.int64)
         self.internal_landing = np.zeros(self.n_hours + 2, dtype=np.int64)
         """Displaced people from inside the country reaching a centre, by hour."""
-        self._col = {cid: j for j, cid in enumerate(self.centres)}
         self.inbound = np.zeros(len(self.centres), dtype=np.int64)
         self.seat_credit = 0.0
         self.seats_per_hour = sc.transport.buses_per_day * sc.transport.bus_seats / 24.0

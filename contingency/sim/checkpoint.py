@@ -80,9 +80,13 @@ class LanePool:
     open_lanes: int = 0
     start_h: np.ndarray = field(init=False)
     queue: deque[int] = field(default_factory=deque, init=False)
+    """Groups queuing (a settled pool: as of its final :meth:`settle`)."""
     queued_persons: int = field(default=0, init=False)
+    """Persons queuing (a settled pool: as of its final :meth:`settle`; during a run,
+    :meth:`queued_now`)."""
     busy: int = field(default=0, init=False)
-    """Lanes serving a group now (above ``open_lanes`` for a while after lanes close)."""
+    """Lanes serving a group now (above ``open_lanes`` for a while after lanes close; a
+    settled pool: as of its final :meth:`settle`)."""
     downstream: LanePool | None = field(default=None, init=False)
     """The pool each group goes on to when its service here ends (None: it leaves)."""
     fed: int = field(default=0, init=False)
@@ -150,7 +154,7 @@ class LanePool:
                 own_order=order,
                 own_times=self.arrive_h[order],
                 fed=self.fed,
-                max_lanes=self.max_lanes,
+                max_lanes=max(self.max_lanes, self.open_lanes),  # busy lanes at most
             )
             return
         self._persons, self._service = self.persons.tolist(), self.service_h.tolist()

@@ -297,7 +297,9 @@ def _cums_by_hour(
     kept = hour <= n_hours
     falls = np.maximum(hour[kept], 0).astype(np.int64)
     return {  # whole numbers summed in doubles: exact below 2**53
-        k: np.cumsum(np.bincount(falls, weights=w[kept], minlength=n_hours + 1))[1:].astype(w.dtype)
+        k: np.cumsum(np.bincount(falls, weights=w[kept], minlength=n_hours + 1))[1:].astype(
+            np.cumsum(w[:0]).dtype  # the type a cumulative sum of these weights has
+        )
         for k, w in weights.items()
     }
 
@@ -774,7 +776,9 @@ _CENTRE_NUMBERS = (
 def _centres_table(down: Downstream, hours: list[np.ndarray]) -> pd.DataFrame:
     """``centres_hourly`` from each hour's centre numbers (one row per centre, in order)."""
     k = len(down.centres)
-    numbers = np.concatenate(hours) if hours else np.zeros((0, len(_CENTRE_NUMBERS)), np.int64)
+    if k == 0 or not hours:  # no rows: columns of no type, as a table of no records has
+        return pd.DataFrame([], columns=list(CENTRE_COLUMNS))
+    numbers = np.concatenate(hours)
     about = {
         "time_h": np.repeat(np.arange(1, len(hours) + 1, dtype=np.int64), k),
         **{
