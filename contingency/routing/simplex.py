@@ -54,6 +54,10 @@ def min_cost_flow(
     return flow
 
 
+_NONE = -1
+"""No node or edge (networkx's ``None``): the root's parent, a detached subtree's."""
+
+
 @numba.njit(cache=True)
 def _simplex(
     demand: np.ndarray,
@@ -62,55 +66,15 @@ def _simplex(
     cap_in: np.ndarray,
     w_in: np.ndarray,
 ) -> tuple[np.ndarray, bool]:
+    """networkx's ``network_simplex`` on nodes 0..n-1 (the root is node n); the flow on each
+    edge and whether every demand is met."""
     n, m = len(demand), len(src_in)
-    root, none = n, -1
-    src = np.empty(m + n, dtype=np.int64)
-    tgt = np.empty(m + n, dtype=np.int64)
-    cap = np.empty(m + n, dtype=np.int64)
-    w = np.empty(m + n, dtype=np.int64)
-    src[:m], tgt[:m], cap[:m], w[:m] = src_in, tgt_in, cap_in, w_in
-    for i in range(n):  # artificial edges between each node and the root
-        if demand[i] > 0:
-            src[m + i], tgt[m + i] = root, i
-        else:
-            src[m + i], tgt[m + i] = i, root
-    faux_inf = 3 * max(cap_in.sum(), np.abs(w_in).sum(), np.abs(demand).sum())
-    if faux_inf == 0:
-        faux_inf = 1
-    cap[m:], w[m:] = faux_inf, faux_inf
-
-    flow = np.zeros(m + n, dtype=np.int64)
-    flow[m:] = np.abs(demand)
-    pot = np.empty(n + 1, dtype=np.int64)
-    for i in range(n):
-        pot[i] = faux_inf if demand[i] <= 0 else -faux_inf
-    pot[n] = 0
-    parent = np.full(n + 1, root, dtype=np.int64)
-    parent[root] = none
-    parent_edge = np.empty(n + 1, dtype=np.int64)
-    parent_edge[:n] = np.arange(m, m + n)
-    parent_edge[root] = none
-    size = np.ones(n + 1, dtype=np.int64)
-    size[root] = n + 1
-    nxt = np.empty(n + 1, dtype=np.int64)  # depth-first thread
-    prv = np.empty(n + 1, dtype=np.int64)
-    last = np.empty(n + 1, dtype=np.int64)
-    for i in range(n):
-        nxt[i] = i + 1
-        prv[i] = i - 1 if i > 0 else root
-        last[i] = i
-    if n > 0:
-        nxt[n - 1] = root
-    nxt[root] = 0
-    prv[root] = n - 1
-    last[root] = n - 1 if n > 0 else root
-
+    src, tgt, cap, w, flow = _with_artificial_edges(demand, src_in, tgt_in, cap_in, w_in)
+    tree = _initial_tree(demand, m, w[m])
+    parent, parent_edge, size, nxt, prv, last, pot = tree
     wn = np.empty(2 * n + 4, dtype=np.int64)  # the cycle's nodes and edges
     we = np.empty(2 * n + 4, dtype=np.int64)
-    tmp_n = np.empty(n + 2, dtype=np.int64)
-    tmp_e = np.empty(n + 2, dtype=np.int64)
-    anc = np.empty(n + 2, dtype=np.int64)
-
+    work = np.empty((3, n + 2), dtype=np.int64)
     if m > 0:
         block = math.ceil(math.sqrt(m))
         blocks = (m + block - 1) // block
@@ -133,164 +97,305 @@ def _simplex(
                 continue
             misses = 0
             i = best
-            if flow[i] == 0:
-                p, q = src[i], tgt[i]
-            else:
-                p, q = tgt[i], src[i]
-
-            # the cycle the entering edge closes (find_cycle)
-            a, b = p, q
-            sa, sb = size[a], size[b]
-            while True:
-                while sa < sb:
-                    a = parent[a]
-                    sa = size[a]
-                while sa > sb:
-                    b = parent[b]
-                    sb = size[b]
-                if sa == sb:
-                    if a != b:
-                        a = parent[a]
-                        sa = size[a]
-                        b = parent[b]
-                        sb = size[b]
-                    else:
-                        break
-            apex = a
-            nn = 0
-            ne = 0
-            x = p
-            tmp_n[nn] = x
-            nn += 1
-            while x != apex:
-                tmp_e[ne] = parent_edge[x]
-                ne += 1
-                x = parent[x]
-                tmp_n[nn] = x
-                nn += 1
-            len_n, len_e = 0, 0
-            for k2 in range(nn - 1, -1, -1):
-                wn[len_n] = tmp_n[k2]
-                len_n += 1
-            for k2 in range(ne - 1, -1, -1):
-                we[len_e] = tmp_e[k2]
-                len_e += 1
-            if not (len_e == 1 and we[0] == i):
-                we[len_e] = i
-                len_e += 1
-            x = q
-            while x != apex:  # trace_path(q, apex) without its last node
-                wn[len_n] = x
-                len_n += 1
-                we[len_e] = parent_edge[x]
-                len_e += 1
-                x = parent[x]
-
-            # the leaving edge: least residual capacity, walking the cycle backwards
-            pairs = min(len_n, len_e)
-            j, s, best_r = -1, -1, 0
-            for k2 in range(pairs):
-                e, node = we[len_e - 1 - k2], wn[len_n - 1 - k2]
-                r = cap[e] - flow[e] if src[e] == node else flow[e]
-                if j < 0 or r < best_r:
-                    j, s, best_r = e, node, r
-            t = tgt[j] if src[j] == s else src[j]
-
-            for k2 in range(pairs):  # augment along the cycle
-                e, node = we[k2], wn[k2]
-                if src[e] == node:
-                    flow[e] += best_r
-                else:
-                    flow[e] -= best_r
-
+            p, q = (src[i], tgt[i]) if flow[i] == 0 else (tgt[i], src[i])
+            len_n, len_e = _find_cycle(i, p, q, parent, parent_edge, size, wn, we, work)
+            j, s, t, r = _find_leaving_edge(wn, we, len_n, len_e, src, tgt, cap, flow)
+            _augment_flow(wn, we, min(len_n, len_e), src, flow, r)
             if i != j:
                 if parent[t] != s:
                     s, t = t, s
-                ii = -1
-                jj = -1
-                for k2 in range(len_e):
-                    if ii < 0 and we[k2] == i:
-                        ii = k2
-                    if jj < 0 and we[k2] == j:
-                        jj = k2
-                if ii > jj:
+                if _index(we, len_e, i) > _index(we, len_e, j):
                     p, q = q, p
-                # remove_edge(s, t)
-                size_t = size[t]
-                prev_t = prv[t]
-                last_t = last[t]
-                next_last_t = nxt[last_t]
-                parent[t] = none
-                parent_edge[t] = none
-                nxt[prev_t] = next_last_t
-                prv[next_last_t] = prev_t
-                nxt[last_t] = t
-                prv[t] = last_t
-                x = s
-                while x != none:
-                    size[x] -= size_t
-                    if last[x] == last_t:
-                        last[x] = prev_t
-                    x = parent[x]
-                # make_root(q)
-                na = 0
-                x = q
-                while x != none:
-                    anc[na] = x
-                    na += 1
-                    x = parent[x]
-                for k2 in range(na - 1, 0, -1):
-                    pp, qq = anc[k2], anc[k2 - 1]
-                    size_p = size[pp]
-                    last_p = last[pp]
-                    prev_q = prv[qq]
-                    last_q = last[qq]
-                    next_last_q = nxt[last_q]
-                    parent[pp] = qq
-                    parent[qq] = none
-                    parent_edge[pp] = parent_edge[qq]
-                    parent_edge[qq] = none
-                    size[pp] = size_p - size[qq]
-                    size[qq] = size_p
-                    nxt[prev_q] = next_last_q
-                    prv[next_last_q] = prev_q
-                    nxt[last_q] = qq
-                    prv[qq] = last_q
-                    if last_p == last_q:
-                        last[pp] = prev_q
-                        last_p = prev_q
-                    prv[pp] = last_q
-                    nxt[last_q] = pp
-                    nxt[last_p] = qq
-                    prv[qq] = last_p
-                    last[qq] = last_p
-                # add_edge(i, p, q)
-                last_p = last[p]
-                next_last_p = nxt[last_p]
-                size_q = size[q]
-                last_q = last[q]
-                parent[q] = p
-                parent_edge[q] = i
-                nxt[last_p] = q
-                prv[q] = last_p
-                prv[next_last_p] = last_q
-                nxt[last_q] = next_last_p
-                x = p
-                while x != none:
-                    size[x] += size_q
-                    if last[x] == last_p:
-                        last[x] = last_q
-                    x = parent[x]
-                # update_potentials(i, p, q)
-                d = pot[p] - w[i] - pot[q] if q == tgt[i] else pot[p] + w[i] - pot[q]
-                x = q
-                stop_at = last[q]
-                pot[x] += d
-                while x != stop_at:
-                    x = nxt[x]
-                    pot[x] += d
+                _remove_edge(s, t, parent, parent_edge, size, nxt, prv, last)
+                _make_root(q, parent, parent_edge, size, nxt, prv, last, work[2])
+                _add_edge(i, p, q, parent, parent_edge, size, nxt, prv, last)
+                _update_potentials(i, p, q, tgt, w, pot, nxt, last)
+    ok = not np.any(flow[m:] != 0)
+    return flow[:m].copy(), ok
 
-    for k in range(m, m + n):
-        if flow[k] != 0:
-            return flow[:m].copy(), False
-    return flow[:m].copy(), True
+
+@numba.njit(cache=True)
+def _with_artificial_edges(
+    demand: np.ndarray, src_in: np.ndarray, tgt_in: np.ndarray, cap_in: np.ndarray, w_in: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The edges with one artificial edge between each node and the root after them (of
+    networkx's "faux infinite" capacity and cost), and the initial flow: each node's demand
+    on its artificial edge."""
+    n, m = len(demand), len(src_in)
+    src = np.empty(m + n, dtype=np.int64)
+    tgt = np.empty(m + n, dtype=np.int64)
+    cap = np.empty(m + n, dtype=np.int64)
+    w = np.empty(m + n, dtype=np.int64)
+    src[:m], tgt[:m], cap[:m], w[:m] = src_in, tgt_in, cap_in, w_in
+    for i in range(n):
+        if demand[i] > 0:
+            src[m + i], tgt[m + i] = n, i
+        else:
+            src[m + i], tgt[m + i] = i, n
+    faux_inf = 3 * max(cap_in.sum(), np.abs(w_in).sum(), np.abs(demand).sum())
+    if faux_inf == 0:
+        faux_inf = 1
+    cap[m:], w[m:] = faux_inf, faux_inf
+    flow = np.zeros(m + n, dtype=np.int64)
+    flow[m:] = np.abs(demand)
+    return src, tgt, cap, w, flow
+
+
+@numba.njit(cache=True)
+def _initial_tree(
+    demand: np.ndarray, m: int, faux_inf: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """networkx's first spanning tree (every node a child of the root by its artificial edge,
+    threaded in order): parents, parent edges, subtree sizes, the depth-first thread (next,
+    previous, last descendant) and the node potentials."""
+    n = len(demand)
+    root = n
+    parent = np.full(n + 1, root, dtype=np.int64)
+    parent[root] = _NONE
+    parent_edge = np.empty(n + 1, dtype=np.int64)
+    parent_edge[:n] = np.arange(m, m + n)
+    parent_edge[root] = _NONE
+    size = np.ones(n + 1, dtype=np.int64)
+    size[root] = n + 1
+    nxt = np.empty(n + 1, dtype=np.int64)
+    prv = np.empty(n + 1, dtype=np.int64)
+    last = np.empty(n + 1, dtype=np.int64)
+    for i in range(n):
+        nxt[i] = i + 1
+        prv[i] = i - 1 if i > 0 else root
+        last[i] = i
+    if n > 0:
+        nxt[n - 1] = root
+    nxt[root] = 0
+    prv[root] = n - 1
+    last[root] = n - 1 if n > 0 else root
+    pot = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        pot[i] = faux_inf if demand[i] <= 0 else -faux_inf
+    return parent, parent_edge, size, nxt, prv, last, pot
+
+
+@numba.njit(cache=True)
+def _find_cycle(
+    i: int,
+    p: int,
+    q: int,
+    parent: np.ndarray,
+    parent_edge: np.ndarray,
+    size: np.ndarray,
+    wn: np.ndarray,
+    we: np.ndarray,
+    work: np.ndarray,
+) -> tuple[int, int]:
+    """The nodes (``wn``) and edges (``we``) of the cycle edge ``i`` = (p, q) closes in the
+    tree, from p to q; returns how many of each."""
+    a, b = p, q  # find_apex: the lowest common ancestor
+    sa, sb = size[a], size[b]
+    while True:
+        while sa < sb:
+            a = parent[a]
+            sa = size[a]
+        while sa > sb:
+            b = parent[b]
+            sb = size[b]
+        if sa == sb:
+            if a == b:
+                break
+            a = parent[a]
+            sa = size[a]
+            b = parent[b]
+            sb = size[b]
+    apex = a
+    path_n, path_e = work[0], work[1]
+    nn, ne = 1, 0
+    x = p
+    path_n[0] = x
+    while x != apex:  # trace_path(p, apex)
+        path_e[ne] = parent_edge[x]
+        ne += 1
+        x = parent[x]
+        path_n[nn] = x
+        nn += 1
+    for k in range(nn):  # reversed
+        wn[k] = path_n[nn - 1 - k]
+    for k in range(ne):
+        we[k] = path_e[ne - 1 - k]
+    len_n, len_e = nn, ne
+    if not (len_e == 1 and we[0] == i):
+        we[len_e] = i
+        len_e += 1
+    x = q
+    while x != apex:  # trace_path(q, apex) without its last node
+        wn[len_n] = x
+        len_n += 1
+        we[len_e] = parent_edge[x]
+        len_e += 1
+        x = parent[x]
+    return len_n, len_e
+
+
+@numba.njit(cache=True)
+def _find_leaving_edge(
+    wn: np.ndarray,
+    we: np.ndarray,
+    len_n: int,
+    len_e: int,
+    src: np.ndarray,
+    tgt: np.ndarray,
+    cap: np.ndarray,
+    flow: np.ndarray,
+) -> tuple[int, int, int, int]:
+    """The cycle's edge of least residual capacity, the first walking it backwards: the
+    edge, its end s on the cycle and its other end t, and that capacity."""
+    j, s, best_r = -1, -1, 0
+    for k in range(min(len_n, len_e)):
+        e, node = we[len_e - 1 - k], wn[len_n - 1 - k]
+        r = cap[e] - flow[e] if src[e] == node else flow[e]
+        if j < 0 or r < best_r:
+            j, s, best_r = e, node, r
+    t = tgt[j] if src[j] == s else src[j]
+    return j, s, t, best_r
+
+
+@numba.njit(cache=True)
+def _augment_flow(
+    wn: np.ndarray, we: np.ndarray, pairs: int, src: np.ndarray, flow: np.ndarray, f: int
+) -> None:
+    """Push ``f`` units round the cycle."""
+    for k in range(pairs):
+        e = we[k]
+        if src[e] == wn[k]:
+            flow[e] += f
+        else:
+            flow[e] -= f
+
+
+@numba.njit(cache=True)
+def _index(values: np.ndarray, n: int, v: int) -> int:
+    """Where ``v`` first stands among the first ``n`` values (-1: nowhere)."""
+    for k in range(n):
+        if values[k] == v:
+            return k
+    return -1
+
+
+@numba.njit(cache=True)
+def _remove_edge(
+    s: int,
+    t: int,
+    parent: np.ndarray,
+    parent_edge: np.ndarray,
+    size: np.ndarray,
+    nxt: np.ndarray,
+    prv: np.ndarray,
+    last: np.ndarray,
+) -> None:
+    """Cut the tree edge (s, t), t a child of s."""
+    size_t = size[t]
+    prev_t = prv[t]
+    last_t = last[t]
+    next_last_t = nxt[last_t]
+    parent[t] = _NONE
+    parent_edge[t] = _NONE
+    nxt[prev_t] = next_last_t
+    prv[next_last_t] = prev_t
+    nxt[last_t] = t
+    prv[t] = last_t
+    x = s
+    while x != _NONE:
+        size[x] -= size_t
+        if last[x] == last_t:
+            last[x] = prev_t
+        x = parent[x]
+
+
+@numba.njit(cache=True)
+def _make_root(
+    q: int,
+    parent: np.ndarray,
+    parent_edge: np.ndarray,
+    size: np.ndarray,
+    nxt: np.ndarray,
+    prv: np.ndarray,
+    last: np.ndarray,
+    ancestors: np.ndarray,
+) -> None:
+    """Make ``q`` the root of its (cut off) subtree."""
+    na = 0
+    x = q
+    while x != _NONE:
+        ancestors[na] = x
+        na += 1
+        x = parent[x]
+    for k in range(na - 1, 0, -1):  # from the top down
+        p, c = ancestors[k], ancestors[k - 1]
+        size_p = size[p]
+        last_p = last[p]
+        prev_c = prv[c]
+        last_c = last[c]
+        next_last_c = nxt[last_c]
+        parent[p] = c
+        parent[c] = _NONE
+        parent_edge[p] = parent_edge[c]
+        parent_edge[c] = _NONE
+        size[p] = size_p - size[c]
+        size[c] = size_p
+        nxt[prev_c] = next_last_c
+        prv[next_last_c] = prev_c
+        nxt[last_c] = c
+        prv[c] = last_c
+        if last_p == last_c:
+            last[p] = prev_c
+            last_p = prev_c
+        prv[p] = last_c
+        nxt[last_c] = p
+        nxt[last_p] = c
+        prv[c] = last_p
+        last[c] = last_p
+
+
+@numba.njit(cache=True)
+def _add_edge(
+    i: int,
+    p: int,
+    q: int,
+    parent: np.ndarray,
+    parent_edge: np.ndarray,
+    size: np.ndarray,
+    nxt: np.ndarray,
+    prv: np.ndarray,
+    last: np.ndarray,
+) -> None:
+    """Hang the subtree rooted at ``q`` under ``p`` by edge ``i``."""
+    last_p = last[p]
+    next_last_p = nxt[last_p]
+    size_q = size[q]
+    last_q = last[q]
+    parent[q] = p
+    parent_edge[q] = i
+    nxt[last_p] = q
+    prv[q] = last_p
+    prv[next_last_p] = last_q
+    nxt[last_q] = next_last_p
+    x = p
+    while x != _NONE:
+        size[x] += size_q
+        if last[x] == last_p:
+            last[x] = last_q
+        x = parent[x]
+
+
+@numba.njit(cache=True)
+def _update_potentials(
+    i: int, p: int, q: int, tgt: np.ndarray, w: np.ndarray, pot: np.ndarray, nxt: np.ndarray,
+    last: np.ndarray,
+) -> None:  # fmt: skip
+    """Shift the potentials of the subtree under ``q`` (joined to ``p`` by edge ``i``) so the
+    edge's reduced cost is 0."""
+    d = pot[p] - w[i] - pot[q] if q == tgt[i] else pot[p] + w[i] - pot[q]
+    x = q
+    stop = last[q]
+    pot[x] += d
+    while x != stop:
+        x = nxt[x]
+        pot[x] += d
