@@ -26,6 +26,7 @@ class Placement:
     persons: int
     travel_h: float
     path: tuple[str, ...]
+    """The road nodes of the route (empty when the router does not :attr:`~Router.record`)."""
 
 
 @dataclass
@@ -33,6 +34,9 @@ class Router:
     sc: Scenario
     ref: RefData
     network: RoadNetwork
+    record: bool = True
+    """Keep each placement's path, the ``flows`` and the corridor ``edges`` (False: a stress
+    replication, which reads none of them)."""
     capacity: dict[str, int] = field(init=False)
     allocated: dict[str, int] = field(init=False)
     preferred: dict[str, int] = field(init=False)
@@ -120,10 +124,13 @@ class Router:
         placements = []
         for (origin, iso), n in sorted(result.flows.items()):
             node = ready[origin][0]
-            path = tuple(self.network.path(node, self.node[iso]) or (node,))
             hours = self.network.travel_h(node)[self.node[iso]]
-            placements.append(Placement(origin, iso, n, hours, path))
             self.allocated[iso] += n
+            if not self.record:
+                placements.append(Placement(origin, iso, n, hours, ()))
+                continue
+            path = tuple(self.network.path(node, self.node[iso]) or (node,))
+            placements.append(Placement(origin, iso, n, hours, path))
             self.flows.append(
                 {
                     "day": day,

@@ -267,6 +267,7 @@ class Downstream:
         *,
         route: bool = True,
         plan: Plan | None = None,
+        record_routes: bool = True,
     ):
         self.sc, self.ref = sc, ref
         self.n_hours = sc.horizon_days * 24
@@ -328,7 +329,7 @@ class Downstream:
         ]
         self.internal_entered = 0
         self.network = RoadNetwork(ref.road_graph())
-        self.router = Router(sc, ref, self.network) if route else None
+        self.router = Router(sc, ref, self.network, record=record_routes) if route else None
         self.onward = np.zeros(self.n_hours + 2, dtype=np.int64)
         """Persons on the road to their region, by hour of arrival."""
         self._onward_credit: dict[str, float] = {}
@@ -675,8 +676,8 @@ class Downstream:
     def ledger(self) -> dict[str, int]:
         waiting_transfer = sum(sum(t.waiting.values()) for t in self.transfers.values())
         a = self.arrays
-        here = a.reg_queue + a.occupied
-        by_kind = {kind: int(here[self._kind_of == k].sum()) for k, kind in enumerate(KINDS)}
+        here = np.bincount(self._kind_of, weights=a.reg_queue + a.occupied, minlength=len(KINDS))
+        by_kind = {kind: int(here[k]) for k, kind in enumerate(KINDS)}  # whole: exact
         return {
             "in_transit": waiting_transfer
             + int(self.inbound.sum())  # everyone on a bus to a centre (in_flight, summed)

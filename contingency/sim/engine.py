@@ -667,7 +667,7 @@ def simulate(
     cp_table, crossings, waits, groups = _checkpoint_tables(
         runs, n_hours, lengths_m=vehicle_length_m(ref.maps_dir), lean=lean
     )
-    down = Downstream(sc, ref, list(runs), route=route, plan=plan)
+    down = Downstream(sc, ref, list(runs), route=route, plan=plan, record_routes=not lean)
     ledger, centres = _downstream_hours(sc, down, cp_table, crossings, day_done=day_done)
     bar.close()
     transported = pd.DataFrame(down.transported, columns=list(down.centres))
@@ -731,18 +731,21 @@ def _downstream_hours(
     at_cp_h = totals["at_checkpoint"].to_numpy()
     ledger_rows, centre_rows = [], []
     kinds = ("to_reception", "to_rehabilitation", "self_arranged", "leaving", "reception_by_car")
-    per_hour = {
-        cp: list(zip(*(cr[k].tolist() for k in kinds), strict=True)) for cp, cr in crossings.items()
-    }
+    crossing: list[list[tuple[str, Crossed]]] = [[] for _ in range(n_hours + 2)]
+    for cp, cr in crossings.items():  # hours with nobody crossing have nothing to add
+        counts = np.stack([cr[k] for k in kinds], axis=1)
+        for h in np.flatnonzero(counts.any(axis=1)).tolist():
+            crossing[h].append((cp, Crossed(*counts[h].tolist())))
+    arrived_l, held_l, at_cp_l = arrived_cum.tolist(), held_h.tolist(), at_cp_h.tolist()
+    internal_l = down.internal.arrived.tolist()
     for h in range(1, n_hours + 1):
-        for cp, hours in per_hour.items():
-            if any(hours[h]):  # nobody crossing: nothing to add
-                down.add_crossings(cp, Crossed(*hours[h]), h)
+        for cp, crossed in crossing[h]:  # in checkpoint order, as the crossings are
+            down.add_crossings(cp, crossed, h)
         down.step(h)
-        held, at_cp = int(held_h[h - 1]), int(at_cp_h[h - 1])
+        held, at_cp = held_l[h - 1], at_cp_l[h - 1]
         row = {
             "time_h": h,
-            "arrived": int(arrived_cum[h - 1]) + int(down.internal.arrived[h]),
+            "arrived": arrived_l[h - 1] + internal_l[h],
             "waiting_at_checkpoints": at_cp - held,
             "held_beyond_border": held,
             **down.ledger(),
