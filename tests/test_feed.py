@@ -122,3 +122,20 @@ def test_a_malformed_queue_row_names_file_line_and_field_and_keeps_good_rows(
     assert summary["queue_bad_rows"] == 3 and summary["bad_rows"] == 0
     assert summary["queue_observations"] == total - 3
     assert len(pd.read_parquet(feed / "ingested" / "queues_hourly.parquet")) == total - 3
+
+
+def test_a_file_without_the_needed_columns_is_refused_whole_once(tmp_path):
+    """Before: a records file missing columns stopped the reading with a KeyError, and a queue
+    file missing columns counted each of its rows as bad twice."""
+    from contingency.feed.ingest import ingest
+    from contingency.feed.queues import ingest_queues
+
+    (tmp_path / "records.csv").write_text("record_id,checkpoint_id\n1,zhibek_zholy\n2,x\n")
+    (tmp_path / "queues_a.csv").write_text("checkpoint_id,observed_at\nzhibek_zholy,2027\n")
+    records = ingest(tmp_path, {"zhibek_zholy"})
+    queues = ingest_queues(tmp_path, {"zhibek_zholy"})
+    assert (len(records.records), records.bad_rows) == (0, 2)
+    assert (len(queues.observations), queues.bad_rows) == (0, 1)
+    for found, absent in ((records, "crossed_at"), (queues, "queue_km")):
+        (only,) = found.problems
+        assert only.field == "(header)" and absent in only.message

@@ -19,13 +19,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from contingency.errors import Problem, problem
+from contingency.errors import Problem
 from contingency.feed.queues import is_queue_file
 from contingency.feed.records import (
     HASHED,
     RECORD_COLUMNS,
     UNHASHED,
     field_problems,
+    missing_columns,
     read_table,
     times_with_offset,
 )
@@ -52,10 +53,6 @@ def _row_problems(
     shown: str, frame: pd.DataFrame, checkpoints: set[str]
 ) -> tuple[np.ndarray, list[Problem]]:
     """Which rows are good, and a problem per bad field (line = the file's line)."""
-    missing = [c for c in RECORD_COLUMNS[:7] if c not in frame.columns]
-    if missing:
-        bad = np.zeros(len(frame), dtype=bool)
-        return bad | True, [problem(shown, "(header)", f"missing column(s): {', '.join(missing)}")]
     for c in ("vehicle_key", "group_key"):
         if c not in frame.columns:
             frame[c] = ""
@@ -92,6 +89,10 @@ def ingest(folder: Path, checkpoints: set[str]) -> Ingested:
     paths = [*folder.glob("*.csv"), *folder.glob("*.parquet")]
     for path in sorted(p for p in paths if not is_queue_file(p)):
         frame = read_table(path)
+        if header := missing_columns(str(path), frame, RECORD_COLUMNS[:7]):
+            problems += header
+            bad_rows += len(frame)
+            continue
         good, found = _row_problems(str(path), frame, checkpoints)
         problems += found
         bad_rows += int((~good).sum())

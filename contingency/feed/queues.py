@@ -21,8 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from contingency.errors import Problem, problem
-from contingency.feed.records import field_problems, read_table, times_with_offset
+from contingency.errors import Problem
+from contingency.feed.records import (
+    field_problems,
+    missing_columns,
+    read_table,
+    times_with_offset,
+)
 
 QUEUE_PREFIX = "queues_"
 """Files whose name starts with this hold queue observations, not crossing records."""
@@ -67,10 +72,6 @@ def _file_problems(
     shown: str, frame: pd.DataFrame, checkpoints: set[str]
 ) -> tuple[np.ndarray, list[Problem]]:
     """Which rows are good, and a problem per bad field (line = the file's line)."""
-    missing = [c for c in QUEUE_COLUMNS if c not in frame.columns]
-    if missing:
-        bad = np.zeros(len(frame), dtype=bool)
-        return bad, [problem(shown, "(header)", f"missing column(s): {', '.join(missing)}")]
     checks, when = _checks(frame, checkpoints)
     good, out = field_problems(shown, frame, checks)
     frame["observed_at"] = when
@@ -85,12 +86,13 @@ def ingest_queues(folder: Path, checkpoints: set[str]) -> QueuesIngested:
     frames, problems, bad_rows = [], [], 0
     for path in paths:
         frame = read_table(path)
+        if header := missing_columns(str(path), frame, QUEUE_COLUMNS):
+            problems += header
+            bad_rows += len(frame)
+            continue
         good, found = _file_problems(str(path), frame, checkpoints)
         problems += found
         bad_rows += int((~good).sum())
-        if found and found[0].field == "(header)":
-            bad_rows += len(frame)
-            continue
         part = frame.loc[good, list(QUEUE_COLUMNS)]
         frames.append(
             part.astype({"queue_vehicles": "int64"}).assign(queue_km=part["queue_km"].astype(float))

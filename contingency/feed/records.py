@@ -87,6 +87,15 @@ def times_with_offset(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     return when, when.notna() & raw.str.contains(OFFSET)
 
 
+def missing_columns(shown: str, raw: pd.DataFrame, needed: Collection[str]) -> list[Problem]:
+    """The header problem of a feed file that lacks any of the ``needed`` columns (none:
+    an empty list); such a file's rows are all refused."""
+    missing = [c for c in needed if c not in raw.columns]
+    if not missing:
+        return []
+    return [problem(shown, "(header)", f"missing column(s): {', '.join(missing)}")]
+
+
 def field_problems(
     shown: str,
     raw: pd.DataFrame,
