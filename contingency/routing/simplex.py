@@ -301,12 +301,7 @@ def _remove_edge(
     prv[next_last_t] = prev_t
     nxt[last_t] = t
     prv[t] = last_t
-    x = s
-    while x != _NONE:
-        size[x] -= size_t
-        if last[x] == last_t:
-            last[x] = prev_t
-        x = parent[x]
+    _resize_ancestors(s, -size_t, last_t, prev_t, parent, size, last)
 
 
 @numba.njit(cache=True)
@@ -377,11 +372,25 @@ def _add_edge(
     prv[q] = last_p
     prv[next_last_p] = last_q
     nxt[last_q] = next_last_p
-    x = p
+    _resize_ancestors(p, size_q, last_p, last_q, parent, size, last)
+
+
+@numba.njit(cache=True)
+def _resize_ancestors(
+    x: int,
+    by: int,
+    was_last: int,
+    now_last: int,
+    parent: np.ndarray,
+    size: np.ndarray,
+    last: np.ndarray,
+) -> None:
+    """From ``x`` up to its root: subtree sizes change ``by`` nodes, and a last descendant
+    ``was_last`` becomes ``now_last`` (a subtree cut off below, or hung on)."""
     while x != _NONE:
-        size[x] += size_q
-        if last[x] == last_p:
-            last[x] = last_q
+        size[x] += by
+        if last[x] == was_last:
+            last[x] = now_last
         x = parent[x]
 
 
