@@ -215,20 +215,45 @@ def _start_queued(
 ) -> None:
     """As :meth:`LanePool._serve`: start the next groups at ``now`` while a lane is free (the
     processing multiplier on the time of each)."""
-    head, tail, busy = ints[Q_HEAD], ints[Q_TAIL], ints[BUSY]
+    ints[Q_HEAD], ints[BUSY], ints[STARTED], ints[QUEUED] = _start(
+        now, lanes, mult, persons, service, starts, queue, heap_t, heap_s, heap_g,
+        ints[Q_HEAD], ints[Q_TAIL], ints[BUSY], ints[STARTED], ints[QUEUED],
+    )  # fmt: skip
+
+
+@numba.njit(cache=True, inline="always")
+def _start(
+    now: float,
+    lanes: int,
+    mult: float,
+    persons: np.ndarray,
+    service: np.ndarray,
+    starts: np.ndarray,
+    queue: np.ndarray,
+    heap_t: np.ndarray,
+    heap_s: np.ndarray,
+    heap_g: np.ndarray,
+    head: int,
+    tail: int,
+    busy: int,
+    started: int,
+    queued: int,
+) -> tuple[int, int, int, int]:
+    """:func:`_start_queued` on the counters as values: the queue's head, the lanes busy,
+    the services started and the persons queuing after."""
     while head < tail and busy < lanes:
         j = queue[head]
         head += 1
-        ints[QUEUED] -= persons[j]
+        queued -= persons[j]
         starts[j] = now
         took = service[j]
         if mult != 1.0:
             took *= mult
             service[j] = took
-        _push(heap_t, heap_s, heap_g, busy, now + took, ints[STARTED], j)
+        _push(heap_t, heap_s, heap_g, busy, now + took, started, j)
         busy += 1
-        ints[STARTED] += 1
-    ints[Q_HEAD], ints[BUSY] = head, busy
+        started += 1
+    return head, busy, started, queued
 
 
 @numba.njit(cache=True)
@@ -264,7 +289,6 @@ def _serve(
     busy, started, queued = ints[BUSY], ints[STARTED], ints[QUEUED]
     head, tail = ints[Q_HEAD], ints[Q_TAIL]
     down_n = down_ints[FED_IN] if has_down else 0
-    n_own = len(own_times)
     t_end = heap_t[0] if busy > 0 else inf
     t_own = _own_arrival(own_times, k, clock)
     t_fed = fed_h[f] if f < fed_in else inf
@@ -297,26 +321,15 @@ def _serve(
                 i = own_order[k]
                 k += 1
                 clock = t
-                if k < n_own:  # as _own_arrival
-                    delay = own_times[k] - clock
-                    t_own = clock + delay if delay > 0 else clock
-                else:
-                    t_own = inf
+                t_own = _own_arrival(own_times, k, clock)
             queue[tail] = i
             tail += 1
             queued += persons[i]
-        while head < tail and busy < lanes:  # as _start_queued
-            j = queue[head]
-            head += 1
-            queued -= persons[j]
-            starts[j] = t
-            took = service[j]
-            if mult != 1.0:
-                took *= mult
-                service[j] = took
-            _push(heap_t, heap_s, heap_g, busy, t + took, started, j)
-            busy += 1
-            started += 1
+        if head < tail and busy < lanes:
+            head, busy, started, queued = _start(
+                t, lanes, mult, persons, service, starts, queue, heap_t, heap_s, heap_g,
+                head, tail, busy, started, queued,
+            )  # fmt: skip
             t_end = heap_t[0]
     ints[NEXT_OWN], ints[NEXT_FED], ints[BUSY], ints[STARTED] = k, f, busy, started
     ints[QUEUED], ints[Q_HEAD], ints[Q_TAIL] = queued, head, tail
