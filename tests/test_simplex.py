@@ -77,6 +77,19 @@ def test_allocate_places_as_networkx_did(seed: int):
     )
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_allocate_takes_pairs_in_any_order_as_networkx_did(seed: int):
+    """Pairs given with origins interleaved (and pairs of unknown origins or regions):
+    each origin's edges follow its pairs in the order given, as a DiGraph holds them."""
+    rng = np.random.default_rng(1000 + seed)
+    supply, seats, capacity, cost = _day(rng)
+    pairs = [*cost.items(), (("elsewhere", "r0"), 99.0), (("c0", "nowhere"), 0.5)]
+    shuffled = dict(pairs[k] for k in rng.permutation(len(pairs)))
+    got = allocate(supply, seats, capacity, shuffled)
+    assert got == _networkx_allocate(supply, seats, capacity, shuffled)
+    assert list(got.flows) == sorted(got.flows, key=lambda p: list(supply).index(p[0]))
+
+
 @settings(max_examples=150, deadline=None)
 @given(data=st.data(), n=st.integers(2, 9))
 def test_min_cost_flow_is_networkxs_on_general_graphs(data: st.DataObject, n: int):

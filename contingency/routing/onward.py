@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import NamedTuple
+
+import numpy as np
 
 from contingency.refdata import RefData
-from contingency.routing.allocate import allocate
+from contingency.routing.allocate import allocate_arrays
 from contingency.routing.network import RoadNetwork
 from contingency.scenario import Scenario
 
@@ -27,6 +30,17 @@ class Placement:
     travel_h: float
     path: tuple[str, ...]
     """The road nodes of the route (empty when the router does not :attr:`~Router.record`)."""
+
+
+class _Costs(NamedTuple):
+    """From one road node on the roads open at one time: the regions it reaches (positions
+    in :attr:`Router.capacity`), the cost per person to each, the regions out of reach, and
+    the cheapest region (the first of least cost)."""
+
+    region: np.ndarray
+    cost: np.ndarray
+    unreachable: list[str]
+    best: str | None
 
 
 @dataclass
@@ -45,9 +59,7 @@ class Router:
     edges: dict[tuple[int, str, str], int] = field(default_factory=lambda: defaultdict(int))
     unreachable: list[dict] = field(default_factory=list)
     _carried: dict[str, int] = field(default_factory=dict)
-    _cost_cache: dict[tuple, tuple[list[tuple[str, float]], list[str], str | None]] = field(
-        default_factory=dict
-    )
+    _cost_cache: dict[tuple, _Costs] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         regions = self.ref.regions
@@ -70,28 +82,33 @@ class Router:
             for iso, pri in regions["resettlement_priority"].items()
         }
         self.seats = self.sc.transport.onward_buses_per_day * self.sc.transport.bus_seats
+        self._regions = list(self.capacity)
 
     def cost_h(self, iso: str, hours: float) -> float:
         """Weighted cost per person of ``hours`` of travel to region ``iso``."""
         return hours * self.weight[iso] + self.penalty[iso]
 
-    def _costs_from(self, node: str) -> tuple[list[tuple[str, float]], list[str], str | None]:
-        """From ``node`` on the roads open now: each reachable region's cost per person, the
-        regions out of reach, and the cheapest region (the first of least cost)."""
+    def _costs_from(self, node: str) -> _Costs:
+        """From ``node`` on the roads open now (see :class:`_Costs`)."""
         key = (node, self.network.closed)
         if key not in self._cost_cache:
             reach = self.network.travel_h(node)
             to = [
-                (iso, self.cost_h(iso, reach[rnode]))
-                for iso, rnode in self.node.items()
+                (k, self.cost_h(iso, reach[rnode]))
+                for k, (iso, rnode) in enumerate(self.node.items())
                 if rnode in reach
             ]
             best = None
-            for iso, c in to:
+            for k, c in to:
                 if best is None or c < best[0]:
-                    best = (c, iso)
+                    best = (c, k)
             unreachable = [iso for iso, rnode in self.node.items() if rnode not in reach]
-            self._cost_cache[key] = (to, unreachable, best[1] if best else None)
+            self._cost_cache[key] = _Costs(
+                np.array([k for k, _ in to], dtype=np.int64),
+                np.array([c for _, c in to], dtype=float),
+                unreachable,
+                self._regions[best[1]] if best else None,
+            )
         return self._cost_cache[key]
 
     def route_day(
@@ -106,23 +123,37 @@ class Router:
 
         Returns the placements and the persons left unplaced per origin.
         """
-        costs: dict[tuple[str, str], float] = {}
-        for origin, (node, n) in ready.items():
-            if n <= 0:
-                continue
-            to, unreachable, best = self._costs_from(node)
-            for iso in unreachable:
+        origins = [o for o, (_, n) in ready.items() if n > 0]
+        reach = [self._costs_from(ready[o][0]) for o in origins]
+        for origin, r in zip(origins, reach, strict=True):
+            for iso in r.unreachable:
                 self.unreachable.append({"day": day, "origin": origin, "region": iso})
-            costs.update({(origin, iso): c for iso, c in to})
-            if best is not None:  # people left over from earlier days are counted once
-                self.preferred[best] += max(0, n - self._carried.get(origin, 0))
-        remaining = {iso: self.capacity[iso] - self.allocated[iso] for iso in self.capacity}
-        supply = {o: n for o, (_, n) in ready.items() if n > 0}
-        given = seats if seats is not None else dict.fromkeys(supply, self.seats)
-        result = allocate(supply, given, remaining, costs)
-        self._carried = dict(result.unplaced)
+            if r.best is not None:  # people left over from earlier days are counted once
+                self.preferred[r.best] += max(0, ready[origin][1] - self._carried.get(origin, 0))
+        arc_origin = np.repeat(np.arange(len(origins)), [len(r.region) for r in reach])
+        arc_region = np.concatenate([r.region for r in reach]) if reach else np.zeros(0, int)
+        costs = np.concatenate([r.cost for r in reach]) if reach else np.zeros(0)
+        flow, unplaced = allocate_arrays(
+            np.array([ready[o][1] for o in origins], dtype=np.int64),
+            np.array(
+                [self.seats if seats is None else seats.get(o, 0) for o in origins],
+                dtype=np.int64,
+            ),
+            np.array([self.capacity[i] - self.allocated[i] for i in self._regions], np.int64),
+            arc_origin,
+            arc_region,
+            costs,
+            worst=float(costs.max()) if len(costs) else 1.0,
+        )
+        moved = {
+            (origins[o], self._regions[r]): f
+            for o, r, f in zip(arc_origin.tolist(), arc_region.tolist(), flow.tolist(), strict=True)
+            if f > 0
+        }
+        left = {o: n for o, n in zip(origins, unplaced.tolist(), strict=True) if n}
+        self._carried = dict(left)
         placements = []
-        for (origin, iso), n in sorted(result.flows.items()):
+        for (origin, iso), n in sorted(moved.items()):
             node = ready[origin][0]
             hours = self.network.travel_h(node)[self.node[iso]]
             self.allocated[iso] += n
@@ -144,4 +175,4 @@ class Router:
             for a, b in pairwise(path):
                 lo, hi = sorted((a, b))
                 self.edges[(day, lo, hi)] += n
-        return placements, result.unplaced
+        return placements, left
