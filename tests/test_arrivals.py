@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contingency.errors import ScenarioError
 from contingency.scenario import Mode
@@ -423,3 +425,60 @@ def test_the_new_keys_are_saved_and_read_back_unchanged(ref):
     }
     sc = _load(data, ref)
     assert _load(yaml.safe_load(dump_scenario(sc)), ref) == sc
+
+
+def _lay_out_reference(persons_per_hour, schedule, mode, rng) -> np.ndarray:
+    """Group sizes as the layout was first written, group by group in Python (the module
+    docstring's rules), drawing uniforms a block at a time."""
+    ends = np.cumsum(persons_per_hour).tolist()
+    u: list[float] = []
+    out: list[int] = []
+    pos = 0
+    cuts = sorted({*range(0, len(ends), 24), *(h for h, _ in schedule if h < len(ends))})
+    for h0, h1 in zip(cuts, [*cuts[1:], len(ends)], strict=True):
+        block_end = ends[h1 - 1]
+        if pos >= block_end:
+            continue
+        day_end = ends[min((h0 // 24 + 1) * 24, len(ends)) - 1]
+        spec = [mix for h, mix in schedule if h <= h0][-1][mode]
+        sizes = np.fromiter(spec.occupancy.keys(), dtype=np.int64)
+        cdf = np.fromiter(spec.occupancy.values(), dtype=float)
+        cdf = (cdf / cdf.sum()).cumsum()
+        cdf /= cdf[-1]
+        laid = 0
+        while laid < block_end - pos:
+            if len(out) == len(u):
+                u.extend(rng.random(7).tolist())
+            out.append(int(sizes[cdf.searchsorted(u[len(out)], side="right")]))
+            laid += out[-1]
+        cut = max(0, pos + laid - day_end)
+        out[-1] -= cut
+        pos += laid - cut
+    return np.array(out, dtype=np.int64)
+
+
+_OCCUPANCY = st.dictionaries(st.integers(1, 60), st.integers(1, 9), min_size=1, max_size=5).map(
+    lambda w: {k: v / sum(w.values()) for k, v in w.items()}
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    hours=st.lists(st.integers(0, 400), min_size=1, max_size=24 * 4),
+    changes=st.lists(st.tuples(st.integers(1, 95), _OCCUPANCY), max_size=3),
+    first=_OCCUPANCY,
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_compiled_layout_lays_out_groups_as_written_in_python(hours, changes, first, seed):
+    from contingency.scenario.schema import ModeSpec
+    from contingency.sim.arrivals import _lay_out
+
+    def mix(occupancy: dict[int, float]) -> dict[Mode, ModeSpec]:
+        return {m: ModeSpec(share=1 / 3, occupancy=occupancy) for m in Mode}
+
+    schedule = [(0, mix(first)), *sorted((h, mix(o)) for h, o in dict(changes).items())]
+    persons = np.array(hours, dtype=np.int64)
+    got = _lay_out(persons, schedule, mode=Mode.car, rng=np.random.default_rng(seed))
+    want = _lay_out_reference(persons, schedule, Mode.car, np.random.default_rng(seed))
+    assert got.tolist() == want.tolist()
+    assert got.sum() == persons.sum()

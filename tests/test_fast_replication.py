@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from contingency.resources import SCENARIOS_DIR
 from contingency.scenario import load_scenario, scenario_refdata
 from contingency.sim.border import CheckpointRun, run_border
+from contingency.sim.centres import Downstream
 from contingency.sim.checkpoint import LanePool, SimultaneousEvents
 from contingency.sim.engine import _cums_by_hour, _cums_sorted
 from contingency.sim.settle import SettledState
@@ -211,3 +212,91 @@ def test_counts_by_the_hour_are_the_sorted_counts(times, n_hours, data):
     for k in weights:
         assert by_hour[k].dtype == sorted_[k].dtype
         assert by_hour[k].tolist() == sorted_[k].tolist(), k
+
+
+FAR_SLOWER = {"multiplier": 1.7, "side": "far"}
+FAR_LANES = {"car": 1, "pedestrian": 1, "side": "far"}
+
+
+def _sleeping_controllers_scenario(ref):
+    """The smoke scenario with shifts on both sides at one crossing and injects acting on
+    the border at the start, on whole and on fractional hours, on both sides."""
+    import copy
+
+    import yaml
+
+    from contingency.scenario.load import parse_scenario
+
+    data = yaml.safe_load((SCENARIOS_DIR / "smoke.yaml").read_text(encoding="utf-8"))
+    data = copy.deepcopy(data)
+    data["checkpoint_overrides"]["kaplanbek"] = {
+        "shifts": [
+            {"start_h": 22, "end_h": 6, "lanes_open_share": 0.5, "processing_multiplier": 1.3},
+            {"start_h": 6, "end_h": 22, "lanes_open_share": 1.0},
+        ],
+        "far_side": {"shifts": [{"start_h": 7, "end_h": 19, "lanes_open_share": 1.0}]},
+    }
+    data["injects"] += [
+        {"at_h": 0, "kind": "lanes", "target": "kaplanbek", "params": {"car": 2}},
+        {"at_h": 1, "kind": "processing", "target": "zhibek_zholy", "params": {"multiplier": 1.5}},
+        {"at_h": 15.5, "kind": "processing", "target": "kaplanbek", "params": FAR_SLOWER},
+        {"at_h": 22, "kind": "lanes", "target": "kaplanbek", "params": FAR_LANES},
+        {"at_h": 27.25, "kind": "checkpoint_close", "target": "atameken"},
+        {"at_h": 31, "kind": "checkpoint_open", "target": "atameken"},
+    ]
+    return parse_scenario(data, file="smoke.yaml", base_dir=SCENARIOS_DIR, ref=ref)
+
+
+@pytest.mark.parametrize("settle", [False, True], ids=["simpy", "settled"])
+def test_controllers_that_sleep_between_changes_run_as_hourly_ones(ref, monkeypatch, settle):
+    """A controller with no surge and no diversion wakes only at the hours where a shift or
+    an inject can change something: every group starts, and every lane is logged, as when it
+    woke every hour."""
+    import contingency.sim.border as border
+
+    sc = _sleeping_controllers_scenario(ref)
+    ref = scenario_refdata(sc, ref=ref)
+    sleeping = run_border(sc, ref, settle=settle)
+    woken = [h for run in sleeping.values() if (h := border._wake_hours(run, [])) is not None]
+    assert woken and max(len(h) for h in woken) < sc.horizon_days * 24 / 2
+    monkeypatch.setattr(border, "_wake_hours", lambda cp, at_h: None)
+    hourly = run_border(sc, ref, settle=settle)
+    for (name, a), (_, b) in zip(_pools(hourly), _pools(sleeping), strict=True):
+        for field in ("start_h", "service_h", "arrive_h"):
+            assert np.array_equal(getattr(a, field), getattr(b, field)), (name, field)
+    for cp, run in hourly.items():
+        for side in ("near", "far"):
+            got, want = getattr(sleeping[cp], side).lanes_log, getattr(run, side).lanes_log
+            assert all(np.array_equal(got[m], want[m]) for m in want), (cp, side)
+
+
+def test_a_prepared_scenario_gives_each_replication_what_a_fresh_one_does(ref):
+    """Replications of one scenario share its seed-free part (plan, planned persons, road
+    network); a road closed in one replication is open again at the start of the next."""
+    from contingency.sim import prepared
+
+    sc = load_scenario(SCENARIOS_DIR / "smoke.yaml", ref=ref)  # closes and reopens a road
+    sc = sc.model_copy(update={"injects": [i for i in sc.injects if i.kind != "road_open"]})
+    ref = scenario_refdata(sc, ref=ref)
+    prepared._kept.clear()
+    first = [lean_replication(sc, ref, seed=s) for s in (3, 4, 3)]
+    assert len(prepared._kept) == 1
+    (_, kept), *_ = prepared._kept.values()
+    assert kept.network.closed  # the last replication left its road closed
+    assert not Downstream(sc, ref, [], network=kept.network).network.closed
+    prepared._kept.clear()
+    fresh = lean_replication(sc, ref, seed=3)
+    assert first[0] == first[2] == fresh
+    assert first[1] != first[0]
+
+
+@given(seed=st.integers(0, 2**32 - 1), names=st.lists(st.text(max_size=12), max_size=5))
+@settings(max_examples=60, deadline=None)
+def test_a_stream_is_what_default_rng_makes_of_its_seed_sequence(seed, names):
+    import zlib
+
+    from contingency.sim.rng import stream
+
+    key = tuple(zlib.crc32(n.encode("utf-8")) for n in names)
+    expected = np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=key))
+    assert stream(seed, *names).random(4).tolist() == expected.random(4).tolist()

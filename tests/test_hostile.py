@@ -580,6 +580,16 @@ def test_row_splits_are_the_one_at_a_time_splits(data, cols, rows):
         assert got[r].tolist() == largest_remainder(weights[r], int(totals[r])).tolist()
 
 
+@given(st.lists(st.integers(0, 10**9), min_size=1, max_size=60))
+@settings(max_examples=400, deadline=None)
+def test_splitting_whole_counts_by_themselves_gives_them_back(counts):
+    """Seats enough for everyone waiting give each place its own count: the bus dispatch
+    skips the split then (``Downstream._dispatch``)."""
+    want = np.array(counts, dtype=float)
+    got = np.minimum(largest_remainder(want, int(want.sum())), want).astype(int)
+    assert got.tolist() == counts
+
+
 # ------------------------------------------------------------------ (b) hypothesis mutations
 _BUNDLED_DATA = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in BUNDLED}
 

@@ -18,6 +18,10 @@ class RoadNetwork:
         self._view: nx.Graph = graph
         self._cache: dict[tuple[str, frozenset], tuple[dict[str, float], dict[str, list[str]]]] = {}
 
+    def reopen_all(self) -> None:
+        """Open every road (the shortest paths found stay cached)."""
+        self._set(frozenset())
+
     def close(self, a: str, b: str) -> None:
         self._set(self.closed | {frozenset((a, b))})
 

@@ -18,9 +18,11 @@ hour.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from itertools import pairwise
 
+import numba
 import numpy as np
 
 from contingency.domain import LaneMode
@@ -83,27 +85,23 @@ def split_by_mode(
     return {m: out[:, j] for j, m in enumerate(Mode)}
 
 
-class _Uniforms:
-    """One uniform draw per group, in group order, from one stream: group ``i`` always gets
-    the ``i``-th draw, however many are taken at a time."""
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self._rng = rng
-        self._u = np.zeros(0)
-
-    def take(self, first: int, n: int) -> np.ndarray:
-        while len(self._u) < first + n:
-            self._u = np.concatenate([self._u, self._rng.random(max(n, len(self._u), 1024))])
-        return self._u[first : first + n]
-
-
-def _sizes(u: np.ndarray, spec: ModeSpec) -> np.ndarray:
-    """Group sizes from uniforms by the occupancy weights (as ``Generator.choice`` with ``p``)."""
-    sizes_k = np.fromiter(spec.occupancy.keys(), dtype=np.int64)
-    weights = np.fromiter(spec.occupancy.values(), dtype=float)
-    cdf = (weights / weights.sum()).cumsum()
-    cdf /= cdf[-1]
-    return sizes_k[cdf.searchsorted(u, side="right")]
+def _size_table(schedule: MixSchedule, mode: Mode) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per schedule entry, the group sizes of ``mode``, their cumulative shares (as
+    ``Generator.choice`` with ``p`` has them) and how many there are; rows padded."""
+    specs = [mix[mode] for _, mix in schedule]
+    width = max(len(spec.occupancy) for spec in specs)
+    keys = np.zeros((len(specs), width), dtype=np.int64)
+    cdfs = np.ones((len(specs), width))
+    n_keys = np.zeros(len(specs), dtype=np.int64)
+    for e, spec in enumerate(specs):
+        k = len(spec.occupancy)
+        weights = np.fromiter(spec.occupancy.values(), dtype=float)
+        cdf = (weights / weights.sum()).cumsum()
+        cdf /= cdf[-1]
+        keys[e, :k] = np.fromiter(spec.occupancy.keys(), dtype=np.int64)
+        cdfs[e, :k] = cdf
+        n_keys[e] = k
+    return keys, cdfs, n_keys
 
 
 def _blocks(n_hours: int, schedule: MixSchedule) -> list[tuple[int, int]]:
@@ -112,57 +110,67 @@ def _blocks(n_hours: int, schedule: MixSchedule) -> list[tuple[int, int]]:
     return list(pairwise(cuts))
 
 
-class _SizeDraws:
-    """The size each group would have under one mode spec (group ``i``: from the ``i``-th
-    uniform), and their running total, drawn as far as asked."""
-
-    def __init__(self, u: _Uniforms, spec: ModeSpec) -> None:
-        self._u, self._spec = u, spec
-        self.sizes = np.zeros(0, dtype=np.int64)
-        self.total = np.zeros(0, dtype=np.int64)
-        """``total[i]``: the sizes of groups 0..i summed."""
-
-    def reaching(self, first: int, need: int) -> int:
-        """The group at which the sizes from group ``first`` on first add up to ``need``."""
-        while True:
-            if len(self.total) > first:
-                before = int(self.total[first - 1]) if first else 0
-                if int(self.total[-1]) - before >= need:
-                    return first + int(np.searchsorted(self.total[first:], before + need))
-            have = len(self.sizes)
-            want = max(first + int(need / self._spec.mean_group_size * 1.2) + 16, 2 * have)
-            new = _sizes(self._u.take(have, want - have), self._spec)
-            start = int(self.total[-1]) if len(self.total) else 0
-            self.sizes = np.concatenate([self.sizes, new])
-            self.total = np.concatenate([self.total, start + np.cumsum(new)])
+@numba.njit(cache=True)
+def _lay_out_groups(
+    ends: np.ndarray,
+    blocks: np.ndarray,
+    keys: np.ndarray,
+    cdfs: np.ndarray,
+    n_keys: np.ndarray,
+    u: np.ndarray,
+    out: np.ndarray,
+) -> int:
+    """:func:`_lay_out` on arrays: ``ends`` the persons planned by the end of each hour;
+    ``blocks`` rows (first hour, end hour, schedule entry); group ``i`` drawn from ``u[i]``
+    by the entry's sizes. Writes the sizes to ``out``; returns how many, or -1 when ``u``
+    runs out first."""
+    n_hours = len(ends)
+    pos, drawn = 0, 0
+    for b in range(len(blocks)):
+        h0, h1, e = blocks[b, 0], blocks[b, 1], blocks[b, 2]
+        need = ends[h1 - 1] - pos
+        if need <= 0:  # nobody planned here, or a group from before covers the block
+            continue
+        day_end = ends[min((h0 // 24 + 1) * 24, n_hours) - 1]
+        laid = 0
+        while laid < need:  # up to the group at which the sizes add up to what is needed
+            if drawn == len(u):
+                return -1
+            k = np.searchsorted(cdfs[e, : n_keys[e]], u[drawn], side="right")
+            out[drawn] = keys[e, k]
+            laid += out[drawn]
+            drawn += 1
+        cut = max(0, pos + laid - day_end)  # a day's last group: what is left
+        out[drawn - 1] -= cut
+        pos += laid - cut
+    return drawn
 
 
 def _lay_out(
-    persons_per_hour: np.ndarray, schedule: MixSchedule, *, mode: Mode, u: _Uniforms
+    persons_per_hour: np.ndarray, schedule: MixSchedule, *, mode: Mode, rng: np.random.Generator
 ) -> np.ndarray:
     """Sizes of the consecutive groups that carry ``persons_per_hour`` of ``mode``: none split,
-    the last of each day cut to the persons left in that day (see the module docstring)."""
-    ends = np.cumsum(persons_per_hour).tolist()
-    out: list[np.ndarray] = []
-    draws: dict[int, _SizeDraws] = {}  # by the schedule entry in force
-    pos, drawn = 0, 0  # persons laid out so far; groups drawn so far
-    for h0, h1 in _blocks(len(ends), schedule):
-        block_end = ends[h1 - 1]
-        if pos >= block_end:  # nobody planned here, or a group from before covers the block
-            continue
-        day_end = ends[min((h0 // 24 + 1) * 24, len(ends)) - 1]
-        entry = max(k for k, (h, _) in enumerate(schedule) if h <= h0)
-        spec = schedule[entry][1][mode]
-        d = draws.setdefault(entry, _SizeDraws(u, spec))
-        j = d.reaching(drawn, block_end - pos)
-        sizes = d.sizes[drawn : j + 1].copy()
-        laid = int(d.total[j]) - (int(d.total[drawn - 1]) if drawn else 0)
-        cut = max(0, pos + laid - day_end)  # a day's last group: what is left
-        sizes[-1] -= cut
-        out.append(sizes)
-        pos += laid - cut
-        drawn = j + 1
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+    the last of each day cut to the persons left in that day (see the module docstring).
+    Group ``i`` takes the ``i``-th uniform of ``rng`` against the sizes of the mode mix in
+    force in its block, however many uniforms are drawn at a time."""
+    ends = np.cumsum(persons_per_hour).astype(np.int64)
+    total = int(ends[-1]) if len(ends) else 0
+    blocks = np.array(
+        [
+            (h0, h1, max(k for k, (h, _) in enumerate(schedule) if h <= h0))
+            for h0, h1 in _blocks(len(ends), schedule)
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 3)
+    keys, cdfs, n_keys = _size_table(schedule, mode)
+    smallest = min(mix[mode].mean_group_size for _, mix in schedule)
+    u = rng.random(min(total, int(total / smallest * 1.2) + 64))
+    while True:
+        out = np.zeros(len(u), dtype=np.int64)
+        n = _lay_out_groups(ends, blocks, keys, cdfs, n_keys, u, out)
+        if n >= 0:
+            return out[:n]
+        u = np.concatenate([u, rng.random(total - len(u))])  # at most one group a person
 
 
 def make_groups(
@@ -183,12 +191,18 @@ def make_groups(
         z = np.zeros(0, dtype=np.int64)
         return Groups(np.zeros(0), z, z, z, z, z, z)
     schedule = [(0, sc.mode_mix)] if checkpoint is None else mix_schedule(sc, checkpoint)
-    u = _Uniforms(stream(sc.seed, *names, "size"))
-    size = _lay_out(persons_per_hour, schedule, mode=mode, u=u).astype(np.int64)
+    rng = stream(sc.seed, *names, "size")
+    size = _lay_out(persons_per_hour, schedule, mode=mode, rng=rng)
     last_person = np.cumsum(size) - 1
     hour = np.searchsorted(np.cumsum(persons_per_hour), last_person, side="right")
-    arrive = np.sort(hour + stream(sc.seed, *names, "time").random(len(size)))
+    arrive = _in_time_order(hour + stream(sc.seed, *names, "time").random(len(size)))
     return _who(sc, *names, size=size, arrive=arrive, checkpoint=checkpoint)
+
+
+def _in_time_order(times: np.ndarray) -> np.ndarray:
+    """``times`` sorted: hours in order, each with its times in random order, which a merge
+    sort finds as short runs and joins cheaply (the values are the same for any sort)."""
+    return np.sort(times, kind="stable")
 
 
 def population_of(sc: Scenario, checkpoint: str | None) -> PopulationMix:
@@ -201,13 +215,8 @@ def population_of(sc: Scenario, checkpoint: str | None) -> PopulationMix:
 def _shares_by_group(pop: PopulationMix, arrive: np.ndarray) -> dict[str, np.ndarray]:
     """Each population share in force on each group's arrival day."""
     days = np.floor(arrive / 24.0).astype(np.int64)
-    out = {k: np.empty(len(arrive)) for k in POPULATION_SHARES}
-    for day in np.unique(days):
-        on = pop.on_day(int(day))
-        at = days == day
-        for k in POPULATION_SHARES:
-            out[k][at] = on[k]
-    return out
+    on = [pop.on_day(day) for day in range(int(days.max()) + 1 if len(days) else 0)]
+    return {k: np.array([d[k] for d in on], dtype=float)[days] for k in POPULATION_SHARES}
 
 
 def _who(
@@ -243,9 +252,16 @@ def _who(
     )
 
 
-def checkpoint_groups(sc: Scenario, checkpoint: str) -> dict[Mode, Groups]:
-    """All groups arriving at ``checkpoint``, by mode, from the scenario's own streams."""
-    by_mode = split_by_mode(hourly_persons(sc, checkpoint), sc, checkpoint=checkpoint)
+def checkpoint_groups(
+    sc: Scenario, checkpoint: str, *, planned: dict[Mode, np.ndarray] | None = None
+) -> dict[Mode, Groups]:
+    """All groups arriving at ``checkpoint``, by mode, from the scenario's own streams
+    (``planned``: its persons per hour by mode, when already split)."""
+    by_mode = (
+        split_by_mode(hourly_persons(sc, checkpoint), sc, checkpoint=checkpoint)
+        if planned is None
+        else planned
+    )
     return {
         m: make_groups(by_mode[m], sc, m, "arrivals", checkpoint, m.value, checkpoint=checkpoint)
         for m in Mode
@@ -267,10 +283,14 @@ class Traffic:
 NO_TRAFFIC = Traffic(np.zeros(0), np.zeros(0, dtype=np.int64))
 
 
+@functools.lru_cache(maxsize=256)
 def _flat_hours(per_day: int, n_hours: int) -> np.ndarray:
-    """``per_day`` spread exactly over each day's 24 hours (largest remainder)."""
+    """``per_day`` spread exactly over each day's 24 hours (largest remainder); read-only,
+    kept for the next run."""
     day = largest_remainder(np.full(24, 1 / 24), per_day)
-    return np.tile(day, n_hours // 24)[:n_hours].astype(np.int64)
+    hours = np.tile(day, n_hours // 24)[:n_hours].astype(np.int64)
+    hours.flags.writeable = False
+    return hours
 
 
 def _traffic(
@@ -287,10 +307,10 @@ def _traffic(
         size = np.ones(int(per_hour.sum()), dtype=np.int64)
     else:
         mix, mode = sizes
-        u = _Uniforms(stream(sc.seed, *names, "size"))
-        size = _lay_out(per_hour, [(0, mix)], mode=mode, u=u).astype(np.int64)
+        rng = stream(sc.seed, *names, "size")
+        size = _lay_out(per_hour, [(0, mix)], mode=mode, rng=rng)
     hour = np.searchsorted(np.cumsum(per_hour), np.cumsum(size) - 1, side="right")
-    arrive = np.sort(hour + stream(sc.seed, *names, "time").random(len(size)))
+    arrive = _in_time_order(hour + stream(sc.seed, *names, "time").random(len(size)))
     return Traffic(arrive, size)
 
 

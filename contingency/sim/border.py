@@ -38,6 +38,7 @@ from contingency.sim.arrivals import (
 from contingency.sim.checkpoint import LanePool, SharedRoad, SimultaneousEvents, Timer
 from contingency.sim.diversion import Reach, best_choice, informed, reaches
 from contingency.sim.injects import BorderAction, border_action
+from contingency.sim.prepared import Prepared
 from contingency.sim.rng import stream
 
 Process = Generator[simpy.Event, object, None]
@@ -152,6 +153,10 @@ class SideRun:
     def shift_at(self, now: float) -> Shift | None:
         """The shift working at ``now`` (None: none, so the side is shut)."""
         return self._shifts[int(now) % 24]
+
+    def shift_starts(self) -> set[int]:
+        """The hours of day at which the shift in force differs from the hour before."""
+        return {hod for hod in range(24) if self._shifts[hod] is not self._shifts[hod - 1]}
 
     def _shift_at(self, hod: int) -> Shift | None:
         for s in self.plan.shifts or ():
@@ -344,7 +349,13 @@ class CheckpointRun:
         return total
 
 
-def _hourly(env: simpy.Environment, cp: CheckpointRun) -> Process:
+def _hourly(env: simpy.Environment, cp: CheckpointRun, wakes: list[int] | None) -> Process:
+    """Each hour: open the lanes the hour allows, start or end a surge by the queue, note the
+    lanes open, and (diversion) each mode's expected wait. ``wakes``: the only hours at which
+    any of that can change (see :func:`_wake_hours`); None: every hour."""
+    if wakes is not None:
+        yield from _at_changes(env, cp, wakes)
+        return
     surge = cp.setup.surge
     for h in range(cp.n_hours):
         cp.refresh(env.now)
@@ -362,6 +373,38 @@ def _hourly(env: simpy.Environment, cp: CheckpointRun) -> Process:
             for m in Mode:
                 cp.expected_h[m][h] = cp.expected_wait_h(m)
         yield env.timeout(1.0)
+
+
+def _at_changes(env: simpy.Environment, cp: CheckpointRun, wakes: list[int]) -> Process:
+    """:func:`_hourly` for a controller with no surge and no diversion, waking only at
+    ``wakes``: at any other hour it would find nothing changed and do nothing."""
+    for h, nxt in zip(wakes, [*wakes[1:], cp.n_hours], strict=True):
+        cp.refresh(env.now)
+        cp.near.log(h)
+        cp.far.log(h)
+        yield env.timeout(nxt - h)
+
+
+def _wake_hours(cp: CheckpointRun, at_h: list[float]) -> list[int] | None:
+    """The hours at which ``cp``'s controller wakes, given the times ``at_h`` of the injects
+    acting on it; None (every hour) when a surge reads the queue or diversion records expected
+    waits each hour. Else the hours at which it can change its lanes or note a change: the
+    first, each hour a shift starts or ends on either side, and the two hours from each
+    inject on (an inject acts on its own at its time; the controller notes the change at the
+    next hour it runs: the same hour when the time is whole and the inject's event comes
+    first). Each also with the hour before, so the controller's event at such an hour is
+    scheduled when it was when the controller woke every hour: events at one time keep
+    their order."""
+    if cp.setup.surge is not None or cp.expected_h is not None:
+        return None
+    acting = {0}
+    for side in (cp.near, cp.far):
+        starts = side.shift_starts()
+        acting.update(h for h in range(1, cp.n_hours) if h % 24 in starts)
+    for t in at_h:
+        acting.update((math.ceil(t), math.ceil(t) + 1))
+    hours = acting | {h - 1 for h in acting if h > 0}
+    return sorted(h for h in hours if 0 <= h < cp.n_hours)
 
 
 def _activate_surge(env: simpy.Environment, cp: CheckpointRun, delay_h: float) -> Process:
@@ -407,8 +450,9 @@ class _Heading:
     traffic: BaselineTraffic
 
 
-def _heading(sc: Scenario, setup: CheckpointPlan) -> _Heading:
-    groups = checkpoint_groups(sc, setup.id)
+def _heading(sc: Scenario, setup: CheckpointPlan, prepared: Prepared | None = None) -> _Heading:
+    planned = prepared.planned(sc, setup.id) if prepared is not None else None
+    groups = checkpoint_groups(sc, setup.id, planned=planned)
     entering = {m: np.flatnonzero(~turned_back(groups[m].arrive_h, setup.turn_back)) for m in Mode}
     share = sc.diversion.informed_share
     return _Heading(
@@ -569,17 +613,19 @@ def run_border(
     plan: Plan | None = None,
     on_day: Callable[[int], object] | None = None,
     settle: bool = True,
+    prepared: Prepared | None = None,
 ) -> dict[str, CheckpointRun]:
     """Build the border stage and run it over the horizon, day by day (``on_day(day)`` after
     each): with settled lane pools (:attr:`LanePool.settled`), or, should a group's event
     fall at the very time a controller acts, again with every pool on the SimPy schedule.
     Either way every group starts when the SimPy model starts it. ``settle=False``: every
-    pool on the SimPy schedule from the start (the reference model)."""
-    plan = plan or resolve(sc, ref)
+    pool on the SimPy schedule from the start (the reference model). ``prepared``: the
+    scenario's seed-free part, worked out already (its plan is used)."""
+    plan = prepared.plan if prepared is not None else plan or resolve(sc, ref)
     reported = 0
     for settled in (True, False) if settle else (False,):
         env = simpy.Environment()
-        runs = build_border(env, sc, ref, plan=plan, settled=settled)
+        runs = build_border(env, sc, ref, plan=plan, settled=settled, prepared=prepared)
         try:
             with _collector_paused():
                 for day in range(1, sc.horizon_days + 1):
@@ -635,14 +681,16 @@ def build_border(
     *,
     plan: Plan | None = None,
     settled: bool = False,
+    prepared: Prepared | None = None,
 ) -> dict[str, CheckpointRun]:
     """Create every checkpoint's groups, lane pools and controllers in ``env`` (``plan``:
     the scenario resolved against ``ref``, resolved here when not given). ``settled``: serve
     the pools that can be off the SimPy schedule (see :func:`run_border`); a run must then
-    reach the horizon before its pools are read, and may raise :class:`SimultaneousEvents`."""
+    reach the horizon before its pools are read, and may raise :class:`SimultaneousEvents`.
+    ``prepared``: as :func:`run_border`'s."""
     n_hours = sc.horizon_days * 24
-    plan = plan or resolve(sc, ref)
-    heading = {cp: _heading(sc, setup) for cp, setup in plan.checkpoints.items()}
+    plan = prepared.plan if prepared is not None else plan or resolve(sc, ref)
+    heading = {cp: _heading(sc, setup, prepared) for cp, setup in plan.checkpoints.items()}
     diverting = sc.diversion.informed_share > 0
     reach = (
         reaches(ref.checkpoints, list(plan.checkpoints), sc.diversion)
@@ -697,8 +745,12 @@ def build_border(
         for lm in LaneMode:
             run.far.pools[lm].start()
             run.near.pools[lm].start()
-        env.process(_hourly(env, run))
-        for inj in sc.injects:
-            if inj.target == cp_id and (action := border_action(inj)) is not None:
-                env.process(_inject(env, run, inj.at_h, action))
+        acting = [
+            (inj.at_h, action)
+            for inj in sc.injects
+            if inj.target == cp_id and (action := border_action(inj)) is not None
+        ]
+        env.process(_hourly(env, run, _wake_hours(run, [t for t, _ in acting])))
+        for at_h, action in acting:
+            env.process(_inject(env, run, at_h, action))
     return runs

@@ -17,10 +17,11 @@ leave. A centre whose places are cut below the people in it sends the rest on by
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar, cast, overload
+from typing import Generic, NamedTuple, TypeVar, cast, overload
 
 import numpy as np
 
@@ -171,9 +172,16 @@ class Centre:
         return self.reg_queue + self.occupied + self.overflow
 
 
+@functools.lru_cache(maxsize=256)
 def stay_pmf(mean_days: float, n_hours: int, *, cv: float = STAY_CV) -> np.ndarray:
     """Log-normal length of stay rounded to whole hours 1..n_hours (a stay under 1.5 h is
-    1 h), plus a tail cell."""
+    1 h), plus a tail cell (read-only: kept for the next run)."""
+    pmf = _stay_pmf(mean_days, n_hours, cv)
+    pmf.flags.writeable = False
+    return pmf
+
+
+def _stay_pmf(mean_days: float, n_hours: int, cv: float) -> np.ndarray:
     sigma2 = math.log(1 + cv**2)
     mu = math.log(mean_days * 24) - sigma2 / 2
     edges = np.concatenate([[0.0], np.arange(1, n_hours + 1, dtype=float) + 0.5])
@@ -244,8 +252,7 @@ class Registration:
         return out
 
 
-@dataclass(frozen=True)
-class Crossed:
+class Crossed(NamedTuple):
     """Persons who passed our control at one checkpoint in one hour, by where they go."""
 
     reception: int = 0
@@ -268,7 +275,10 @@ class Downstream:
         route: bool = True,
         plan: Plan | None = None,
         record_routes: bool = True,
+        network: RoadNetwork | None = None,
     ):
+        """``network``: the road network to route on (every road opened first); by default
+        one built from ``ref``."""
         self.sc, self.ref = sc, ref
         self.n_hours = sc.horizon_days * 24
         self.rng = stream(sc.seed, "centres")
@@ -328,7 +338,8 @@ class Downstream:
             (j, self._points[cid]) for j, cid in enumerate(self.centres) if cid in self._points
         ]
         self.internal_entered = 0
-        self.network = RoadNetwork(ref.road_graph())
+        self.network = network or RoadNetwork(ref.road_graph())
+        self.network.reopen_all()
         self.router = Router(sc, ref, self.network, record=record_routes) if route else None
         self.onward = np.zeros(self.n_hours + 2, dtype=np.int64)
         """Persons on the road to their region, by hour of arrival."""
@@ -338,8 +349,10 @@ class Downstream:
         self.transported = np.zeros((sc.horizon_days, len(self.centres)), dtype=np.int64)
         """Persons put on buses per day, by destination centre."""
         self._ranking: dict[tuple, tuple[list[Centre], np.ndarray, list[float]]] = {}
-        self._free: np.ndarray | None = None
+        self._free: list[int] | None = None
         """While buses are dispatched: each centre's free places (see :meth:`_dispatch`)."""
+        self._roads_and_open: tuple | None = None
+        """While buses are dispatched: the roads closed and the centres open (which stay)."""
 
     def _spec(self, c: CentrePlan) -> CentreSpec:
         return CentreSpec(
@@ -379,30 +392,24 @@ class Downstream:
         if not ranked:
             return []
         a = self.arrays
+        if self._free is not None and self.sc.routing.dispatch == "daily":
+            return _fill(ranked, hours, self._free, n)
         if self._free is not None:
-            free = self._free[cols]
+            free = np.array(self._free)[cols]
         else:
             free = a.beds[cols] - a.occupied[cols] - a.overflow[cols] - a.reg_queue[cols]
             free -= self.inbound[cols]
         if self.sc.routing.dispatch == "hourly":  # those due to leave before the bus is there
             for k, (j, t) in enumerate(zip(cols.tolist(), hours, strict=True)):  # make room
                 free[k] += a.departures[h + 1 : h + max(1, math.ceil(t)) + 1, j].sum()
-        out, left = [], n
-        for c, t, f in zip(ranked, hours, free.tolist(), strict=True):
-            if f > 0:
-                take = min(f, left)
-                out.append((c, take, t))
-                left -= take
-                if left == 0:
-                    return out
-        out.append((ranked[0], left, hours[0]))
-        return out
+        return _fill(ranked, hours, free.tolist(), n, cols=False)
 
     def _ranked(self, node: str, kind: str) -> tuple[list[Centre], np.ndarray, list[float]]:
         """The open centres reachable from ``node`` that take ``kind``, nearest first (ties by
         id), their columns and travel hours; kept while the roads and the open centres stay
         as they are."""
-        key = (node, kind, self.network.closed, self.arrays.is_open.tobytes())
+        state = self._roads_and_open or (self.network.closed, self.arrays.is_open.tobytes())
+        key = (node, kind, state)
         ranked = self._ranking.get(key)
         if ranked is None:
             dist = self.network.travel_h(node)
@@ -613,10 +620,15 @@ class Downstream:
         want = np.array([sum(t.waiting.values()) for t in self.transfers.values()], dtype=float)
         if seats == 0 or want.sum() == 0:
             return
-        give = np.minimum(largest_remainder(want, min(seats, int(want.sum()))), want).astype(int)
+        total = int(want.sum())
+        if seats >= total:  # a seat for everyone: what the largest remainder gives then
+            give = want.astype(int)
+        else:
+            give = np.minimum(largest_remainder(want, seats), want).astype(int)
         a = self.arrays
         # places free now, less those taken by each bus sent (nothing else changes meanwhile)
-        self._free = a.beds - a.occupied - a.overflow - a.reg_queue - self.inbound
+        self._free = (a.beds - a.occupied - a.overflow - a.reg_queue - self.inbound).tolist()
+        self._roads_and_open = (self.network.closed, a.is_open.tobytes())
         day = self.transported[(h - 1) // 24]
         try:
             for t, n in zip(self.transfers.values(), give.tolist(), strict=True):
@@ -634,7 +646,7 @@ class Downstream:
                     for c, m, _ in dests:
                         day[c.j] += m
         finally:
-            self._free = None
+            self._free = self._roads_and_open = None
 
     # ------------------------------------------------------------ places cut
     def cut_places(self, cid: str, beds: int, h: int) -> None:
@@ -720,6 +732,25 @@ class _Part:
 
     total: int
     crossed: Crossed
+
+
+def _fill(
+    ranked: list[Centre], hours: list[float], free: list[int], n: int, *, cols: bool = True
+) -> list[tuple[Centre, int, float]]:
+    """``n`` persons to the ``ranked`` centres (``hours`` away) with free places, nearest
+    first; the rest to the nearest one. ``free``: each centre's free places, by column
+    (``cols``) or in ranked order."""
+    out, left = [], n
+    for k, (c, t) in enumerate(zip(ranked, hours, strict=True)):
+        f = free[c.j] if cols else free[k]
+        if f > 0:
+            take = min(f, left)
+            out.append((c, take, t))
+            left -= take
+            if left == 0:
+                return out
+    out.append((ranked[0], left, hours[0]))
+    return out
 
 
 def _parts(crossed: Crossed) -> list[_Part]:

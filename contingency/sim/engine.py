@@ -23,11 +23,11 @@ from contingency.ledger import LEDGER_FIELDS
 from contingency.refdata import RefData
 from contingency.refdata.vehicles import vehicle_length_m
 from contingency.scenario import Mode, Scenario
-from contingency.scenario.plan import resolve
 from contingency.scenario.schema import Side
 from contingency.scenario.sites import with_scenario_places
 from contingency.sim.border import CheckpointRun, run_border
 from contingency.sim.centres import Crossed, Downstream
+from contingency.sim.prepared import Prepared
 
 GROUP_FIELDS = ("vulnerable", "to_reception", "to_rehabilitation", "self_arranged", "leaving")
 """Who the persons of a group are (counts per group), as the groups table records them."""
@@ -77,6 +77,7 @@ class _CheckpointGroups:
     that diverted here from another crossing. Times never reached are ``inf``."""
 
     mode: np.ndarray
+    """The position of each group's mode in :class:`Mode`."""
     arrive_h: np.ndarray
     """Presented here (a group diverted here: its arrival at the far side here)."""
     presented: np.ndarray
@@ -86,8 +87,6 @@ class _CheckpointGroups:
     """Turned back at the far side (never queued)."""
     diverted_h: np.ndarray
     """When it left for another crossing, or (diverted here) chose this one."""
-    diverted_to: np.ndarray
-    diverted_from: np.ndarray
     far_arrive_h: np.ndarray
     """Joined the far-side queue here."""
     far_start_h: np.ndarray
@@ -100,6 +99,10 @@ class _CheckpointGroups:
     length_m: np.ndarray
     """Road a group's vehicle takes in a queue (0 on foot)."""
     who: dict[str, np.ndarray]
+    diverted_to: np.ndarray | None = None
+    """The crossing each group left for ("": none); None: not asked for (a lean run)."""
+    diverted_from: np.ndarray | None = None
+    """The crossing each group diverted here from ("": none); None as ``diverted_to``."""
 
     @property
     def end_h(self) -> np.ndarray:
@@ -115,10 +118,16 @@ class _CheckpointGroups:
 
     @classmethod
     def of(
-        cls, run: CheckpointRun, lengths_m: dict[str, float], runs: dict[str, CheckpointRun]
+        cls,
+        run: CheckpointRun,
+        lengths_m: dict[str, float],
+        runs: dict[str, CheckpointRun],
+        *,
+        crossings: bool = True,
     ) -> _CheckpointGroups:
-        own = [_own_groups(run, m) for m in Mode]
-        came = [_diverted_here(run, m, runs) for m in Mode]
+        """``run``'s groups (``crossings``: with the crossings they diverted to and from)."""
+        own = [_own_groups(run, m, crossings=crossings) for m in Mode]
+        came = [_diverted_here(run, m, runs, crossings=crossings) for m in Mode]
         parts = own + came
         cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if k != "who"}
         metres = [lengths_m.get(m.value, np.nan) for m in (*Mode, *Mode)]  # the parts' modes
@@ -132,8 +141,13 @@ class _CheckpointGroups:
         )
 
 
-def _own_groups(run: CheckpointRun, m: Mode) -> dict:
-    """Columns of the groups of mode ``m`` that headed for ``run``'s checkpoint."""
+_MODE_CODE = {m: np.int8(k) for k, m in enumerate(Mode)}
+_MODE_NAMES = np.array([m.value for m in Mode], dtype=object)
+
+
+def _own_groups(run: CheckpointRun, m: Mode, *, crossings: bool) -> dict:
+    """Columns of the groups of mode ``m`` that headed for ``run``'s checkpoint
+    (``crossings``: with those they diverted to)."""
     g, keep = run.groups[m], run.entering[m]
     n, k = len(g), len(keep)
     far, near = run.far.pools[LaneMode(m)], run.near.pools[LaneMode(m)]
@@ -152,24 +166,27 @@ def _own_groups(run: CheckpointRun, m: Mode) -> dict:
         out[name] = full
     turned = np.ones(n, dtype=bool)
     turned[keep] = False
-    to = np.full(n, "", dtype=object)
-    for i, b in run.diverted_to[m].items():
-        to[keep[i]] = b
+    if crossings:
+        to = np.full(n, "", dtype=object)
+        for i, b in run.diverted_to[m].items():
+            to[keep[i]] = b
+        out["diverted_to"], out["diverted_from"] = to, np.full(n, "", dtype=object)
     return {
-        "mode": np.full(n, m.value, dtype=object),
+        "mode": np.full(n, _MODE_CODE[m]),
         "arrive_h": g.arrive_h,
         "presented": np.ones(n, dtype=bool),
         "persons": g.persons,
         "turned": turned,
-        "diverted_to": to,
-        "diverted_from": np.full(n, "", dtype=object),
         **out,
         "who": {f: getattr(g, f) for f in GROUP_FIELDS},
     }
 
 
-def _diverted_here(run: CheckpointRun, m: Mode, runs: dict[str, CheckpointRun]) -> dict:
-    """Columns of the groups of mode ``m`` that diverted to ``run``'s checkpoint."""
+def _diverted_here(
+    run: CheckpointRun, m: Mode, runs: dict[str, CheckpointRun], *, crossings: bool
+) -> dict:
+    """Columns of the groups of mode ``m`` that diverted to ``run``'s checkpoint
+    (``crossings``: with those they diverted from)."""
     inc = run.incoming[m]
     first = run.parts[LaneMode(m)].influx
     used = np.flatnonzero(np.isfinite(inc.decided_h))
@@ -186,14 +203,14 @@ def _diverted_here(run: CheckpointRun, m: Mode, runs: dict[str, CheckpointRun]) 
         for f in GROUP_FIELDS:
             who[f].append(getattr(src.groups[m], f)[rows])
     n = len(used)
+    named = {"diverted_to": np.full(n, "", dtype=object), "diverted_from": sources[used]}
     return {
-        "mode": np.full(n, m.value, dtype=object),
+        "mode": np.full(n, _MODE_CODE[m]),
         "arrive_h": far.arrive_h[idx],
         "presented": np.zeros(n, dtype=bool),
         "persons": far.persons[idx],
         "turned": np.zeros(n, dtype=bool),
-        "diverted_to": np.full(n, "", dtype=object),
-        "diverted_from": sources[used],
+        **(named if crossings else {}),
         "far_arrive_h": far.arrive_h[idx],
         "far_start_h": far.start_h[idx],
         "far_service_h": far.service_h[idx],
@@ -222,10 +239,12 @@ def groups_table(cp: str, g: _CheckpointGroups) -> pd.DataFrame:
         return np.where(np.isfinite(t), t, np.nan)
 
     far_started = np.isfinite(g.far_start_h)
+    if g.diverted_to is None or g.diverted_from is None:
+        raise ValueError("groups_table: the groups were built without their crossings")
     return pd.DataFrame(
         {
             "checkpoint": cp,
-            "mode": g.mode,
+            "mode": _MODE_NAMES[g.mode],
             "arrive_h": nan(g.arrive_h),
             "persons": g.persons,
             **g.who,
@@ -250,7 +269,7 @@ def _crossings(g: _CheckpointGroups, n_hours: int) -> dict[str, np.ndarray]:
     done = end <= n_hours
     end_bin = np.ceil(end[done]).astype(int)
     weights = {k: g.who[k][done] for k in _CROSSING_FIELDS}
-    weights["reception_by_car"] = weights["to_reception"] * (g.mode[done] == Mode.car.value)
+    weights["reception_by_car"] = weights["to_reception"] * (g.mode[done] == _MODE_CODE[Mode.car])
     return {
         k: np.bincount(end_bin, weights=w, minlength=n_hours + 1).astype(np.int64)
         for k, w in weights.items()
@@ -433,28 +452,25 @@ STRESS_COLUMNS = (
 """The columns of ``checkpoints_hourly`` a lean run keeps (see :func:`simulate`)."""
 
 
-def _lean_hourly_table(
-    cp: str, g: _CheckpointGroups, run: CheckpointRun, n_hours: int
-) -> pd.DataFrame:
-    """One row per hour of one checkpoint, :data:`STRESS_COLUMNS` only, each computed as
-    :func:`_hourly_table` computes it."""
+def _lean_hourly_columns(
+    g: _CheckpointGroups, run: CheckpointRun, n_hours: int
+) -> dict[str, np.ndarray]:
+    """One value per hour of one checkpoint for each of :data:`STRESS_COLUMNS` but
+    ``checkpoint``, each computed as :func:`_hourly_table` computes it."""
     hours = np.arange(1, n_hours + 1, dtype=float)
     entered_c = _cum_at(g.entry_h, g.persons, hours)
     near = entered_c - _cum_at(g.start_h, g.persons, hours)
     far = _cum_at(g.far_arrive_h, g.persons, hours) - _cum_at(g.far_start_h, g.persons, hours)
-    return pd.DataFrame(
-        {
-            "time_h": hours.astype(int),
-            "checkpoint": cp,
-            "arrived": np.diff(np.concatenate([[0], entered_c])),
-            "at_checkpoint": entered_c - _cum_at(g.end_h, g.persons, hours),
-            "held_beyond_border": np.maximum(near - run.setup.waiting_area_persons, 0),
-            "queue_persons": near,
-            "wait_max_h": _hourly_max_wait(g.entry_h, g.start_h, hours),
-            "far_queue_persons": far,
-            "far_wait_max_h": _hourly_max_wait(g.far_arrive_h, g.far_start_h, hours),
-        }
-    )
+    return {
+        "time_h": hours.astype(int),
+        "arrived": np.diff(np.concatenate([[0], entered_c])),
+        "at_checkpoint": entered_c - _cum_at(g.end_h, g.persons, hours),
+        "held_beyond_border": np.maximum(near - run.setup.waiting_area_persons, 0),
+        "queue_persons": near,
+        "wait_max_h": _hourly_max_wait(g.entry_h, g.start_h, hours),
+        "far_queue_persons": far,
+        "far_wait_max_h": _hourly_max_wait(g.far_arrive_h, g.far_start_h, hours),
+    }
 
 
 def _road_queues(
@@ -582,16 +598,21 @@ def _checkpoint_tables(
     """The hourly checkpoint table, crossings per checkpoint, whole-run figures and the
     groups (``lean``: :data:`STRESS_COLUMNS`, the demand figures and no groups)."""
     rows, crossings, waits, groups = [], {}, [], []
+    lean_rows: list[dict[str, np.ndarray]] = []
     for cp, run in runs.items():
-        g = _CheckpointGroups.of(run, lengths_m, runs)
+        g = _CheckpointGroups.of(run, lengths_m, runs, crossings=not lean)
         crossings[cp] = _crossings(g, n_hours)
         if lean:
-            rows.append(_lean_hourly_table(cp, g, run, n_hours))
+            lean_rows.append(_lean_hourly_columns(g, run, n_hours))
             waits.append({"checkpoint": cp, **_demand(g)})
             continue
         rows.append(_hourly_table(cp, g, run, n_hours, lengths_m))
         groups.append(groups_table(cp, g))
         waits.append({**_whole_run(cp, g, n_hours), **_ordinary_totals(run, n_hours)})
+    if lean_rows:  # one table at once: the same as one per checkpoint put together
+        names = np.repeat(np.array(list(runs), dtype=object), n_hours)
+        columns = {k: np.concatenate([r[k] for r in lean_rows]) for k in lean_rows[0]}
+        rows = [pd.DataFrame({"checkpoint": names, **columns}, columns=list(STRESS_COLUMNS))]
     return (
         pd.concat(rows, ignore_index=True),
         crossings,
@@ -624,6 +645,7 @@ def simulate(
     on_progress: Callable[[float], object] | None = None,
     lean: bool = False,
     settle: bool = True,
+    prepared: Prepared | None = None,
 ) -> SimOutput:
     """Simulate ``sc`` over its horizon.
 
@@ -644,6 +666,10 @@ def simulate(
     settle
         Serve lane pools off the SimPy schedule where that starts every group at the same
         time (:func:`~contingency.sim.border.run_border`); False: every pool on it.
+    prepared
+        The scenario's seed-free part (:mod:`contingency.sim.prepared`), worked out already
+        for ``sc`` on ``ref`` with the places it adds (a stress worker keeps it between
+        replications); by default worked out here.
 
     Raises
     ------
@@ -652,7 +678,8 @@ def simulate(
     """
     n_hours = sc.horizon_days * 24
     ref = with_scenario_places(sc, ref)  # the crossings and sites the scenario brings
-    plan = resolve(sc, ref)
+    prepared = prepared or Prepared.of(sc, ref)
+    plan = prepared.plan
     bar = tqdm(total=2 * sc.horizon_days, desc=sc.name, unit="day", delay=2.0, disable=not progress)
 
     def day_done(fraction: float) -> None:
@@ -663,11 +690,19 @@ def simulate(
     def border_day(day: int) -> None:
         day_done(day / (2 * sc.horizon_days))
 
-    runs = run_border(sc, ref, plan=plan, on_day=border_day, settle=settle)
+    runs = run_border(sc, ref, on_day=border_day, settle=settle, prepared=prepared)
     cp_table, crossings, waits, groups = _checkpoint_tables(
         runs, n_hours, lengths_m=vehicle_length_m(ref.maps_dir), lean=lean
     )
-    down = Downstream(sc, ref, list(runs), route=route, plan=plan, record_routes=not lean)
+    down = Downstream(
+        sc,
+        ref,
+        list(runs),
+        route=route,
+        plan=plan,
+        record_routes=not lean,
+        network=prepared.network,
+    )
     ledger, centres = _downstream_hours(sc, down, cp_table, crossings, day_done=day_done)
     bar.close()
     transported = pd.DataFrame(down.transported, columns=list(down.centres))
@@ -729,7 +764,12 @@ def _downstream_hours(
     arrived_cum = totals["arrived"].cumsum().to_numpy()
     held_h = totals["held_beyond_border"].to_numpy()
     at_cp_h = totals["at_checkpoint"].to_numpy()
-    ledger_rows, centre_rows = [], []
+    ledger_rows = []
+    a = down.arrays
+    numbers = np.zeros(  # each hour's centre numbers, in the type they stack to
+        (n_hours, len(_CENTRE_NUMBERS), len(down.centres)),
+        dtype=np.result_type(*(getattr(a, f) for f in _CENTRE_NUMBERS)),
+    )
     kinds = ("to_reception", "to_rehabilitation", "self_arranged", "leaving", "reception_by_car")
     crossing: list[list[tuple[str, Crossed]]] = [[] for _ in range(n_hours + 2)]
     for cp, cr in crossings.items():  # hours with nobody crossing have nothing to add
@@ -757,10 +797,10 @@ def _downstream_hours(
                 f"accounted for {accounted}: {row}"
             )
         ledger_rows.append(row)
-        centre_rows.append(np.stack([getattr(down.arrays, f) for f in _CENTRE_NUMBERS], axis=1))
+        numbers[h - 1] = [getattr(a, f) for f in _CENTRE_NUMBERS]
         if h % 24 == 0:
             day_done(0.5 + h / (48 * sc.horizon_days))
-    return pd.DataFrame(ledger_rows), _centres_table(down, centre_rows)
+    return pd.DataFrame(ledger_rows), _centres_table(down, numbers)
 
 
 _CENTRE_NUMBERS = (
@@ -776,12 +816,14 @@ _CENTRE_NUMBERS = (
 """The :class:`~contingency.sim.centres.CentreArrays` behind ``capacity`` ... ``is_open``."""
 
 
-def _centres_table(down: Downstream, hours: list[np.ndarray]) -> pd.DataFrame:
-    """``centres_hourly`` from each hour's centre numbers (one row per centre, in order)."""
+def _centres_table(down: Downstream, hours: np.ndarray) -> pd.DataFrame:
+    """``centres_hourly`` from each hour's centre numbers (``hours[h - 1, i, j]``: number
+    ``i`` of :data:`_CENTRE_NUMBERS` of centre ``j`` at the end of hour ``h``); one row per
+    centre, in order, per hour."""
     k = len(down.centres)
-    if k == 0 or not hours:  # no rows: columns of no type, as a table of no records has
+    if k == 0 or not len(hours):  # no rows: columns of no type, as a table of no records has
         return pd.DataFrame([], columns=list(CENTRE_COLUMNS))
-    numbers = np.concatenate(hours)
+    numbers = hours.transpose(0, 2, 1).reshape(-1, len(_CENTRE_NUMBERS))
     about = {
         "time_h": np.repeat(np.arange(1, len(hours) + 1, dtype=np.int64), k),
         **{

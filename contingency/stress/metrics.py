@@ -17,6 +17,7 @@ from contingency.results import RunResult, final_ledger, run_demand
 from contingency.scenario import Scenario
 from contingency.scenario.sites import with_scenario_places
 from contingency.sim.engine import simulate
+from contingency.sim.prepared import prepared_for
 
 
 def facility_figures(tables: dict[str, pd.DataFrame], thresholds: dict) -> pd.DataFrame:
@@ -103,7 +104,7 @@ def lean_replication(sc: Scenario, ref: RefData, *, seed: int) -> dict:
     """
     sc = sc.model_copy(update={"seed": seed})
     ref = with_scenario_places(sc, ref)
-    out = simulate(sc, ref, lean=True)
+    out = simulate(sc, ref, lean=True, prepared=prepared_for(sc, ref))
     ledger = final_ledger(out)
     tables = {
         "checkpoints_hourly": out.checkpoints,
