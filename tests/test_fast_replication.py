@@ -20,7 +20,7 @@ from contingency.scenario import load_scenario, scenario_refdata
 from contingency.sim.border import CheckpointRun, run_border
 from contingency.sim.centres import Downstream
 from contingency.sim.checkpoint import LanePool, SimultaneousEvents
-from contingency.sim.engine import _cums_by_hour, _cums_sorted
+from contingency.sim.engine import _cums_by_hour, _cums_sorted, simulate
 from contingency.sim.settle import SettledState
 from contingency.stress.metrics import lean_replication, replication_record
 from contingency.stress.runner import replicate
@@ -218,17 +218,16 @@ FAR_SLOWER = {"multiplier": 1.7, "side": "far"}
 FAR_LANES = {"car": 1, "pedestrian": 1, "side": "far"}
 
 
-def _sleeping_controllers_scenario(ref):
+def _sleeping_controllers_scenario(ref, **zhibek_zholy):
     """The smoke scenario with shifts on both sides at one crossing and injects acting on
-    the border at the start, on whole and on fractional hours, on both sides."""
-    import copy
-
+    the border at the start, on whole and on fractional hours, on both sides (and
+    ``zhibek_zholy`` overrides added)."""
     import yaml
 
     from contingency.scenario.load import parse_scenario
 
     data = yaml.safe_load((SCENARIOS_DIR / "smoke.yaml").read_text(encoding="utf-8"))
-    data = copy.deepcopy(data)
+    data["checkpoint_overrides"]["zhibek_zholy"].update(zhibek_zholy)
     data["checkpoint_overrides"]["kaplanbek"] = {
         "shifts": [
             {"start_h": 22, "end_h": 6, "lanes_open_share": 0.5, "processing_multiplier": 1.3},
@@ -249,16 +248,19 @@ def _sleeping_controllers_scenario(ref):
 
 @pytest.mark.parametrize("settle", [False, True], ids=["simpy", "settled"])
 def test_controllers_that_sleep_between_changes_run_as_hourly_ones(ref, monkeypatch, settle):
-    """A controller with no surge and no diversion wakes only at the hours where a shift or
-    an inject can change something: every group starts, and every lane is logged, as when it
-    woke every hour."""
+    """A controller of settled pools with no surge and no diversion wakes only at the hours
+    where a shift or an inject can change something: every group starts, and every lane is
+    logged, as when it woke every hour."""
     import contingency.sim.border as border
 
     sc = _sleeping_controllers_scenario(ref)
     ref = scenario_refdata(sc, ref=ref)
     sleeping = run_border(sc, ref, settle=settle)
     woken = [h for run in sleeping.values() if (h := border._wake_hours(run, [])) is not None]
-    assert woken and max(len(h) for h in woken) < sc.horizon_days * 24 / 2
+    if settle:  # on the SimPy schedule every controller wakes every hour
+        assert woken and max(len(h) for h in woken) < sc.horizon_days * 24 / 2
+    else:
+        assert not woken
     monkeypatch.setattr(border, "_wake_hours", lambda cp, at_h: None)
     hourly = run_border(sc, ref, settle=settle)
     for (name, a), (_, b) in zip(_pools(hourly), _pools(sleeping), strict=True):
@@ -278,16 +280,34 @@ def test_a_prepared_scenario_gives_each_replication_what_a_fresh_one_does(ref):
     sc = load_scenario(SCENARIOS_DIR / "smoke.yaml", ref=ref)  # closes and reopens a road
     sc = sc.model_copy(update={"injects": [i for i in sc.injects if i.kind != "road_open"]})
     ref = scenario_refdata(sc, ref=ref)
-    prepared._kept.clear()
+    prepared.forget()
     first = [lean_replication(sc, ref, seed=s) for s in (3, 4, 3)]
-    assert len(prepared._kept) == 1
-    (_, kept), *_ = prepared._kept.values()
+    kept = prepared.prepared_for(sc.model_copy(update={"seed": 99}), ref)
+    assert kept is prepared.prepared_for(sc, ref)
     assert kept.network.closed  # the last replication left its road closed
     assert not Downstream(sc, ref, [], network=kept.network).network.closed
-    prepared._kept.clear()
+    prepared.forget()
     fresh = lean_replication(sc, ref, seed=3)
     assert first[0] == first[2] == fresh
     assert first[1] != first[0]
+    other = sc.model_copy(update={"horizon_days": 1})
+    with pytest.raises(ValueError, match="prepared for another scenario"):
+        simulate(other, ref, prepared=kept)
+
+
+def test_each_thread_keeps_its_own_preparation(ref):
+    """Replications running in threads of one worker do not share a road network."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from contingency.sim import prepared
+
+    sc = load_scenario(SCENARIOS_DIR / "smoke.yaml", ref=ref)
+    ref = scenario_refdata(sc, ref=ref)
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(lambda _: prepared.prepared_for(sc, ref), range(2)))
+    here = prepared.prepared_for(sc, ref)
+    assert len({id(p) for p in [*got, here]}) >= 2
+    assert all(p.network is not here.network for p in got if p is not here)
 
 
 @given(seed=st.integers(0, 2**32 - 1), names=st.lists(st.text(max_size=12), max_size=5))
@@ -300,3 +320,28 @@ def test_a_stream_is_what_default_rng_makes_of_its_seed_sequence(seed, names):
     key = tuple(zlib.crc32(n.encode("utf-8")) for n in names)
     expected = np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=key))
     assert stream(seed, *names).random(4).tolist() == expected.random(4).tolist()
+
+
+def test_services_of_whole_hours_at_a_sleeping_controllers_hour_fall_back_to_simpy(
+    ref, monkeypatch
+):
+    """Processing of exactly one hour (no variation) ends services at whole hours, where a
+    shift changes the lanes: such ties are the SimPy schedule's to order, with every
+    controller waking every hour, so every group starts as in the SimPy model."""
+    import contingency.sim.border as border
+
+    hour = {"min_per_vehicle": 60.0, "min_per_person": 0.0}
+    processing = {"cv": 0.0, "car": hour, "bus": hour, "pedestrian": {"min_per_person": 60.0}}
+    sc = _sleeping_controllers_scenario(ref, processing=processing)
+    ref = scenario_refdata(sc, ref=ref)
+    builds = []
+    real_build = border.build_border
+    monkeypatch.setattr(
+        border, "build_border", lambda *a, **k: builds.append(k["settled"]) or real_build(*a, **k)
+    )
+    settled = run_border(sc, ref)
+    assert builds == [True, False]  # a tie at a controller's hour: run again on SimPy's schedule
+    monkeypatch.setattr(border, "_wake_hours", lambda cp, at_h: None)
+    reference = run_border(sc, ref, settle=False)  # the SimPy model, controllers hourly
+    for (name, a), (_, b) in zip(_pools(reference), _pools(settled), strict=True):
+        assert np.array_equal(a.start_h, b.start_h), name

@@ -387,15 +387,20 @@ def _at_changes(env: simpy.Environment, cp: CheckpointRun, wakes: list[int]) -> 
 
 def _wake_hours(cp: CheckpointRun, at_h: list[float]) -> list[int] | None:
     """The hours at which ``cp``'s controller wakes, given the times ``at_h`` of the injects
-    acting on it; None (every hour) when a surge reads the queue or diversion records expected
-    waits each hour. Else the hours at which it can change its lanes or note a change: the
-    first, each hour a shift starts or ends on either side, and the two hours from each
-    inject on (an inject acts on its own at its time; the controller notes the change at the
-    next hour it runs: the same hour when the time is whole and the inject's event comes
-    first). Each also with the hour before, so the controller's event at such an hour is
-    scheduled when it was when the controller woke every hour: events at one time keep
-    their order."""
-    if cp.setup.surge is not None or cp.expected_h is not None:
+    acting on it; None (every hour) unless every pool of ``cp`` is settled, no surge reads
+    the queue and no diversion records expected waits each hour.
+
+    Else the hours at which it can change its lanes or note a change: the first, each hour a
+    shift starts or ends on either side, and the two hours from each inject on (an inject acts
+    on its own at its time; the controller notes the change at the next hour it runs: the
+    same hour when the time is whole and the inject's event comes first), each with the hour
+    before. At the hours it skips it would have done nothing, and settled pools do not see
+    the SimPy schedule, only the times at which the controller acts: a group's event at such
+    a time leaves the run to the SimPy schedule (:class:`SimultaneousEvents`), where every
+    controller wakes every hour, as a pool on that schedule needs (two events at one time
+    keep the order in which they were scheduled)."""
+    pools = [*cp.near.pools.values(), *cp.far.pools.values()]
+    if cp.setup.surge is not None or cp.expected_h is not None or not all(p.settled for p in pools):
         return None
     acting = {0}
     for side in (cp.near, cp.far):
@@ -620,7 +625,7 @@ def run_border(
     fall at the very time a controller acts, again with every pool on the SimPy schedule.
     Either way every group starts when the SimPy model starts it. ``settle=False``: every
     pool on the SimPy schedule from the start (the reference model). ``prepared``: the
-    scenario's seed-free part, worked out already (its plan is used)."""
+    scenario's seed-free part, worked out already (its plan is used, not ``plan``)."""
     plan = prepared.plan if prepared is not None else plan or resolve(sc, ref)
     reported = 0
     for settled in (True, False) if settle else (False,):

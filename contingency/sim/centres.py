@@ -393,7 +393,7 @@ class Downstream:
             return []
         a = self.arrays
         if self._free is not None and self.sc.routing.dispatch == "daily":
-            return _fill(ranked, hours, self._free, n)
+            return _fill(ranked, hours, self._free, n, by_column=True)
         if self._free is not None:
             free = np.array(self._free)[cols]
         else:
@@ -402,7 +402,7 @@ class Downstream:
         if self.sc.routing.dispatch == "hourly":  # those due to leave before the bus is there
             for k, (j, t) in enumerate(zip(cols.tolist(), hours, strict=True)):  # make room
                 free[k] += a.departures[h + 1 : h + max(1, math.ceil(t)) + 1, j].sum()
-        return _fill(ranked, hours, free.tolist(), n, cols=False)
+        return _fill(ranked, hours, free.tolist(), n, by_column=False)
 
     def _ranked(self, node: str, kind: str) -> tuple[list[Centre], np.ndarray, list[float]]:
         """The open centres reachable from ``node`` that take ``kind``, nearest first (ties by
@@ -735,14 +735,14 @@ class _Part:
 
 
 def _fill(
-    ranked: list[Centre], hours: list[float], free: list[int], n: int, *, cols: bool = True
+    ranked: list[Centre], hours: list[float], free: list[int], n: int, *, by_column: bool
 ) -> list[tuple[Centre, int, float]]:
     """``n`` persons to the ``ranked`` centres (``hours`` away) with free places, nearest
-    first; the rest to the nearest one. ``free``: each centre's free places, by column
-    (``cols``) or in ranked order."""
+    first; the rest to the nearest one. ``free``: each centre's free places, by its column
+    (``by_column``) or in ranked order."""
     out, left = [], n
     for k, (c, t) in enumerate(zip(ranked, hours, strict=True)):
-        f = free[c.j] if cols else free[k]
+        f = free[c.j] if by_column else free[k]
         if f > 0:
             take = min(f, left)
             out.append((c, take, t))

@@ -144,9 +144,7 @@ class LanePool:
         own = np.flatnonzero(np.isfinite(self.arrive_h))
         order = own[np.argsort(self.arrive_h[own], kind="stable")]
         if self.settled:
-            self.service_h = np.ascontiguousarray(self.service_h, dtype=np.float64)
-            self.arrive_h = np.ascontiguousarray(self.arrive_h, dtype=np.float64)
-            self._state = SettledState.of(
+            state = self._state = SettledState.of(
                 persons=self.persons,
                 service=self.service_h,
                 starts=self.start_h,
@@ -155,6 +153,12 @@ class LanePool:
                 own_times=self.arrive_h[order],
                 fed=self.fed,
                 max_lanes=max(self.max_lanes, self.open_lanes),  # busy lanes at most
+            )
+            # from now on the state's arrays are the pool's
+            self.service_h, self.start_h, self.arrive_h = (
+                state.service,
+                state.starts,
+                state.arrivals,
             )
             return
         self._persons, self._service = self.persons.tolist(), self.service_h.tolist()

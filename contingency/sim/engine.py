@@ -678,7 +678,10 @@ def simulate(
     """
     n_hours = sc.horizon_days * 24
     ref = with_scenario_places(sc, ref)  # the crossings and sites the scenario brings
-    prepared = prepared or Prepared.of(sc, ref)
+    if prepared is None:
+        prepared = Prepared.of(sc, ref)
+    else:
+        prepared.check(sc, ref)
     plan = prepared.plan
     bar = tqdm(total=2 * sc.horizon_days, desc=sc.name, unit="day", delay=2.0, disable=not progress)
 

@@ -4,10 +4,12 @@ Replications of one scenario differ only in their seed. Their plan (the scenario
 against the map pack), the persons each checkpoint expects in each hour by mode, and the road
 network with the shortest paths found so far are the same in all of them, so a stress worker
 keeps them (:func:`prepared_for`) for the next replication instead of working them out again.
+Each thread keeps its own: a run closes roads on its network while it runs.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -29,6 +31,9 @@ class Prepared:
     scenario adds): its :class:`Plan`, its road network, and (as asked) each checkpoint's
     planned persons by mode and hour (read-only)."""
 
+    key: str
+    """The scenario it was worked out for, but its seed (:func:`scenario_key`)."""
+    ref: RefData
     plan: Plan
     network: RoadNetwork
     _planned: dict[str, dict[Mode, np.ndarray]] = field(default_factory=dict, init=False)
@@ -37,7 +42,12 @@ class Prepared:
     def of(cls, sc: Scenario, ref: RefData) -> Prepared:
         """Work out the plan and build the road network of ``sc`` on ``ref`` (which holds the
         places the scenario adds)."""
-        return cls(resolve(sc, ref), RoadNetwork(ref.road_graph()))
+        return cls(scenario_key(sc), ref, resolve(sc, ref), RoadNetwork(ref.road_graph()))
+
+    def check(self, sc: Scenario, ref: RefData) -> None:
+        """Raise ValueError unless this is the preparation of ``sc`` (any seed) on ``ref``."""
+        if ref is not self.ref or scenario_key(sc) != self.key:
+            raise ValueError(f"{sc.name}: prepared for another scenario or map pack")
 
     def planned(self, sc: Scenario, checkpoint: str) -> dict[Mode, np.ndarray]:
         """Persons planned at ``checkpoint`` in each hour, by mode (surge injects applied; see
@@ -51,19 +61,36 @@ class Prepared:
         return by_mode
 
 
-_kept: OrderedDict[str, tuple[RefData, Prepared]] = OrderedDict()
+def scenario_key(sc: Scenario) -> str:
+    """``sc`` but its seed, as text."""
+    return sc.model_copy(update={"seed": 0}).model_dump_json()
+
+
+_local = threading.local()
+
+
+def _kept() -> OrderedDict[str, Prepared]:
+    kept = getattr(_local, "kept", None)
+    if kept is None:
+        kept = _local.kept = OrderedDict()
+    return kept
 
 
 def prepared_for(sc: Scenario, ref: RefData) -> Prepared:
-    """:meth:`Prepared.of` ``sc`` on ``ref``, kept for the next call with the same scenario
-    (whatever its seed) on the same map pack object; the last :data:`KEPT` are kept."""
-    key = sc.model_copy(update={"seed": 0}).model_dump_json()
-    kept = _kept.get(key)
-    if kept is not None and kept[0] is ref:
-        _kept.move_to_end(key)
-        return kept[1]
-    prepared = Prepared.of(sc, ref)
-    _kept[key] = (ref, prepared)
-    while len(_kept) > KEPT:
-        _kept.popitem(last=False)
+    """:meth:`Prepared.of` ``sc`` on ``ref``, kept in this thread for the next call with the
+    same scenario (whatever its seed) on the same map pack object; the last :data:`KEPT`
+    are kept."""
+    key, kept = scenario_key(sc), _kept()
+    prepared = kept.get(key)
+    if prepared is not None and prepared.ref is ref:
+        kept.move_to_end(key)
+        return prepared
+    prepared = kept[key] = Prepared.of(sc, ref)
+    while len(kept) > KEPT:
+        kept.popitem(last=False)
     return prepared
+
+
+def forget() -> None:
+    """Drop what this thread keeps."""
+    _kept().clear()

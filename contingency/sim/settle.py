@@ -6,7 +6,9 @@ arrivals (its own, or groups fed by the pool before it) and ends of service.
 :meth:`SettledState.serve` serves them in the order SimPy's events would take, with the same
 arithmetic on the times, so every group starts when the SimPy model starts it (the test suite
 compares them on every bundled scenario). The state is a handful of NumPy arrays
-(:class:`SettledState`) so the loop runs under Numba, compiled once and cached on disk.
+(:class:`SettledState`) so the loop runs under Numba, compiled once and cached on disk; they
+are views into two buffers, one of floats and one of integers, so a call passes two arrays
+per pool (a pool's settling is asked for every hour when a surge watches its queue).
 
 Ends of service are kept in a binary heap keyed on (end time, start order): the order in
 which SimPy pops two events at the same time is the order they were scheduled, and services
@@ -23,6 +25,9 @@ import numpy as np
 
 # Integer state slots.
 NEXT_OWN, NEXT_FED, FED_IN, BUSY, STARTED, Q_HEAD, Q_TAIL, QUEUED = range(8)
+HEADER = 4
+"""The integer buffer opens with the sizes its views follow from: groups, groups arriving on
+their own, groups fed, lanes."""
 CLOCK = 0
 """Float state slot: when the last group arriving on its own arrived (as SimPy's clock of
 the arrival events runs)."""
@@ -42,10 +47,13 @@ class SimultaneousEvents(Exception):
 
 @dataclass
 class SettledState:
-    """What a settled pool holds while it runs: its groups' arrays (shared with the pool, so
-    start and service times are written where the pool keeps them), its arrivals of its own
-    in time order, the groups fed to it so far, its queue and the services under way."""
+    """What a settled pool holds while it runs: its groups' arrays (the pool reads its
+    service, start and arrival times from here), its arrivals of its own in time order, the
+    groups fed to it so far, its queue and the services under way: views of
+    ``float_buffer`` and ``int_buffer`` (see :data:`HEADER`)."""
 
+    float_buffer: np.ndarray
+    int_buffer: np.ndarray
     persons: np.ndarray
     service: np.ndarray
     starts: np.ndarray
@@ -75,24 +83,20 @@ class SettledState:
         max_lanes: int,
     ) -> SettledState:
         """The state of a pool of ``len(persons)`` groups, ``fed`` of them brought by another
-        pool, at most ``max_lanes`` lanes busy at once."""
-        n, lanes = len(persons), max(max_lanes, 1)
-        return cls(
-            persons=np.ascontiguousarray(persons, dtype=np.int64),
-            service=service,
-            starts=starts,
-            arrivals=arrivals,
-            own_order=np.ascontiguousarray(own_order, dtype=np.int64),
-            own_times=np.ascontiguousarray(own_times, dtype=np.float64),
-            fed_h=np.empty(fed, dtype=np.float64),
-            fed_i=np.empty(fed, dtype=np.int64),
-            queue=np.empty(n, dtype=np.int64),
-            heap_t=np.empty(lanes, dtype=np.float64),
-            heap_s=np.empty(lanes, dtype=np.int64),
-            heap_g=np.empty(lanes, dtype=np.int64),
-            ints=np.zeros(8, dtype=np.int64),
-            floats=np.zeros(1, dtype=np.float64),
-        )
+        pool, at most ``max_lanes`` lanes busy at once (the arrays are copied in: the pool
+        reads ``service``, ``starts`` and ``arrivals`` from the state afterwards)."""
+        n, n_own, lanes = len(persons), len(own_order), max(max_lanes, 1)
+        f = np.zeros(3 * n + n_own + fed + lanes + 1)
+        i = np.zeros(HEADER + 2 * n + n_own + fed + 2 * lanes + 8, dtype=np.int64)
+        i[:HEADER] = n, n_own, fed, lanes
+        state = cls(f, i, *_views.py_func(f, i))
+        state.persons[:] = persons
+        state.service[:] = service
+        state.starts[:] = starts
+        state.arrivals[:] = arrivals
+        state.own_order[:] = own_order
+        state.own_times[:] = own_times
+        return state
 
     @property
     def busy(self) -> int:
@@ -112,11 +116,9 @@ class SettledState:
         :class:`SimultaneousEvents` when a group fed and one of
         its own arrive at once before ``until``."""
         d = down or _NOWHERE
-        t, tie = _serve(
-            until, lanes, mult, self.persons, self.service, self.starts, self.arrivals,
-            self.own_order, self.own_times, self.fed_h, self.fed_i, self.queue,
-            self.heap_t, self.heap_s, self.heap_g, self.ints, self.floats,
-            d.fed_h, d.fed_i, d.ints, down is not None,
+        t, tie = _serve_packed(
+            until, lanes, mult, self.float_buffer, self.int_buffer,
+            d.float_buffer, d.int_buffer, down is not None,
         )  # fmt: skip
         if tie:
             raise SimultaneousEvents(t)
@@ -128,6 +130,28 @@ class SettledState:
             now, lanes, mult, self.persons, self.service, self.starts, self.queue,
             self.heap_t, self.heap_s, self.heap_g, self.ints,
         )  # fmt: skip
+
+
+@numba.njit(cache=True, inline="always")
+def _views(f: np.ndarray, i: np.ndarray) -> tuple:
+    """The state's arrays in :class:`SettledState`'s field order (after the buffers), as
+    views of ``f`` and ``i`` laid out by the sizes in ``i``'s header (``_views.py_func``: the
+    same in Python)."""
+    n, n_own, fed, lanes = i[0], i[1], i[2], i[3]
+    a1 = 3 * n  # floats: service, starts, arrivals | own times | fed | heap | clock
+    a2 = a1 + n_own
+    a3 = a2 + fed
+    a4 = a3 + lanes
+    b1 = HEADER + n  # integers: header | persons | own order | fed | queue | heap x2 | ints
+    b2 = b1 + n_own
+    b3 = b2 + fed
+    b4 = b3 + n
+    b5 = b4 + lanes
+    b6 = b5 + lanes
+    return (
+        i[HEADER:b1], f[:n], f[n : 2 * n], f[2 * n : a1], i[b1:b2], f[a1:a2], f[a2:a3],
+        i[b2:b3], i[b3:b4], f[a3:a4], i[b4:b5], i[b5:b6], i[b6 : b6 + 8], f[a4 : a4 + 1],
+    )  # fmt: skip
 
 
 def _nowhere() -> SettledState:
@@ -254,6 +278,31 @@ def _start(
         busy += 1
         started += 1
     return head, busy, started, queued
+
+
+@numba.njit(cache=True)
+def _serve_packed(
+    until: float,
+    lanes: int,
+    mult: float,
+    f: np.ndarray,
+    i: np.ndarray,
+    down_f: np.ndarray,
+    down_i: np.ndarray,
+    has_down: bool,
+) -> tuple[float, bool]:
+    """:func:`_serve` on the state in ``f`` and ``i`` (the next pool's in ``down_f`` and
+    ``down_i``)."""
+    (
+        persons, service, starts, arrivals, own_order, own_times, fed_h, fed_i, queue,
+        heap_t, heap_s, heap_g, ints, fl,
+    ) = _views(f, i)  # fmt: skip
+    down = _views(down_f, down_i)
+    return _serve(
+        until, lanes, mult, persons, service, starts, arrivals, own_order, own_times,
+        fed_h, fed_i, queue, heap_t, heap_s, heap_g, ints, fl, down[6], down[7], down[12],
+        has_down,
+    )  # fmt: skip
 
 
 @numba.njit(cache=True)
