@@ -482,3 +482,17 @@ def test_the_compiled_layout_lays_out_groups_as_written_in_python(hours, changes
     want = _lay_out_reference(persons, schedule, Mode.car, np.random.default_rng(seed))
     assert got.tolist() == want.tolist()
     assert got.sum() == persons.sum()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    hours=st.lists(st.integers(0, 50), min_size=1, max_size=60),
+    sizes=st.lists(st.integers(1, 9), max_size=200),
+)
+def test_each_group_falls_in_the_hour_of_its_last_person(hours, sizes):
+    from contingency.sim.arrivals import _hours_of_last
+
+    ends = np.cumsum(np.array(hours, dtype=np.int64))
+    size = np.array(sizes, dtype=np.int64)
+    want = np.searchsorted(ends, np.cumsum(size) - 1, side="right")
+    assert _hours_of_last(ends, size).tolist() == want.tolist()

@@ -193,10 +193,24 @@ def make_groups(
     schedule = [(0, sc.mode_mix)] if checkpoint is None else mix_schedule(sc, checkpoint)
     rng = stream(sc.seed, *names, "size")
     size = _lay_out(persons_per_hour, schedule, mode=mode, rng=rng)
-    last_person = np.cumsum(size) - 1
-    hour = np.searchsorted(np.cumsum(persons_per_hour), last_person, side="right")
+    hour = _hours_of_last(np.cumsum(persons_per_hour), size)
     arrive = _in_time_order(hour + stream(sc.seed, *names, "time").random(len(size)))
     return _who(sc, *names, size=size, arrive=arrive, checkpoint=checkpoint)
+
+
+@numba.njit(cache=True)
+def _hours_of_last(ends: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The hour in which each group's last person is planned (``ends``: the persons planned by
+    the end of each hour; the groups in order): ``np.searchsorted(ends, np.cumsum(sizes) - 1,
+    side="right")``, walked once."""
+    out = np.empty(len(sizes), dtype=np.int64)
+    hour, last = 0, -1
+    for g in range(len(sizes)):
+        last += sizes[g]
+        while hour < len(ends) and ends[hour] <= last:
+            hour += 1
+        out[g] = hour
+    return out
 
 
 def _in_time_order(times: np.ndarray) -> np.ndarray:
@@ -309,7 +323,7 @@ def _traffic(
         mix, mode = sizes
         rng = stream(sc.seed, *names, "size")
         size = _lay_out(per_hour, [(0, mix)], mode=mode, rng=rng)
-    hour = np.searchsorted(np.cumsum(per_hour), np.cumsum(size) - 1, side="right")
+    hour = _hours_of_last(np.cumsum(per_hour), size)
     arrive = _in_time_order(hour + stream(sc.seed, *names, "time").random(len(size)))
     return Traffic(arrive, size)
 

@@ -800,7 +800,8 @@ def _downstream_hours(
                 f"accounted for {accounted}: {row}"
             )
         ledger_rows.append(row)
-        numbers[h - 1] = [getattr(a, f) for f in _CENTRE_NUMBERS]
+        for row, f in zip(numbers[h - 1], _CENTRE_NUMBERS, strict=True):
+            row[:] = getattr(a, f)
         if h % 24 == 0:
             day_done(0.5 + h / (48 * sc.horizon_days))
     return pd.DataFrame(ledger_rows), _centres_table(down, numbers)
