@@ -496,3 +496,20 @@ def test_each_group_falls_in_the_hour_of_its_last_person(hours, sizes):
     size = np.array(sizes, dtype=np.int64)
     want = np.searchsorted(ends, np.cumsum(size) - 1, side="right")
     assert _hours_of_last(ends, size).tolist() == want.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    hours=st.lists(st.integers(0, 30), max_size=400).map(sorted),
+    seed=st.integers(0, 2**32 - 1),
+    edges=st.booleans(),
+)
+def test_arrival_times_in_order_are_the_sorted_times(hours, seed, edges):
+    from contingency.sim.arrivals import _in_time_order
+
+    hour = np.array(hours, dtype=np.int64)
+    u = np.random.default_rng(seed).random(len(hour))
+    if edges and len(u):  # the extremes of a uniform, and ties
+        u[:: max(1, len(u) // 3)] = np.nextafter(1.0, 0.0)
+        u[1::5] = 0.0
+    assert _in_time_order(hour, u).tolist() == np.sort(hour + u).tolist()

@@ -194,7 +194,7 @@ def make_groups(
     rng = stream(sc.seed, *names, "size")
     size = _lay_out(persons_per_hour, schedule, mode=mode, rng=rng)
     hour = _hours_of_last(np.cumsum(persons_per_hour), size)
-    arrive = _in_time_order(hour + stream(sc.seed, *names, "time").random(len(size)))
+    arrive = _in_time_order(hour, stream(sc.seed, *names, "time").random(len(size)))
     return _who(sc, *names, size=size, arrive=arrive, checkpoint=checkpoint)
 
 
@@ -213,10 +213,43 @@ def _hours_of_last(ends: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return out
 
 
-def _in_time_order(times: np.ndarray) -> np.ndarray:
-    """``times`` sorted: hours in order, each with its times in random order, which a merge
-    sort finds as short runs and joins cheaply (the values are the same for any sort)."""
-    return np.sort(times, kind="stable")
+@numba.njit(cache=True)
+def _in_time_order(hour: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``np.sort(hour + u)`` for whole hours in order (``hour``) and uniforms in [0, 1):
+    each hour's uniforms sorted (into as many buckets as the hour has groups, then by
+    insertion, which puts any bucket right), then added to the hour: the same values, as
+    adding a number keeps the order of what it is added to."""
+    n = len(u)
+    out = np.empty(n)
+    run = np.empty(n)
+    counts = np.zeros(n + 1, dtype=np.int64)
+    a = 0
+    while a < n:
+        h, b = hour[a], a
+        while b < n and hour[b] == h:
+            b += 1
+        if b < n and hour[b] < h:
+            raise ValueError("hours out of order")
+        m = b - a
+        counts[: m + 1] = 0
+        for g in range(a, b):
+            counts[min(int(u[g] * m), m - 1) + 1] += 1
+        for k in range(m):
+            counts[k + 1] += counts[k]
+        for g in range(a, b):
+            k = min(int(u[g] * m), m - 1)
+            run[a + counts[k]] = u[g]
+            counts[k] += 1
+        for g in range(a + 1, b):
+            x, j = run[g], g - 1
+            while j >= a and run[j] > x:
+                run[j + 1] = run[j]
+                j -= 1
+            run[j + 1] = x
+        for g in range(a, b):
+            out[g] = h + run[g]
+        a = b
+    return out
 
 
 def population_of(sc: Scenario, checkpoint: str | None) -> PopulationMix:
@@ -324,7 +357,7 @@ def _traffic(
         rng = stream(sc.seed, *names, "size")
         size = _lay_out(per_hour, [(0, mix)], mode=mode, rng=rng)
     hour = _hours_of_last(np.cumsum(per_hour), size)
-    arrive = _in_time_order(hour + stream(sc.seed, *names, "time").random(len(size)))
+    arrive = _in_time_order(hour, stream(sc.seed, *names, "time").random(len(size)))
     return Traffic(arrive, size)
 
 
