@@ -321,12 +321,12 @@ def stress_throughput(workers: int, replications: int = 16) -> float:
     processes (cluster start-up and one warm-up replication per worker not counted)."""
     from contingency.resources import DEFAULT_SCENARIO
     from contingency.scenario import load_scenario
-    from contingency.stress.runner import dask_client, run_replications, seeds_for
+    from contingency.stress.runner import dask_client, replicate, run_replications, seeds_for
 
     ref = load_refdata()
     sc = load_scenario(DEFAULT_SCENARIO, ref=ref)
     with dask_client(workers=workers) as client:
-        run_replications(sc, seeds_for(1, workers), client)  # warm-up: imports, caches
+        client.run(replicate, sc, 1)  # warm-up on every worker: imports, caches
         t = time.perf_counter()
         reps = run_replications(sc, seeds_for(2, replications), client)
         elapsed = time.perf_counter() - t
