@@ -96,6 +96,8 @@ def lean_replication(sc: Scenario, ref: RefData, *, seed: int) -> dict:
     """:func:`replication_record` of ``run_scenario(sc, ref, seed=seed)``, equal to it in every
     figure, from a lean run (:func:`~contingency.sim.engine.simulate` with ``lean``): no
     summary, no groups, needs or routing tables; the ledger and demand checks as in a full run.
+    The scenario's seed-free part is kept for the next replication
+    (:func:`~contingency.sim.prepared.prepared_for`).
 
     Raises
     ------
