@@ -391,18 +391,18 @@ class Downstream:
         ranked, cols, hours = self._ranked(node, kind)
         if not ranked:
             return []
-        a = self.arrays
-        if self._free is not None and self.sc.routing.dispatch == "daily":
-            return _fill(ranked, hours, self._free, n, by_column=True)
-        if self._free is not None:
-            free = np.array(self._free)[cols]
-        else:
-            free = a.beds[cols] - a.occupied[cols] - a.overflow[cols] - a.reg_queue[cols]
-            free -= self.inbound[cols]
+        if self.sc.routing.dispatch == "daily" and self._free is not None:
+            return _fill(ranked, hours, self._free, n)
+        free = self._free_places() if self._free is None else np.array(self._free)
         if self.sc.routing.dispatch == "hourly":  # those due to leave before the bus is there
-            for k, (j, t) in enumerate(zip(cols.tolist(), hours, strict=True)):  # make room
-                free[k] += a.departures[h + 1 : h + max(1, math.ceil(t)) + 1, j].sum()
-        return _fill(ranked, hours, free.tolist(), n, by_column=False)
+            for j, t in zip(cols.tolist(), hours, strict=True):  # make room
+                free[j] += self.arrays.departures[h + 1 : h + max(1, math.ceil(t)) + 1, j].sum()
+        return _fill(ranked, hours, free.tolist(), n)
+
+    def _free_places(self) -> np.ndarray:
+        """Each centre's places not taken, nor promised to people registering or on a bus."""
+        a = self.arrays
+        return a.beds - a.occupied - a.overflow - a.reg_queue - self.inbound
 
     def _ranked(self, node: str, kind: str) -> tuple[list[Centre], np.ndarray, list[float]]:
         """The open centres reachable from ``node`` that take ``kind``, nearest first (ties by
@@ -625,10 +625,9 @@ class Downstream:
             give = want.astype(int)
         else:
             give = np.minimum(largest_remainder(want, seats), want).astype(int)
-        a = self.arrays
         # places free now, less those taken by each bus sent (nothing else changes meanwhile)
-        self._free = (a.beds - a.occupied - a.overflow - a.reg_queue - self.inbound).tolist()
-        self._roads_and_open = (self.network.closed, a.is_open.tobytes())
+        self._free = self._free_places().tolist()
+        self._roads_and_open = (self.network.closed, self.arrays.is_open.tobytes())
         day = self.transported[(h - 1) // 24]
         try:
             for t, n in zip(self.transfers.values(), give.tolist(), strict=True):
@@ -735,14 +734,13 @@ class _Part:
 
 
 def _fill(
-    ranked: list[Centre], hours: list[float], free: list[int], n: int, *, by_column: bool
+    ranked: list[Centre], hours: list[float], free: list[int], n: int
 ) -> list[tuple[Centre, int, float]]:
-    """``n`` persons to the ``ranked`` centres (``hours`` away) with free places, nearest
-    first; the rest to the nearest one. ``free``: each centre's free places, by its column
-    (``by_column``) or in ranked order."""
+    """``n`` persons to the ``ranked`` centres (``hours`` away) with free places (``free``,
+    by centre column), nearest first; the rest to the nearest one."""
     out, left = [], n
-    for k, (c, t) in enumerate(zip(ranked, hours, strict=True)):
-        f = free[c.j] if by_column else free[k]
+    for c, t in zip(ranked, hours, strict=True):
+        f = free[c.j]
         if f > 0:
             take = min(f, left)
             out.append((c, take, t))

@@ -192,10 +192,6 @@ def _diverted_here(
     used = np.flatnonzero(np.isfinite(inc.decided_h))
     idx = first + used
     far, near = run.far.pools[LaneMode(m)], run.near.pools[LaneMode(m)]
-    sources = np.concatenate(
-        [np.full(len(pos), a, dtype=object) for a, pos in inc.sources]
-        or [np.zeros(0, dtype=object)]
-    )
     who: dict[str, list[np.ndarray]] = {f: [] for f in GROUP_FIELDS}
     for a, pos in inc.sources:
         src = runs[a]
@@ -203,14 +199,20 @@ def _diverted_here(
         for f in GROUP_FIELDS:
             who[f].append(getattr(src.groups[m], f)[rows])
     n = len(used)
-    named = {"diverted_to": np.full(n, "", dtype=object), "diverted_from": sources[used]}
+    named = {}
+    if crossings:
+        sources = np.concatenate(
+            [np.full(len(pos), a, dtype=object) for a, pos in inc.sources]
+            or [np.zeros(0, dtype=object)]
+        )
+        named = {"diverted_to": np.full(n, "", dtype=object), "diverted_from": sources[used]}
     return {
         "mode": np.full(n, _MODE_CODE[m]),
         "arrive_h": far.arrive_h[idx],
         "presented": np.zeros(n, dtype=bool),
         "persons": far.persons[idx],
         "turned": np.zeros(n, dtype=bool),
-        **(named if crossings else {}),
+        **named,
         "far_arrive_h": far.arrive_h[idx],
         "far_start_h": far.start_h[idx],
         "far_service_h": far.service_h[idx],
